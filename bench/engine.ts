@@ -1,0 +1,73 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { introspect, openDataSource } from '../packages/core/src/db/index.ts'
+import { seedPharma } from '../packages/core/src/demo/index.ts'
+import {
+  buildValueIndex,
+  createEngine,
+  inferModel,
+  loadOverrides,
+} from '../packages/core/src/engine/index.ts'
+import { localPrincipal } from '../packages/core/src/principal.ts'
+import { fmt, percentile, row } from './lib.ts'
+
+const DEV = join(import.meta.dirname, '..', '..', 'shared', 'eval', 'pharma-dev.jsonl')
+
+/** Parse + plan + compile per dev question (no I/O), against the SQLite execution of the same SQL. */
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'nl2q-bench-engine-'))
+  const ds = openDataSource(`sqlite:${join(dir, 'acme.sqlite')}`)
+  try {
+    await seedPharma(ds, { prefix: 'ACM', seed: 7, scale: 1 })
+    const model = inferModel(await introspect(ds), await loadOverrides('pharma'))
+    const engine = createEngine({ ds, model, valueIndex: await buildValueIndex(ds, model) })
+    const principal = localPrincipal('acme', ['analyst'])
+    const questions = readFileSync(DEV, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { question: string; asOf?: string; expect: string })
+      .filter((q) => q.expect === 'answer')
+    const compiled = questions.map((q) =>
+      engine.compile(engine.plan(q.question, { asOf: q.asOf, principal }).plan, principal),
+    )
+    const rounds = 200
+    const times: number[] = []
+    for (let r = 0; r < rounds; r++) {
+      for (const q of questions) {
+        const t = performance.now()
+        engine.compile(engine.plan(q.question, { asOf: q.asOf, principal }).plan, principal)
+        times.push(performance.now() - t)
+      }
+    }
+    times.sort((a, b) => a - b)
+    const exec: number[] = []
+    const conn = (await ds.knex.client.acquireConnection()) as {
+      prepare(sql: string): { raw(): { all(...b: unknown[]): unknown[] } }
+    }
+    try {
+      for (const c of compiled) {
+        const stmt = conn.prepare(c.sql).raw()
+        const t = performance.now()
+        stmt.all(...c.bindings)
+        exec.push(performance.now() - t)
+      }
+    } finally {
+      await ds.knex.client.releaseConnection(conn)
+    }
+    exec.sort((a, b) => a - b)
+    const median = percentile(times, 50)
+    row(`questions × rounds`, `${questions.length} × ${rounds}`)
+    row(
+      'parse+plan+compile median',
+      `${fmt(median * 1000, 1)} µs`,
+      `SQLite exec median ${fmt(percentile(exec, 50), 2)} ms`,
+      median / percentile(exec, 50),
+    )
+    row('parse+plan+compile p99', `${fmt(percentile(times, 99) * 1000, 1)} µs`)
+    row('target median < 1 ms', median < 1 ? 'met' : 'NOT met')
+  } finally {
+    await ds.knex.destroy()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,71 @@
+import type { Command } from 'commander'
+import { loadConfig } from '../../config/index.ts'
+import { HubError } from '../../errors.ts'
+import { openMetadataStore } from '../../metadata/store.ts'
+import { createTenantRegistry, type TenantRegistry } from '../../tenants/registry.ts'
+
+async function withRegistry<T>(fn: (tenants: TenantRegistry) => Promise<T>): Promise<T> {
+  const config = loadConfig()
+  const metadata = openMetadataStore(config.databaseUrl, config.home)
+  try {
+    await metadata.migrate()
+    return await fn(createTenantRegistry({ metadata, baseDir: config.home }))
+  } finally {
+    await metadata.close()
+  }
+}
+
+export function register(program: Command): void {
+  const tenant = program.command('tenant').description('Manage tenants')
+  tenant
+    .command('add <id>')
+    .description('Register a tenant and its data source (the URL is stored, never shown again)')
+    .requiredOption('--db <url>', 'sqlite:<path> or mysql://user:pass@host:3306/db')
+    .option('--model <name|path>', 'overrides model: a bundled name (pharma) or a YAML/JSON file')
+    .option('--no-check', 'do not open the data source and build the model before saving')
+    .action(async (id: string, opts: { db: string; model?: string; check: boolean }) => {
+      await withRegistry(async (tenants) => {
+        const info = await tenants.add({ id, dbUrl: opts.db, model: opts.model ?? null })
+        if (opts.check) {
+          try {
+            const rt = await tenants.runtime(id)
+            process.stdout.write(
+              `tenant ${info.id} added (${info.dialect}); ${rt.engine.model.datasets.length} datasets\n`,
+            )
+          } finally {
+            await tenants.close()
+          }
+        } else process.stdout.write(`tenant ${info.id} added (${info.dialect})\n`)
+      })
+    })
+  tenant
+    .command('limits <id> [limits...]')
+    .description('Show or set per-role rate limits, e.g. `hub tenant limits acme analyst=200 default=500`')
+    .action(async (id: string, limits: string[]) => {
+      const rateLimits: Record<string, number> = {}
+      for (const item of limits) {
+        const m = /^(admin|analyst|viewer|integration|default)=(\d+)$/.exec(item)
+        if (!m)
+          throw new HubError(
+            'VALIDATION_FAILED',
+            `'${item}' is not role=requests (roles: admin, analyst, viewer, integration, default)`,
+          )
+        rateLimits[m[1]!] = Number(m[2])
+      }
+      const settings = await withRegistry((tenants) =>
+        limits.length ? tenants.updateSettings(id, { rateLimits }) : tenants.settings(id),
+      )
+      process.stdout.write(`${JSON.stringify(settings.rateLimits ?? {})}\n`)
+    })
+  tenant
+    .command('list')
+    .description('List tenants (never their database URLs)')
+    .option('--json', 'JSON output')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withRegistry((t) => t.list())
+      if (opts.json) process.stdout.write(`${JSON.stringify(list)}\n`)
+      else
+        for (const t of list)
+          process.stdout.write(`${t.id}\t${t.dialect}\t${t.model ?? '(inferred)'}\t${t.createdAt}\n`)
+    })
+}

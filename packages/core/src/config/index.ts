@@ -1,0 +1,172 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { z } from 'zod'
+import { HubError } from '../errors.ts'
+
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+)
+
+const bool = z
+  .enum(['0', '1', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v))
+
+const port = z.coerce.number().int().min(0).max(65535)
+const positiveInt = z.coerce.number().int().positive()
+
+/** The environment the hub reads; every secret also has a `<NAME>_FILE` variant. */
+export const EnvSchema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  HUB_HOME: z.string().default('./.nl2q'),
+  HUB_DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:|mysql:\/\/|mariadb:\/\/)/, 'must be sqlite:<path> or mysql://user:pass@host/db')
+    .optional(),
+  HUB_PUBLIC_URL: z.url().optional(),
+  HUB_JWT_ISSUER: z.string().optional(),
+  HUB_JWT_AUDIENCE: z.string().optional(),
+  HUB_JWKS_URL: z.url().optional(),
+  HUB_JWT_PUBLIC_KEY: z.string().optional(),
+  HUB_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits) for HS256').optional(),
+  HUB_JWT_ALGORITHMS: csv.optional(),
+  HUB_JWT_TENANT_CLAIM: z.string().default('tenant'),
+  HUB_JWT_ROLES_CLAIM: z.string().default('roles'),
+  HUB_JWT_CLOCK_TOLERANCE: z.coerce.number().int().min(0).max(300).default(30),
+  HUB_DEMO: bool.default(true),
+  HUB_CORS_ORIGINS: csv.default([]),
+  HUB_TRUSTED_PROXIES: csv.default([]),
+  HUB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HUB_RATE_LIMIT: positiveInt.default(100),
+  HUB_RATE_LIMIT_WINDOW: positiveInt.default(60),
+  HUB_RATE_LIMIT_ANON: positiveInt.default(10),
+  HUB_BODY_LIMIT: positiveInt.default(1_048_576),
+  HUB_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  HUB_QUERY_TIMEOUT_MS: positiveInt.default(15_000),
+  HUB_MAX_ROWS: positiveInt.default(10_000),
+  HUB_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  HUB_CONNECTORS: csv.optional(),
+  HUB_AUDIT_CHECKPOINT_MS: positiveInt.default(300_000),
+  HUB_CACHE_TTL_MS: z.coerce.number().int().min(0).default(60_000),
+  HUB_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).default(1000),
+  HUB_CACHE_MAX_ROWS: z.coerce.number().int().min(0).default(1000),
+})
+
+const SECRET_VARS = ['HUB_DATABASE_URL', 'HUB_JWT_SECRET', 'HUB_JWT_PUBLIC_KEY'] as const
+
+export interface HubConfig {
+  port: number
+  host: string
+  home: string
+  databaseUrl: string
+  publicUrl: string | undefined
+  demo: boolean
+  corsOrigins: string[]
+  trustedProxies: string[]
+  /** Connector packages to load; undefined = the default ones that are installed. */
+  connectors: string[] | undefined
+  logLevel: z.infer<typeof EnvSchema>['HUB_LOG_LEVEL']
+  auth: {
+    issuer: string | undefined
+    audience: string | undefined
+    jwksUrl: string | undefined
+    publicKey: string | undefined
+    secret: string | undefined
+    algorithms: string[] | undefined
+    tenantClaim: string
+    rolesClaim: string
+    clockToleranceSec: number
+  }
+  rateLimit: { points: number; windowSec: number; anonymousPoints: number }
+  /** How often the audit chain heads are signed into checkpoints. */
+  auditCheckpointMs: number
+  /** Result cache (0 disables); entries are keyed by tenant, roles, attributes and plan. */
+  cache: { ttlMs: number; maxEntries: number; maxRows: number }
+  limits: {
+    bodyBytes: number
+    requestTimeoutMs: number
+    queryTimeoutMs: number
+    maxRows: number
+    shutdownGraceMs: number
+  }
+}
+
+/** Resolve `<NAME>_FILE` variants: the file's content (trimmed) becomes the variable's value. */
+function withFileSecrets(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = { ...env }
+  for (const name of SECRET_VARS) {
+    const file = env[`${name}_FILE`]
+    if (file && out[name] === undefined) {
+      try {
+        out[name] = readFileSync(file, 'utf8').trim()
+      } catch (cause) {
+        throw new HubError('CONFIG_INVALID', `${name}_FILE: cannot read the file it names`, { cause })
+      }
+    }
+  }
+  return out
+}
+
+/** Read and validate the configuration; a bad variable is named in the error, its value is not echoed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const parsed = EnvSchema.safeParse(withFileSecrets(env))
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
+    throw new HubError('CONFIG_INVALID', `Invalid configuration — ${problems.join('; ')}`)
+  }
+  const e = parsed.data
+  const keyVars = [e.HUB_JWKS_URL, e.HUB_JWT_PUBLIC_KEY, e.HUB_JWT_SECRET].filter(Boolean).length
+  if (keyVars > 1) {
+    throw new HubError(
+      'CONFIG_INVALID',
+      'Invalid configuration — set only one of HUB_JWKS_URL, HUB_JWT_PUBLIC_KEY, HUB_JWT_SECRET',
+    )
+  }
+  if (keyVars === 1 && (!e.HUB_JWT_ISSUER || !e.HUB_JWT_AUDIENCE)) {
+    throw new HubError(
+      'CONFIG_INVALID',
+      'Invalid configuration — HUB_JWT_ISSUER and HUB_JWT_AUDIENCE are required when JWTs are enabled',
+    )
+  }
+  const home = resolve(e.HUB_HOME)
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    home,
+    databaseUrl: e.HUB_DATABASE_URL ?? `sqlite:${resolve(home, 'hub.sqlite')}`,
+    publicUrl: e.HUB_PUBLIC_URL,
+    demo: e.HUB_DEMO,
+    corsOrigins: e.HUB_CORS_ORIGINS,
+    trustedProxies: e.HUB_TRUSTED_PROXIES,
+    connectors: e.HUB_CONNECTORS,
+    logLevel: e.HUB_LOG_LEVEL,
+    auth: {
+      issuer: e.HUB_JWT_ISSUER,
+      audience: e.HUB_JWT_AUDIENCE,
+      jwksUrl: e.HUB_JWKS_URL,
+      publicKey: e.HUB_JWT_PUBLIC_KEY,
+      secret: e.HUB_JWT_SECRET,
+      algorithms: e.HUB_JWT_ALGORITHMS,
+      tenantClaim: e.HUB_JWT_TENANT_CLAIM,
+      rolesClaim: e.HUB_JWT_ROLES_CLAIM,
+      clockToleranceSec: e.HUB_JWT_CLOCK_TOLERANCE,
+    },
+    auditCheckpointMs: e.HUB_AUDIT_CHECKPOINT_MS,
+    cache: { ttlMs: e.HUB_CACHE_TTL_MS, maxEntries: e.HUB_CACHE_MAX_ENTRIES, maxRows: e.HUB_CACHE_MAX_ROWS },
+    rateLimit: {
+      points: e.HUB_RATE_LIMIT,
+      windowSec: e.HUB_RATE_LIMIT_WINDOW,
+      anonymousPoints: e.HUB_RATE_LIMIT_ANON,
+    },
+    limits: {
+      bodyBytes: e.HUB_BODY_LIMIT,
+      requestTimeoutMs: e.HUB_REQUEST_TIMEOUT_MS,
+      queryTimeoutMs: e.HUB_QUERY_TIMEOUT_MS,
+      maxRows: e.HUB_MAX_ROWS,
+      shutdownGraceMs: e.HUB_SHUTDOWN_GRACE_MS,
+    },
+  }
+}

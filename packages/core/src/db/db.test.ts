@@ -1,0 +1,153 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestDatabase } from '../../../../test/helpers/mysql.ts'
+import type { HubError } from '../errors.ts'
+import { classifyType, introspect, openDataSource, parseDataSourceUrl, redactUrl } from './index.ts'
+import { withSafeSqlMode } from './knex.ts'
+
+describe('parseDataSourceUrl', () => {
+  it('resolves relative sqlite paths against the base directory', () => {
+    expect(parseDataSourceUrl('sqlite:data/x.sqlite', '/srv/hub')).toEqual({
+      dialect: 'sqlite',
+      filename: '/srv/hub/data/x.sqlite',
+    })
+    expect(parseDataSourceUrl('sqlite:///abs/x.sqlite')).toEqual({
+      dialect: 'sqlite',
+      filename: '/abs/x.sqlite',
+    })
+  })
+
+  it('parses mysql and mariadb URLs with encoded credentials', () => {
+    const c = parseDataSourceUrl('mariadb://app%40x:p%3Ass@db.internal:3307/sales')
+    expect(c).toEqual({
+      dialect: 'mysql',
+      connection: { host: 'db.internal', port: 3307, user: 'app@x', password: 'p:ss', database: 'sales' },
+    })
+  })
+
+  it('rejects other schemes without repeating the URL', () => {
+    try {
+      parseDataSourceUrl('postgres://user:hunter2@h/db')
+      expect.unreachable()
+    } catch (err) {
+      expect((err as HubError).code).toBe('CONFIG_INVALID')
+      expect((err as HubError).message).not.toContain('hunter2')
+    }
+  })
+
+  it('redacts credentials for logs', () => {
+    expect(redactUrl('mysql://root:hunter2@db:3306/x')).toBe('mysql://<redacted>@db/x')
+    expect(redactUrl('sqlite:/secret/path.sqlite')).toBe('sqlite:<file>')
+  })
+})
+
+describe('classifyType', () => {
+  it.each([
+    ['varchar(16)', 'string'],
+    ['char(2)', 'string'],
+    ['int(11)', 'integer'],
+    ['bigint', 'integer'],
+    ['decimal(10,2)', 'decimal'],
+    ['tinyint(1)', 'boolean'],
+    ['boolean', 'boolean'],
+    ['date', 'date'],
+    ['datetime(3)', 'datetime'],
+    ['timestamp', 'datetime'],
+  ])('maps %s to %s', (raw, type) => expect(classifyType(raw)).toBe(type))
+})
+
+const DDL = [
+  'CREATE TABLE regions (region_id VARCHAR(8) PRIMARY KEY, region_name VARCHAR(32) NOT NULL UNIQUE)',
+  `CREATE TABLE stores (store_id INT PRIMARY KEY, region_id VARCHAR(8) NOT NULL, opened DATE, active BOOLEAN,
+     area DECIMAL(10,2), FOREIGN KEY (region_id) REFERENCES regions(region_id))`,
+]
+
+async function checkIntrospection(url: string) {
+  const ds = openDataSource(url)
+  try {
+    for (const ddl of DDL) await ds.knex.raw(ddl)
+    const schema = await introspect(ds)
+    const stores = schema.tables.find((t) => t.name === 'stores')!
+    const regions = schema.tables.find((t) => t.name === 'regions')!
+    expect(stores.primaryKey).toEqual(['store_id'])
+    expect(stores.foreignKeys).toEqual([
+      { columns: ['region_id'], refTable: 'regions', refColumns: ['region_id'] },
+    ])
+    expect(Object.fromEntries(stores.columns.map((c) => [c.name, c.type]))).toEqual({
+      store_id: 'integer',
+      region_id: 'string',
+      opened: 'date',
+      active: 'boolean',
+      area: 'decimal',
+    })
+    expect(regions.columns.find((c) => c.name === 'region_name')?.unique).toBe(true)
+    expect(stores.columns.find((c) => c.name === 'region_id')?.nullable).toBe(false)
+  } finally {
+    await ds.knex.destroy()
+  }
+}
+
+describe('introspect on SQLite', () => {
+  it('reads tables, types, primary, unique and foreign keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nl2q-db-'))
+    await checkIntrospection(`sqlite:${join(dir, 'x.sqlite')}`)
+  })
+
+  it('opens read-only handles that refuse writes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nl2q-db-'))
+    const rw = openDataSource(`sqlite:${join(dir, 'ro.sqlite')}`)
+    await rw.knex.raw('CREATE TABLE t (x INT)')
+    await rw.knex.destroy()
+    const ro = openDataSource(`sqlite:${join(dir, 'ro.sqlite')}`, { readOnly: true })
+    await expect(ro.knex.raw('INSERT INTO t VALUES (1)')).rejects.toThrow(/readonly|read-only|query_only/i)
+    await ro.knex.destroy()
+  })
+})
+
+describe('introspect on MariaDB', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>
+  beforeAll(async () => {
+    db = await createTestDatabase()
+  })
+  afterAll(async () => db?.drop())
+
+  it('reads tables, types, primary, unique and foreign keys', async () => {
+    await checkIntrospection(db.url)
+  })
+})
+
+describe('MariaDB connections', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>
+  beforeAll(async () => {
+    db = await createTestDatabase()
+  })
+  afterAll(async () => db?.drop())
+
+  it('drop NO_BACKSLASH_ESCAPES so that bound values cannot escape their string literal', async () => {
+    const ds = openDataSource(db.url, { pool: { max: 1 } })
+    try {
+      await ds.knex.raw('CREATE TABLE secrets (id INT PRIMARY KEY, v VARCHAR(32))')
+      await ds.knex('secrets').insert({ id: 1, v: 'x' })
+      const conn = await ds.knex.client.acquireConnection()
+      try {
+        // what a server configured with NO_BACKSLASH_ESCAPES hands a new connection
+        await conn
+          .promise()
+          .query("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_BACKSLASH_ESCAPES')")
+        await new Promise<void>((resolve, reject) =>
+          withSafeSqlMode(conn, (err) => (err ? reject(err) : resolve())),
+        )
+        const [[{ m }]] = await conn.promise().query('SELECT @@SESSION.sql_mode AS m')
+        expect(m).not.toMatch(/NO_BACKSLASH_ESCAPES/)
+      } finally {
+        await ds.knex.client.releaseConnection(conn)
+      }
+      // the same connection now treats a backslash as an escape, so the value stays one literal
+      expect(await ds.knex('secrets').where('v', "\\' OR 1=1 -- ")).toEqual([])
+    } finally {
+      await ds.knex.destroy()
+    }
+  })
+})

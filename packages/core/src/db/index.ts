@@ -1,0 +1,11 @@
+export {
+  type ColumnInfo,
+  type ColumnType,
+  classifyType,
+  type ForeignKeyInfo,
+  introspect,
+  type SchemaInfo,
+  type TableInfo,
+} from './introspect.ts'
+export { type DataSource, type OpenOptions, openDataSource, ping } from './knex.ts'
+export { type DataSourceConfig, type Dialect, parseDataSourceUrl, redactUrl } from './url.ts'

@@ -1,0 +1,166 @@
+import type { Knex } from 'knex'
+import type { DataSource, Dialect } from './knex.ts'
+
+export type ColumnType = 'string' | 'integer' | 'decimal' | 'boolean' | 'date' | 'datetime' | 'unknown'
+
+export interface ColumnInfo {
+  name: string
+  type: ColumnType
+  /** The declared database type, lower-cased, e.g. `varchar(16)`, `decimal(10,2)`. */
+  rawType: string
+  nullable: boolean
+  primaryKey: boolean
+  unique: boolean
+}
+
+export interface ForeignKeyInfo {
+  columns: string[]
+  refTable: string
+  refColumns: string[]
+}
+
+export interface TableInfo {
+  name: string
+  columns: ColumnInfo[]
+  primaryKey: string[]
+  foreignKeys: ForeignKeyInfo[]
+}
+
+export interface SchemaInfo {
+  dialect: Dialect
+  tables: TableInfo[]
+}
+
+/** Map a declared SQL type to the hub's small type system (shared by SQLite affinity and MySQL types). */
+export function classifyType(rawType: string): ColumnType {
+  const t = rawType.toLowerCase().trim()
+  if (/^(tinyint\(1\)|bool\b|boolean\b)/.test(t)) return 'boolean'
+  if (/^(datetime|timestamp)/.test(t)) return 'datetime'
+  if (/^date\b/.test(t)) return 'date'
+  if (/^(bigint|int|integer|smallint|mediumint|tinyint)\b/.test(t)) return 'integer'
+  if (/^(decimal|numeric|real|double|float)/.test(t)) return 'decimal'
+  if (/(char|text|clob|enum|set\b|uuid)/.test(t)) return 'string'
+  if (t === '') return 'unknown'
+  return 'unknown'
+}
+
+async function introspectSqlite(knex: Knex): Promise<TableInfo[]> {
+  const tables = (await knex.raw(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'knex_%' ORDER BY name",
+  )) as { name: string }[]
+  const out: TableInfo[] = []
+  for (const { name } of tables) {
+    const cols = (await knex.raw('SELECT * FROM pragma_table_info(?)', [name])) as {
+      name: string
+      type: string
+      notnull: number
+      pk: number
+    }[]
+    const fks = (await knex.raw('SELECT * FROM pragma_foreign_key_list(?)', [name])) as {
+      id: number
+      seq: number
+      table: string
+      from: string
+      to: string | null
+    }[]
+    const indexes = (await knex.raw('SELECT * FROM pragma_index_list(?)', [name])) as {
+      name: string
+      unique: number
+    }[]
+    const uniqueCols = new Set<string>()
+    for (const ix of indexes.filter((i) => i.unique)) {
+      const ixCols = (await knex.raw('SELECT * FROM pragma_index_info(?)', [ix.name])) as { name: string }[]
+      if (ixCols.length === 1 && ixCols[0]) uniqueCols.add(ixCols[0].name)
+    }
+    const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk)
+    const byId = new Map<number, ForeignKeyInfo>()
+    for (const fk of fks.sort((a, b) => a.id - b.id || a.seq - b.seq)) {
+      const entry = byId.get(fk.id) ?? { columns: [], refTable: fk.table, refColumns: [] }
+      entry.columns.push(fk.from)
+      entry.refColumns.push(fk.to ?? '')
+      byId.set(fk.id, entry)
+    }
+    const foreignKeys = [...byId.values()]
+    // `REFERENCES t` without a column list points at t's primary key.
+    for (const fk of foreignKeys) {
+      if (fk.refColumns.some((c) => c === '')) {
+        const ref = (await knex.raw('SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk', [
+          fk.refTable,
+        ])) as { name: string }[]
+        fk.refColumns = ref.map((r) => r.name)
+      }
+    }
+    out.push({
+      name,
+      columns: cols.map((c) => ({
+        name: c.name,
+        type: classifyType(c.type),
+        rawType: c.type.toLowerCase(),
+        nullable: c.notnull === 0 && c.pk === 0,
+        primaryKey: c.pk > 0,
+        unique: uniqueCols.has(c.name) || (c.pk > 0 && pk.length === 1),
+      })),
+      primaryKey: pk.map((c) => c.name),
+      foreignKeys,
+    })
+  }
+  return out
+}
+
+async function introspectMysql(knex: Knex): Promise<TableInfo[]> {
+  const [cols] = (await knex.raw(
+    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, COLUMN_TYPE AS ty, IS_NULLABLE AS n, COLUMN_KEY AS k
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+  )) as [{ t: string; c: string; ty: string; n: string; k: string }[]]
+  const [tables] = (await knex.raw(
+    `SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'VIEW') AND TABLE_NAME NOT LIKE 'knex\\_%' ORDER BY TABLE_NAME`,
+  )) as [{ t: string }[]]
+  const [keys] = (await knex.raw(
+    `SELECT k.TABLE_NAME AS t, k.COLUMN_NAME AS c, k.CONSTRAINT_NAME AS name, k.ORDINAL_POSITION AS pos,
+            k.REFERENCED_TABLE_NAME AS rt, k.REFERENCED_COLUMN_NAME AS rc, tc.CONSTRAINT_TYPE AS kind
+       FROM information_schema.KEY_COLUMN_USAGE k
+       JOIN information_schema.TABLE_CONSTRAINTS tc
+         ON tc.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND tc.TABLE_NAME = k.TABLE_NAME AND tc.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+      WHERE k.TABLE_SCHEMA = DATABASE() ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
+  )) as [
+    { t: string; c: string; name: string; pos: number; rt: string | null; rc: string | null; kind: string }[],
+  ]
+  const out: TableInfo[] = []
+  for (const { t } of tables) {
+    const tk = keys.filter((k) => k.t === t)
+    const pk = tk.filter((k) => k.kind === 'PRIMARY KEY').map((k) => k.c)
+    const uniqueByName = new Map<string, string[]>()
+    for (const k of tk.filter((k) => k.kind === 'UNIQUE'))
+      uniqueByName.set(k.name, [...(uniqueByName.get(k.name) ?? []), k.c])
+    const unique = new Set([...uniqueByName.values()].filter((c) => c.length === 1).map((c) => c[0]))
+    const fkByName = new Map<string, ForeignKeyInfo>()
+    for (const k of tk.filter((k) => k.kind === 'FOREIGN KEY' && k.rt)) {
+      const e = fkByName.get(k.name) ?? { columns: [], refTable: k.rt as string, refColumns: [] }
+      e.columns.push(k.c)
+      e.refColumns.push(k.rc as string)
+      fkByName.set(k.name, e)
+    }
+    out.push({
+      name: t,
+      columns: cols
+        .filter((c) => c.t === t)
+        .map((c) => ({
+          name: c.c,
+          type: classifyType(c.ty),
+          rawType: c.ty.toLowerCase(),
+          nullable: c.n === 'YES',
+          primaryKey: pk.includes(c.c),
+          unique: unique.has(c.c) || (pk.length === 1 && pk[0] === c.c),
+        })),
+      primaryKey: pk,
+      foreignKeys: [...fkByName.values()],
+    })
+  }
+  return out
+}
+
+/** Tables, columns, types, primary and foreign keys of a data source, dialect-independent. */
+export async function introspect(ds: DataSource): Promise<SchemaInfo> {
+  const tables = ds.dialect === 'sqlite' ? await introspectSqlite(ds.knex) : await introspectMysql(ds.knex)
+  return { dialect: ds.dialect, tables }
+}

@@ -1,0 +1,147 @@
+/** seedPharma: generate the pharma demo for one tenant and bulk-load it into a data source. */
+
+import type { DataSource } from '../db/knex.ts'
+import { HubError, isHubError } from '../errors.ts'
+import {
+  type GeneratorOptions,
+  generateDimensions,
+  hcpCount,
+  hcpRow,
+  productRow,
+  type Row,
+  repRow,
+  territoryRow,
+} from './dimensions.ts'
+import { callChunks, callCount, prescriptionChunks } from './facts.ts'
+import { assertPrefix } from './ids.ts'
+import { openMysqlLoader } from './load-mysql.ts'
+import { openSqliteLoader } from './load-sqlite.ts'
+import type { BulkLoader } from './loader.ts'
+import { conflictError, tableDef } from './schema.ts'
+
+export type PharmaTable = 'territories' | 'reps' | 'hcps' | 'products' | 'prescriptions' | 'calls'
+
+export interface SeedOptions {
+  /** Identifier prefix of the tenant, e.g. `ACM`: 2–6 upper-case letters or digits. */
+  prefix: string
+  /** Same prefix + seed + scale ⇒ identical rows, on every dialect. */
+  seed: number
+  /**
+   * Multiplies hcps (2,000), prescriptions (~300,000) and calls (40,000); territories, reps and
+   * products stay. Fractional scales (down to 0.005) make small databases for tests. Default 1.
+   */
+  scale?: number
+  /** Drop and recreate existing pharma tables. Without it, a database that has any of them is refused. */
+  replace?: boolean
+  /**
+   * Rows of `table` loaded so far out of its expected total. For prescriptions the total is an
+   * estimate (extrapolated from the HCPs done) that becomes exact on the table's last call.
+   */
+  onProgress?: (done: number, total: number, table: PharmaTable) => void
+  signal?: AbortSignal
+}
+
+export interface SeedResult {
+  counts: Record<PharmaTable, number>
+  ms: number
+}
+
+export const MIN_SCALE = 0.005
+export const MAX_SCALE = 100
+
+function validate(options: SeedOptions): GeneratorOptions {
+  assertPrefix(options.prefix)
+  const scale = options.scale ?? 1
+  if (!Number.isFinite(scale) || scale < MIN_SCALE || scale > MAX_SCALE)
+    throw new HubError('VALIDATION_FAILED', `The demo scale must be between ${MIN_SCALE} and ${MAX_SCALE}`)
+  if (!Number.isSafeInteger(options.seed) || options.seed < 0)
+    throw new HubError('VALIDATION_FAILED', 'The demo seed must be a non-negative integer')
+  return { prefix: options.prefix, seed: options.seed, scale }
+}
+
+interface Step {
+  table: PharmaTable
+  chunks: Iterable<Row[]>
+  /** Expected rows, given rows and chunks loaded so far. */
+  expected(rows: number, chunks: number): number
+}
+
+function plan(gen: GeneratorOptions): Step[] {
+  const d = generateDimensions(gen)
+  const fixed = (table: PharmaTable, rows: Row[]): Step => ({
+    table,
+    chunks: [rows],
+    expected: () => rows.length,
+  })
+  const hcps = hcpCount(gen.scale)
+  const rxGuess = Math.round(300_000 * gen.scale)
+  return [
+    fixed('territories', d.territories.map(territoryRow)),
+    fixed(
+      'reps',
+      d.reps.map((r) => repRow(r, d)),
+    ),
+    fixed(
+      'hcps',
+      d.hcps.map((h) => hcpRow(h, d)),
+    ),
+    fixed('products', d.products.map(productRow)),
+    {
+      table: 'prescriptions',
+      chunks: prescriptionChunks(d, gen),
+      expected: (rows, chunks) =>
+        chunks === hcps ? rows : chunks > 0 ? Math.round((rows * hcps) / chunks) : rxGuess,
+    },
+    { table: 'calls', chunks: callChunks(d, gen), expected: () => callCount(gen.scale) },
+  ]
+}
+
+const openLoader = (ds: DataSource): Promise<BulkLoader> =>
+  ds.dialect === 'sqlite' ? openSqliteLoader(ds) : openMysqlLoader(ds)
+
+function failure(err: unknown): unknown {
+  if (isHubError(err) || (err instanceof Error && err.name === 'AbortError')) return err
+  const code = (err as { code?: unknown })?.code
+  return new HubError(
+    'INTERNAL',
+    `Loading the pharma demo data failed${typeof code === 'string' ? ` (${code})` : ''}`,
+    {
+      cause: err,
+    },
+  )
+}
+
+/**
+ * Generate the pharma demo (shared/datasets/pharma.md) and load it into `target`, with keys,
+ * foreign keys and indexes. Refuses (CONFLICT) if any pharma table exists, unless `replace`.
+ */
+export async function seedPharma(target: DataSource, options: SeedOptions): Promise<SeedResult> {
+  const gen = validate(options)
+  const started = performance.now()
+  options.signal?.throwIfAborted()
+  const loader = await openLoader(target)
+  const counts = { territories: 0, reps: 0, hcps: 0, products: 0, prescriptions: 0, calls: 0 }
+  try {
+    const existing = await loader.existing()
+    if (existing.length > 0 && !options.replace) throw conflictError(existing)
+    try {
+      await loader.begin(existing.length > 0)
+      for (const step of plan(gen)) {
+        options.signal?.throwIfAborted()
+        const report = (rows: number, chunks: number): void =>
+          options.onProgress?.(rows, Math.max(rows, step.expected(rows, chunks)), step.table)
+        counts[step.table] = await loader.load(tableDef(step.table), step.chunks, report, options.signal)
+      }
+      options.signal?.throwIfAborted()
+      await loader.finish()
+    } catch (err) {
+      await loader.abort().catch(() => {})
+      throw err
+    }
+  } catch (err) {
+    throw failure(err)
+  } finally {
+    await loader.release()
+  }
+  return { counts, ms: Math.round(performance.now() - started) }
+}

@@ -1,0 +1,353 @@
+import type { Knex } from 'knex'
+import type { Dialect } from '../../db/index.ts'
+import { HubError } from '../../errors.ts'
+import type { ResultColumn, ResultColumnType } from '../../hub/types.ts'
+import { type JoinStep, joinPath } from '../model/join-graph.ts'
+import type { Dataset, Field, SemanticModel } from '../model-types.ts'
+import type { PlanFilter, PlanMeasure, QueryPlan, Scalar } from '../plan.ts'
+import { applyRowScope, type RowScopes } from '../policy.ts'
+import { bucketSql, placeholders } from './time-bucket.ts'
+
+/**
+ * QueryPlan → parameterised SQL through knex, per dialect. Identifiers come from the model only
+ * (bound with `??`), values are bindings. Every table in FROM/JOIN gets the principal's row scope.
+ */
+export interface CompiledQuery {
+  sql: string
+  bindings: readonly unknown[]
+  columns: ResultColumn[]
+}
+
+interface Frag {
+  sql: string
+  b: Knex.RawBinding[]
+}
+
+type LeafFilter = Extract<PlanFilter, { field: string }>
+
+const AGG_LABEL: Record<string, string> = {
+  sum: 'Total',
+  avg: 'Average',
+  min: 'Minimum',
+  max: 'Maximum',
+  count: 'Number of',
+  count_distinct: 'Number of distinct',
+}
+
+class Compiler {
+  /** Datasets joined so far (alias = dataset name). */
+  private readonly joined = new Map<string, JoinStep[]>()
+  private readonly measureExpr = new Map<string, Frag>()
+
+  constructor(
+    private readonly model: SemanticModel,
+    private readonly plan: QueryPlan,
+    private readonly knex: Knex,
+    private readonly dialect: Dialect,
+  ) {}
+
+  private ds(name: string): Dataset {
+    const d = this.model.datasets.find((x) => x.name === name)
+    if (!d) throw new HubError('UNKNOWN_FIELD', `Unknown dataset '${name}'`)
+    return d
+  }
+
+  /** `dataset.field` → the field definition, after checking the join path from the root. */
+  private ref(ref: string): { ds: Dataset; f: Field } {
+    const [dsName = '', fieldName = ''] = ref.split('.')
+    const ds = this.ds(dsName)
+    const f = ds.fields.find((x) => x.name === fieldName)
+    if (!f) throw new HubError('UNKNOWN_FIELD', `Unknown field '${ref}'`)
+    this.need(dsName)
+    return { ds, f }
+  }
+
+  private need(dataset: string): void {
+    if (dataset === this.plan.dataset || this.joined.has(dataset)) return
+    const path = joinPath(this.model, this.plan.dataset, dataset)
+    if (!path) throw new HubError('UNANSWERABLE', `No join path from ${this.plan.dataset} to ${dataset}`)
+    this.joined.set(dataset, path)
+  }
+
+  private col(ref: string): Frag {
+    const { ds, f } = this.ref(ref)
+    if (!f.column) throw new HubError('BAD_REQUEST', `'${ref}' is a derived measure, not a column`)
+    return { sql: '??', b: [`${ds.name}.${f.column}`] }
+  }
+
+  private measure(m: PlanMeasure): { frag: Frag; type: ResultColumnType; label: string } {
+    const [dsName = '', fieldName = ''] = m.field.split('.')
+    if (fieldName === '*') {
+      if (m.aggregation !== 'count') throw new HubError('BAD_REQUEST', `'${m.field}' can only be counted`)
+      const ds = this.ds(dsName)
+      this.need(dsName)
+      return {
+        frag: { sql: 'COUNT(*)', b: [] },
+        type: 'integer',
+        label: `Number of ${ds.pluralLabel ?? ds.label}`,
+      }
+    }
+    const { ds, f } = this.ref(m.field)
+    if (f.derived) {
+      const { op, left, right, level } = f.derived
+      const l = this.ref(`${ds.name}.${left}`).f
+      const r = this.ref(`${ds.name}.${right}`).f
+      const lc = `${ds.name}.${l.column ?? l.name}`
+      const rc = `${ds.name}.${r.column ?? r.name}`
+      let sql: string
+      // `* 1e0` makes the division floating point on MySQL too (DECIMAL division keeps 4 digits)
+      if (level === 'row') sql = op === '/' ? 'SUM(?? * 1e0 / NULLIF(??, 0))' : `SUM(?? ${op} ??)`
+      else {
+        const la = (l.aggregation ?? 'sum').toUpperCase()
+        const ra = (r.aggregation ?? 'sum').toUpperCase()
+        sql = op === '/' ? `(${la}(??) * 1e0 / NULLIF(${ra}(??), 0))` : `(${la}(??) ${op} ${ra}(??))`
+      }
+      return { frag: { sql, b: [lc, rc] }, type: 'decimal', label: f.label }
+    }
+    const c = this.col(m.field)
+    const agg = m.aggregation
+    // AVG over a double: MySQL's DECIMAL average keeps only 4 more digits than the column
+    const sql =
+      agg === 'count_distinct'
+        ? 'COUNT(DISTINCT ??)'
+        : agg === 'count'
+          ? 'COUNT(??)'
+          : agg === 'avg'
+            ? 'AVG(?? * 1e0)'
+            : `${agg.toUpperCase()}(??)`
+    const type: ResultColumnType =
+      agg === 'count' || agg === 'count_distinct'
+        ? 'integer'
+        : agg === 'avg'
+          ? 'decimal'
+          : agg === 'sum'
+            ? f.type === 'integer' || f.type === 'boolean'
+              ? 'integer'
+              : 'decimal'
+            : resultType(f)
+    const label =
+      f.references && agg === 'count_distinct'
+        ? `Number of ${this.ds(f.references.dataset).pluralLabel ?? f.references.dataset}`
+        : `${AGG_LABEL[agg] ?? agg} ${f.label}`
+    return { frag: { sql: sql.replace('??', c.sql), b: c.b }, type, label }
+  }
+
+  private dimension(
+    field: string,
+    grain: QueryPlan['dimensions'][number]['grain'],
+  ): { frag: Frag; f: Field } {
+    const { ds, f } = this.ref(field)
+    if (!f.column) throw new HubError('BAD_REQUEST', `'${field}' is not a column`)
+    if (!grain) return { frag: { sql: '??', b: [`${ds.name}.${f.column}`] }, f }
+    if (f.type !== 'date' && f.type !== 'datetime')
+      throw new HubError('BAD_REQUEST', `'${field}' is not a date; it has no ${grain}`)
+    const sql = bucketSql(this.dialect, grain, f.grain)
+    return { frag: { sql, b: Array(placeholders(sql)).fill(`${ds.name}.${f.column}`) }, f }
+  }
+
+  private value(f: Field, v: Scalar): Knex.RawBinding {
+    if (v === null) return null
+    if (f.type === 'boolean') return v === true || v === 1 || v === 'true' || v === '1' ? 1 : 0
+    if (
+      (f.type === 'integer' || f.type === 'decimal') &&
+      typeof v === 'string' &&
+      v.trim() !== '' &&
+      !Number.isNaN(Number(v))
+    )
+      return Number(v)
+    return v
+  }
+
+  /** A filter as SQL; in HAVING, `field` names a measure (its output name). */
+  private filter(p: PlanFilter, having: boolean): Frag {
+    if (p.op === 'and' || p.op === 'or') {
+      const parts = p.args.map((a) => this.filter(a, having))
+      if (parts.length === 0) return { sql: p.op === 'and' ? '1 = 1' : '1 = 0', b: [] }
+      return {
+        sql: `(${parts.map((x) => x.sql).join(` ${p.op.toUpperCase()} `)})`,
+        b: parts.flatMap((x) => x.b),
+      }
+    }
+    if (p.op === 'not') {
+      const inner = this.filter(p.arg, having)
+      return { sql: `NOT (${inner.sql})`, b: inner.b }
+    }
+    return this.leaf(p as LeafFilter, having)
+  }
+
+  private leaf(p: LeafFilter, having: boolean): Frag {
+    let target: Frag
+    let f: Field | undefined
+    if (having) {
+      const m = this.measureExpr.get(p.field)
+      if (!m)
+        throw new HubError('BAD_REQUEST', `HAVING refers to '${p.field}', which is not a measure of the plan`)
+      target = m
+    } else {
+      const r = this.ref(p.field)
+      f = r.f
+      target = this.col(p.field)
+    }
+    const conv = (v: Scalar) => (f ? this.value(f, v) : v)
+    const t = target.sql
+    const one = (sql: string, v: Scalar | null): Frag => ({ sql: `${t} ${sql} ?`, b: [...target.b, conv(v)] })
+    const values = p.values ?? (p.value !== undefined ? [p.value] : [])
+    const like = (pattern: (s: string) => string): Frag => {
+      const s = String(p.value ?? '').replace(/[!%_]/g, (c) => `!${c}`)
+      return { sql: `${t} LIKE ? ESCAPE '!'`, b: [...target.b, pattern(s)] }
+    }
+    switch (p.op) {
+      case 'eq':
+        return p.value === null ? { sql: `${t} IS NULL`, b: target.b } : one('=', p.value ?? null)
+      case 'ne':
+        return p.value === null ? { sql: `${t} IS NOT NULL`, b: target.b } : one('<>', p.value ?? null)
+      case 'gt':
+        return one('>', p.value ?? null)
+      case 'gte':
+        return one('>=', p.value ?? null)
+      case 'lt':
+        return one('<', p.value ?? null)
+      case 'lte':
+        return one('<=', p.value ?? null)
+      case 'in':
+      case 'not_in': {
+        if (values.length === 0) return { sql: p.op === 'in' ? '1 = 0' : '1 = 1', b: [] }
+        const marks = values.map(() => '?').join(', ')
+        return {
+          sql: `${t} ${p.op === 'in' ? 'IN' : 'NOT IN'} (${marks})`,
+          b: [...target.b, ...values.map(conv)],
+        }
+      }
+      case 'between': {
+        const [lo = null, hi = null] = values
+        if (f?.type === 'datetime' && typeof hi === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(hi)) {
+          // whole days: a datetime on the last day is still inside
+          const next = new Date(`${hi}T00:00:00Z`)
+          next.setUTCDate(next.getUTCDate() + 1)
+          return {
+            sql: `${t} >= ? AND ${t} < ?`,
+            b: [...target.b, lo, ...target.b, next.toISOString().slice(0, 10)],
+          }
+        }
+        return { sql: `${t} BETWEEN ? AND ?`, b: [...target.b, conv(lo), conv(hi)] }
+      }
+      case 'contains':
+        return like((s) => `%${s}%`)
+      case 'startswith':
+        return like((s) => `${s}%`)
+      case 'endswith':
+        return like((s) => `%${s}`)
+      case 'is_null':
+        return { sql: `${t} IS NULL`, b: target.b }
+      case 'not_null':
+        return { sql: `${t} IS NOT NULL`, b: target.b }
+    }
+  }
+
+  compile(scopes: RowScopes): CompiledQuery {
+    const { plan, knex } = this
+    const root = this.ds(plan.dataset)
+    const qb = knex.queryBuilder().from({ [root.name]: root.table })
+    const columns: ResultColumn[] = []
+    const selects: Frag[] = []
+    const groupBy: Frag[] = []
+    const aggregate = plan.measures.length > 0
+    if (!aggregate && plan.select.length === 0)
+      throw new HubError('BAD_REQUEST', 'A plan needs measures or select fields')
+    // Columns of a dataset whose key is already a dimension depend on that key: select them with
+    // MIN() instead of grouping by them (same rows, and the GROUP BY stays the key alone).
+    const keyed = new Set(
+      plan.dimensions
+        .filter((d) => !d.grain)
+        .map((d) => d.field.split('.'))
+        .filter(([ds, f]) => {
+          const pk = this.model.datasets.find((x) => x.name === ds)?.primaryKey
+          return pk?.length === 1 && pk[0] === f
+        })
+        .map(([ds]) => ds),
+    )
+    for (const d of plan.dimensions) {
+      const { frag, f } = this.dimension(d.field, d.grain)
+      const [dsName = ''] = d.field.split('.')
+      const dependent = !d.grain && keyed.has(dsName) && !this.ds(dsName).primaryKey.includes(f.name)
+      if (dependent) selects.push({ sql: `MIN(${frag.sql}) as ??`, b: [...frag.b, d.as] })
+      else {
+        selects.push({ sql: `${frag.sql} as ??`, b: [...frag.b, d.as] })
+        groupBy.push(frag)
+      }
+      columns.push({
+        name: d.as,
+        type: d.grain ? 'date' : resultType(f),
+        label: d.grain ? `${cap(d.grain)} (${f.label.toLowerCase()})` : f.label,
+      })
+    }
+    for (const m of plan.measures) {
+      const { frag, type, label } = this.measure(m)
+      this.measureExpr.set(m.as, frag)
+      selects.push({ sql: `${frag.sql} as ??`, b: [...frag.b, m.as] })
+      columns.push({ name: m.as, type, label })
+    }
+    for (const s of plan.select) {
+      const { f } = this.ref(s.field)
+      const c = this.col(s.field)
+      selects.push({ sql: `${c.sql} as ??`, b: [...c.b, s.as] })
+      columns.push({ name: s.as, type: resultType(f), label: f.label })
+    }
+    if (!aggregate && plan.dimensions.length > 0)
+      throw new HubError('BAD_REQUEST', 'Dimensions need at least one measure; use select for plain rows')
+    const where = plan.filter ? this.filter(plan.filter, false) : undefined
+    const having = plan.having ? this.filter(plan.having, true) : undefined
+    const names = new Set(columns.map((c) => c.name))
+    for (const o of plan.order)
+      if (!names.has(o.by))
+        throw new HubError('BAD_REQUEST', `Order by '${o.by}', which is not an output column`)
+
+    if (plan.distinct && !aggregate) qb.distinct()
+    for (const s of selects) qb.select(knex.raw(s.sql, s.b))
+    // joins along the chosen FK paths, each dataset once, in path order
+    const done = new Set<string>([root.name])
+    for (const path of this.joined.values()) {
+      for (const step of path) {
+        if (done.has(step.to.dataset)) continue
+        done.add(step.to.dataset)
+        const parent = this.ds(step.to.dataset)
+        qb.join({ [parent.name]: parent.table }, function (this: Knex.JoinClause) {
+          step.from.columns.forEach((c, i) => {
+            this.on(`${parent.name}.${step.to.columns[i] ?? c}`, '=', `${step.from.dataset}.${c}`)
+          })
+        })
+      }
+    }
+    if (where) qb.whereRaw(where.sql, where.b)
+    // ── Row-level policy: the ONE place row scopes enter a compiled plan. Every table in FROM/JOIN
+    //    gets its scope (rules propagate along FKs in policy.ts), so no join can widen what is seen.
+    for (const name of done) applyRowScope(qb, this.ds(name).table, name, scopes[name]?.scope)
+    // ──
+    for (const g of groupBy) qb.groupByRaw(g.sql, g.b)
+    if (having) qb.havingRaw(having.sql, having.b)
+    for (const o of plan.order) qb.orderBy(o.by, o.direction)
+    if (plan.limit !== null) qb.limit(plan.limit)
+    if (plan.offset > 0) qb.offset(plan.offset)
+    const { sql, bindings } = qb.toSQL()
+    return { sql, bindings, columns }
+  }
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1)
+}
+
+function resultType(f: Field): ResultColumnType {
+  return f.type === 'unknown' ? 'string' : f.type
+}
+
+/** Compile a validated plan against the model (already narrowed to what the principal may see). */
+export function compilePlan(
+  model: SemanticModel,
+  plan: QueryPlan,
+  knex: Knex,
+  dialect: Dialect,
+  scopes: RowScopes,
+): CompiledQuery {
+  return new Compiler(model, plan, knex, dialect).compile(scopes)
+}

@@ -1,0 +1,206 @@
+import type { DataSource } from '../db/index.ts'
+import { HubError, isHubError } from '../errors.ts'
+import type {
+  AskInput,
+  AskResult,
+  DatasetSummary,
+  QueryResult,
+  ResultColumn,
+  SqlInput,
+} from '../hub/types.ts'
+import { localPrincipal, type Principal } from '../principal.ts'
+import { guardSql } from '../sql-guard/index.ts'
+import { type CompiledQuery, compilePlan } from './compile/compile.ts'
+import { normalizeRows, typeOfValues } from './compile/rows.ts'
+import { executeReadOnly } from './execute.ts'
+import type { SemanticModel } from './model-types.ts'
+import { buildLexicon, type Lexicon } from './nl/lexicon.ts'
+import { type PlannedQuestion, planQuestion } from './nl/planner.ts'
+import { withSuggestions } from './nl/refuse.ts'
+import { type QueryPlan, QueryPlanSchema } from './plan.ts'
+import { fieldVisible, resolveRowScopes, visibleModel } from './policy.ts'
+import { summarizeModel } from './summarize.ts'
+import { emptyValueIndex, type ValueIndex } from './values/value-index.ts'
+
+export interface EngineOptions {
+  ds: DataSource
+  model: SemanticModel
+  valueIndex?: ValueIndex
+  /** Rows returned at most (more are cut and `truncated` is set). */
+  maxRows?: number
+  timeoutMs?: number
+}
+
+export interface CallOptions {
+  signal?: AbortSignal
+}
+
+/** The principal's view of the model, and the parser's vocabulary for it (built once per role set). */
+interface View {
+  model: SemanticModel
+  lexicon: Lexicon
+  summary?: DatasetSummary[]
+}
+
+/** Principal for planning when none is given: sees everything that is not hidden. */
+const PLANNER = localPrincipal('planner', ['admin'])
+
+/**
+ * One tenant's query engine: plan (NL → QueryPlan, pure), compile (plan → SQL with the principal's
+ * row scope), and execute read-only with a timeout and a row cap.
+ */
+export function createEngine(options: EngineOptions) {
+  const { ds, model } = options
+  const values = options.valueIndex ?? emptyValueIndex()
+  const maxRows = options.maxRows ?? 10_000
+  const timeoutMs = options.timeoutMs ?? 15_000
+  const views = new Map<string, View>()
+
+  /** Visibility depends on roles only (attributes drive row scopes, not columns). */
+  function view(principal: Principal): View {
+    const key = [...new Set(principal.roles)].sort().join(',')
+    let v = views.get(key)
+    if (!v) {
+      v = {
+        model: visibleModel(model, principal),
+        lexicon: buildLexicon(model, values, (f) => fieldVisible(f, principal)),
+      }
+      views.set(key, v)
+    }
+    return v
+  }
+
+  function examples(principal: Principal): string[] {
+    return summarize(principal)
+      .flatMap((d) => d.examples)
+      .slice(0, 3)
+  }
+
+  function plan(question: string, opts: { asOf?: string; principal?: Principal } = {}): PlannedQuestion {
+    const principal = opts.principal ?? PLANNER
+    const v = view(principal)
+    try {
+      return planQuestion(question, v.model, v.lexicon, opts.asOf)
+    } catch (err) {
+      throw withSuggestions(err, isHubError(err) ? safeExamples(principal) : [])
+    }
+  }
+
+  /** Example questions for refusals; never lets a failure here mask the refusal itself. */
+  function safeExamples(principal: Principal): string[] {
+    try {
+      return examples(principal)
+    } catch {
+      return []
+    }
+  }
+
+  function compile(p: QueryPlan, principal: Principal): CompiledQuery {
+    const parsed = QueryPlanSchema.safeParse(p)
+    if (!parsed.success)
+      throw new HubError(
+        'VALIDATION_FAILED',
+        `Invalid query plan: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
+      )
+    const v = view(principal)
+    return compilePlan(v.model, parsed.data, ds.knex, ds.dialect, resolveRowScopes(model, principal))
+  }
+
+  async function run(
+    compiled: { sql: string; bindings: readonly unknown[] },
+    columns: ResultColumn[] | undefined,
+    cap: number,
+    call: CallOptions,
+  ): Promise<QueryResult> {
+    const started = performance.now()
+    const res = await executeReadOnly(ds, compiled, { timeoutMs, maxRows: cap, signal: call.signal })
+    const cols =
+      columns ?? res.columns.map((name, i) => ({ name, label: name, type: typeOfValues(res.rows, i) }))
+    const rows = normalizeRows(res.rows, cols)
+    return {
+      columns: cols,
+      rows,
+      rowCount: rows.length,
+      truncated: res.truncated,
+      durationMs: Math.round(performance.now() - started),
+      sql: compiled.sql,
+    }
+  }
+
+  async function query(
+    principal: Principal,
+    p: QueryPlan,
+    call: CallOptions = {},
+    limit?: number,
+  ): Promise<QueryResult> {
+    const cap = Math.max(1, Math.min(limit ?? maxRows, maxRows))
+    const capped: QueryPlan = {
+      ...p,
+      limit: p.limit !== null && p.limit !== undefined && p.limit <= cap ? p.limit : cap + 1,
+    }
+    const compiled = compile(capped, principal)
+    return run(compiled, compiled.columns, cap, call)
+  }
+
+  async function ask(principal: Principal, input: AskInput, call: CallOptions = {}): Promise<AskResult> {
+    const planned = plan(input.question, { asOf: input.asOf, principal })
+    const result = await query(principal, planned.plan, call, input.limit)
+    return { ...result, question: input.question, interpretation: planned.interpretation, plan: planned.plan }
+  }
+
+  async function sql(principal: Principal, input: SqlInput, call: CallOptions = {}): Promise<QueryResult> {
+    const cap = Math.max(1, Math.min(input.limit ?? maxRows, maxRows))
+    const guarded = guardSql(input.sql, { dialect: ds.dialect, model, principal, maxRows: cap })
+    return run(guarded, undefined, cap, call)
+  }
+
+  /** Page through a plan's rows in a stable order (offset pages of `pageSize`). */
+  async function* stream(
+    principal: Principal,
+    p: QueryPlan,
+    call: CallOptions & { pageSize?: number } = {},
+  ): AsyncGenerator<QueryResult> {
+    const pageSize = Math.max(1, Math.min(call.pageSize ?? 5000, maxRows))
+    const base = QueryPlanSchema.parse(p)
+    const outputs = [
+      ...base.dimensions.map((d) => d.as),
+      ...base.measures.map((m) => m.as),
+      ...base.select.map((s) => s.as),
+    ]
+    const order = [
+      ...base.order,
+      ...outputs
+        .filter((o) => !base.order.some((x) => x.by === o))
+        .map((by) => ({ by, direction: 'asc' as const })),
+    ]
+    let offset = base.offset
+    let remaining = base.limit ?? Number.POSITIVE_INFINITY
+    while (remaining > 0) {
+      const take = Math.min(pageSize, remaining)
+      const page = compile({ ...base, order, limit: take, offset }, principal)
+      const result = await run(page, page.columns, take, call)
+      yield result
+      if (result.rowCount < take) return
+      offset += take
+      remaining -= take
+    }
+  }
+
+  function summarize(principal: Principal): DatasetSummary[] {
+    const v = view(principal)
+    if (v.summary) return v.summary
+    v.summary = summarizeModel(v.model, (q) => {
+      try {
+        planQuestion(q, v.model, v.lexicon, '2025-01-15')
+        return true
+      } catch {
+        return false
+      }
+    })
+    return v.summary
+  }
+
+  return { model, dialect: ds.dialect, plan, compile, ask, query, sql, stream, summarize }
+}
+
+export type Engine = ReturnType<typeof createEngine>

@@ -1,0 +1,344 @@
+import type { Database } from 'better-sqlite3'
+import { createConnection } from 'mysql2/promise'
+import type { DataSource } from '../db/index.ts'
+import { HubError } from '../errors.ts'
+
+/**
+ * The read-only executor every path ends in (plan compiler and guarded SQL). It is the second line
+ * of defence: even SQL that slipped past the guard cannot write, because
+ * - SQLite: the statement must be a single read-only reader (`sqlite3_stmt_readonly`) and runs with
+ *   `PRAGMA query_only = ON` (tenant pools are also opened read-only, see db/knex.ts);
+ * - MySQL/MariaDB: it runs inside `START TRANSACTION READ ONLY` with the session access mode set to
+ *   READ ONLY (which also refuses DDL, whose implicit commit would otherwise escape the transaction),
+ *   and is rolled back; multi-statements are off in the driver. On a pool dedicated to reads (see
+ *   dedicateToReads) the session mode is set once per connection and kept; on any other pool it is
+ *   set per call and restored afterwards.
+ * Rows come back as arrays in column order (duplicate column names survive), at most maxRows of them
+ * with `truncated` telling whether there were more.
+ */
+
+export interface ExecuteQuery {
+  sql: string
+  bindings: readonly unknown[]
+}
+
+export interface ExecuteOptions {
+  timeoutMs: number
+  maxRows: number
+  signal?: AbortSignal
+}
+
+export interface ExecuteResult {
+  columns: string[]
+  rows: unknown[][]
+  truncated: boolean
+}
+
+export async function executeReadOnly(
+  ds: DataSource,
+  query: ExecuteQuery,
+  opts: ExecuteOptions,
+): Promise<ExecuteResult> {
+  if (!Number.isInteger(opts.maxRows) || opts.maxRows < 0)
+    throw new HubError('INTERNAL', 'maxRows must be >= 0')
+  throwIfAborted(opts.signal)
+  return ds.dialect === 'sqlite' ? runSqlite(ds, query, opts) : runMysql(ds, query, opts)
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw cancelled(signal.reason)
+}
+
+function cancelled(reason: unknown): HubError {
+  if (reason instanceof HubError) return reason
+  return new HubError('TIMEOUT', 'The query was cancelled before it finished', { cause: reason })
+}
+
+function timedOut(timeoutMs: number, cause?: unknown): HubError {
+  return new HubError(
+    'TIMEOUT',
+    `The query ran longer than ${timeoutMs} ms and was stopped; narrow it with filters or aggregate it`,
+    { cause },
+  )
+}
+
+// ---------------------------------------------------------------- SQLite
+
+function sqliteError(err: unknown): HubError {
+  if (err instanceof HubError) return err
+  const code = (err as { code?: string }).code ?? ''
+  if (code.startsWith('SQLITE_READONLY') || /readonly|read-only|query_only/i.test(String(err)))
+    return new HubError('READ_ONLY', 'Only reads are allowed here', { cause: err })
+  if (code === 'SQLITE_INTERRUPT') return new HubError('TIMEOUT', 'The query was interrupted', { cause: err })
+  if (code.startsWith('SQLITE_'))
+    return new HubError('BAD_REQUEST', `The database rejected the query (${code})`, { cause: err })
+  if (err instanceof RangeError || err instanceof TypeError)
+    return new HubError('BAD_REQUEST', 'The database rejected the query', { cause: err })
+  return new HubError('INTERNAL', 'The query failed', { cause: err })
+}
+
+/**
+ * SQL function that aborts the running statement once its deadline has passed. better-sqlite3 has
+ * no interrupt, so SQL that may run long calls it per scanned row (guarded SQL with joins or
+ * subqueries does, see sql-guard/guard.ts); other statements are checked between result rows.
+ */
+export const SQLITE_DEADLINE_FUNCTION = 'nl2q_alive'
+
+const deadlines = new WeakMap<Database, { at: number; timeoutMs: number }>()
+const withDeadlineFunction = new WeakSet<Database>()
+
+function ensureDeadlineFunction(db: Database): void {
+  if (withDeadlineFunction.has(db)) return
+  db.function(SQLITE_DEADLINE_FUNCTION, { deterministic: false, directOnly: true }, () => {
+    const d = deadlines.get(db)
+    if (d && Date.now() > d.at) throw timedOut(d.timeoutMs)
+    return 1
+  })
+  withDeadlineFunction.add(db)
+}
+
+/**
+ * better-sqlite3 is synchronous: while a statement runs nothing else in the process does. The
+ * deadline is enforced per scanned row where the SQL calls SQLITE_DEADLINE_FUNCTION and between
+ * result rows otherwise; an abort signal can only be honoured between rows.
+ */
+async function runSqlite(ds: DataSource, query: ExecuteQuery, opts: ExecuteOptions): Promise<ExecuteResult> {
+  const db = (await ds.knex.client.acquireConnection()) as Database
+  const deadline = Date.now() + opts.timeoutMs
+  ensureDeadlineFunction(db)
+  deadlines.set(db, { at: deadline, timeoutMs: opts.timeoutMs })
+  let restoreQueryOnly = false
+  try {
+    throwIfAborted(opts.signal)
+    const stmt = db.prepare(query.sql)
+    if (!stmt.reader || !stmt.readonly)
+      throw new HubError('READ_ONLY', 'Only a single read-only SELECT may run here', {
+        cause: { sql: query.sql },
+      })
+    if (!db.pragma('query_only', { simple: true })) {
+      db.pragma('query_only = ON')
+      restoreQueryOnly = true
+    }
+    stmt.raw(true)
+    const columns = stmt.columns().map((c) => c.name)
+    const rows: unknown[][] = []
+    let truncated = false
+    let n = 0
+    for (const row of stmt.iterate(...(query.bindings as unknown[])) as IterableIterator<unknown[]>) {
+      if (rows.length === opts.maxRows) {
+        truncated = true
+        break
+      }
+      rows.push(row)
+      if (++n % 256 === 0) {
+        if (Date.now() > deadline) throw timedOut(opts.timeoutMs)
+        throwIfAborted(opts.signal)
+      }
+    }
+    if (Date.now() > deadline) throw timedOut(opts.timeoutMs)
+    return { columns, rows, truncated }
+  } catch (err) {
+    throw sqliteError(err)
+  } finally {
+    deadlines.delete(db)
+    if (restoreQueryOnly) db.pragma('query_only = OFF')
+    await ds.knex.client.releaseConnection(db)
+  }
+}
+
+// ---------------------------------------------------------------- MySQL / MariaDB
+
+interface MysqlField {
+  name: string
+}
+interface MysqlQuery {
+  on(event: 'fields', cb: (fields: MysqlField[]) => void): MysqlQuery
+  on(event: 'result', cb: (row: unknown[]) => void): MysqlQuery
+  on(event: 'error', cb: (err: Error) => void): MysqlQuery
+  on(event: 'end', cb: () => void): MysqlQuery
+}
+interface MysqlConnection {
+  threadId: number | null
+  _isMariaDB?: boolean
+  query(
+    options: { sql: string; values?: unknown[]; rowsAsArray?: boolean },
+    cb?: (err: Error | null, rows?: unknown) => void,
+  ): MysqlQuery
+  destroy(): void
+}
+
+function plain(conn: MysqlConnection, sql: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    conn.query({ sql }, (err) => (err ? reject(err) : resolve()))
+  })
+}
+
+function scalar(conn: MysqlConnection, sql: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    conn.query({ sql, rowsAsArray: true }, (err, rows) =>
+      err ? reject(err) : resolve((rows as unknown[][] | undefined)?.[0]?.[0]),
+    )
+  })
+}
+
+const escapesChecked = new WeakSet<MysqlConnection>()
+
+/**
+ * mysql2 inlines bindings with backslash escapes. Under sql_mode NO_BACKSLASH_ESCAPES the server
+ * would read `\'` as a backslash and a closing quote, and a bound value could end its string. Make
+ * sure the mode is off on every connection this executor uses (checked once per connection).
+ */
+async function ensureBackslashEscapes(conn: MysqlConnection): Promise<void> {
+  if (escapesChecked.has(conn)) return
+  const mode = String(await scalar(conn, 'SELECT @@SESSION.sql_mode'))
+  if (/NO_BACKSLASH_ESCAPES/i.test(mode)) {
+    const next = mode
+      .split(',')
+      .filter((m) => m.toUpperCase() !== 'NO_BACKSLASH_ESCAPES')
+      .join(',')
+    await new Promise<void>((resolve, reject) => {
+      conn.query({ sql: 'SET SESSION sql_mode = ?', values: [next] }, (err) =>
+        err ? reject(err) : resolve(),
+      )
+    })
+  }
+  escapesChecked.add(conn)
+}
+
+/** Errors of the statement itself (server-side codes) are the query's fault; the rest is ours. */
+function mysqlError(err: unknown): HubError {
+  if (err instanceof HubError) return err
+  const e = err as { code?: string; errno?: number; sqlState?: string; fatal?: boolean }
+  if (e.errno === 1792 || e.code === 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION')
+    return new HubError('READ_ONLY', 'Only reads are allowed here', { cause: err })
+  if (e.sqlState && !e.fatal)
+    return new HubError('BAD_REQUEST', `The database rejected the query (${e.code ?? e.errno})`, {
+      cause: err,
+    })
+  return new HubError('SERVICE_UNAVAILABLE', 'The database is not reachable', { cause: err })
+}
+
+/** Pools whose every connection serves reads only (tenant pools): their sessions stay READ ONLY. */
+const readOnlyPools = new WeakSet<object>()
+const readOnlySessions = new WeakSet<MysqlConnection>()
+
+/**
+ * Declare a data source's pool as serving reads only (the tenant pools, opened with `readOnly`):
+ * the executor then puts each connection's session in READ ONLY mode the first time it uses it and
+ * leaves it so, instead of two extra round trips per query to set and restore it. Anything else
+ * that runs on the pool (introspection, value index, ping) runs read-only too. Every query still runs
+ * in its own `START TRANSACTION READ ONLY … ROLLBACK` with the statement time limit. No-op on SQLite,
+ * whose tenant pools are opened read-only with `query_only`.
+ */
+export function dedicateToReads(ds: DataSource): void {
+  if (ds.dialect === 'mysql') readOnlyPools.add(ds.knex)
+}
+
+async function killQuery(ds: DataSource, threadId: number): Promise<void> {
+  if (ds.config.dialect !== 'mysql') return
+  // A separate connection outside the pool: the pool may be exhausted by the very queries to stop.
+  const killer = await createConnection({ ...ds.config.connection, connectTimeout: 5000 })
+  try {
+    await killer.query('KILL QUERY ?', [threadId])
+  } finally {
+    await killer.end().catch(() => killer.destroy())
+  }
+}
+
+/**
+ * MySQL statements that a read-only transaction does not stop (SET GLOBAL, GRANT, LOCK, HANDLER,
+ * DO, CALL, SELECT … INTO OUTFILE, executable comments) are refused by shape before they reach the
+ * server. Callers generate SQL (compiler, guard); this only catches a bug or a bypass.
+ */
+function assertMysqlReadShape(sql: string): void {
+  if (!/^\s*(\(\s*)*(select|with)\b/i.test(sql) || /\/\*M?!|\binto\s+(outfile|dumpfile)\b/i.test(sql))
+    throw new HubError('READ_ONLY', 'Only a single read-only SELECT may run here', { cause: { sql } })
+}
+
+async function runMysql(ds: DataSource, query: ExecuteQuery, opts: ExecuteOptions): Promise<ExecuteResult> {
+  assertMysqlReadShape(query.sql)
+  const conn = (await ds.knex.client.acquireConnection()) as MysqlConnection
+  let broken = false
+  let killed: 'timeout' | 'abort' | 'cap' | null = null
+  const threadId = conn.threadId
+  const kill = (why: 'timeout' | 'abort' | 'cap') => {
+    if (killed || threadId === null) return
+    killed = why
+    // After a KILL the connection may be mid-statement: never hand it back to the pool.
+    broken = true
+    killQuery(ds, threadId).catch(() => conn.destroy())
+  }
+  let timer: NodeJS.Timeout | undefined
+  const onAbort = () => kill('abort')
+  try {
+    await ensureBackslashEscapes(conn)
+    const dedicated = readOnlyPools.has(ds.knex)
+    if (!dedicated || !readOnlySessions.has(conn)) {
+      await plain(conn, 'SET SESSION TRANSACTION READ ONLY')
+      if (dedicated) readOnlySessions.add(conn)
+    }
+    await plain(conn, 'START TRANSACTION READ ONLY')
+    try {
+      const seconds = Math.max(0.001, opts.timeoutMs / 1000)
+      const sql = conn._isMariaDB
+        ? `SET STATEMENT max_statement_time=${seconds.toFixed(3)} FOR ${query.sql}`
+        : query.sql.replace(
+            /^\s*select\b/i,
+            (s) => `${s} /*+ MAX_EXECUTION_TIME(${Math.ceil(opts.timeoutMs)}) */`,
+          )
+      // The server-side limit is the main bound; the client timer (with a little grace) backs it up.
+      timer = setTimeout(() => kill('timeout'), opts.timeoutMs + 500)
+      opts.signal?.addEventListener('abort', onAbort, { once: true })
+      return await new Promise<ExecuteResult>((resolve, reject) => {
+        let columns: string[] = []
+        const rows: unknown[][] = []
+        let truncated = false
+        let discarded = 0
+        conn
+          .query({ sql, values: [...query.bindings], rowsAsArray: true })
+          .on('fields', (fields) => {
+            columns = fields.map((f) => f.name)
+          })
+          .on('result', (row) => {
+            if (rows.length < opts.maxRows) {
+              rows.push(row)
+              return
+            }
+            truncated = true
+            // Callers cap with LIMIT maxRows + 1; if one did not, stop the server streaming the rest.
+            if (++discarded === 1000) kill('cap')
+          })
+          .on('error', (err) => {
+            const e = err as { errno?: number }
+            if (killed === 'cap' && e.errno === 1317) resolve({ columns, rows, truncated })
+            else if (killed === 'timeout' || e.errno === 1969 || e.errno === 3024)
+              reject(timedOut(opts.timeoutMs, err))
+            else if (killed === 'abort') reject(cancelled(opts.signal?.reason))
+            else reject(mysqlError(err))
+          })
+          .on('end', () => {
+            if (killed === 'timeout') reject(timedOut(opts.timeoutMs))
+            else if (killed === 'abort') reject(cancelled(opts.signal?.reason))
+            else resolve({ columns, rows, truncated })
+          })
+      })
+    } finally {
+      if (timer) clearTimeout(timer)
+      opts.signal?.removeEventListener('abort', onAbort)
+      if (!broken) {
+        try {
+          await plain(conn, 'ROLLBACK')
+          if (!dedicated) await plain(conn, 'SET SESSION TRANSACTION READ WRITE')
+        } catch {
+          broken = true
+        }
+      }
+    }
+  } catch (err) {
+    if ((err as { fatal?: boolean }).fatal) broken = true
+    throw mysqlError(err)
+  } finally {
+    if (broken) conn.destroy()
+    await ds.knex.client.releaseConnection(conn)
+  }
+}

@@ -1,0 +1,36 @@
+/** The query engine: semantic model, NL parser, compiler and execution for one tenant. */
+export { type CompiledQuery, compilePlan } from './compile/compile.ts'
+export { bucketSql } from './compile/time-bucket.ts'
+export { type CallOptions, createEngine, type Engine, type EngineOptions } from './engine.ts'
+export { executeReadOnly } from './execute.ts'
+export { inferModel } from './model/infer.ts'
+export { joinPath, reachableFrom } from './model/join-graph.ts'
+export {
+  loadOverrides,
+  type Overrides,
+  OverridesSchema,
+  parseOverrides,
+  resolveOverridesPath,
+} from './model/overrides.ts'
+export type {
+  Aggregation,
+  Dataset,
+  Field,
+  FieldKind,
+  Join,
+  RowPolicyRule,
+  SemanticModel,
+} from './model-types.ts'
+export { interpret } from './nl/interpret.ts'
+export type { PlannedQuestion } from './nl/planner.ts'
+export {
+  type PlanDimension,
+  type PlanFilter,
+  type PlanMeasure,
+  type QueryPlan,
+  QueryPlanSchema,
+  type TimeGrain,
+} from './plan.ts'
+export { fieldVisible, resolveRowScopes, visibleModel } from './policy.ts'
+export { cacheKey, createResultCache, type ResultCache, type ResultCacheOptions } from './result-cache.ts'
+export { buildValueIndex, type IndexedColumn, type ValueIndex } from './values/value-index.ts'

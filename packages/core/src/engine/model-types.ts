@@ -1,0 +1,94 @@
+import type { ColumnType, Dialect } from '../db/index.ts'
+import type { Role } from '../principal.ts'
+import type { TimeGrain } from './plan.ts'
+
+/**
+ * The semantic model of one tenant database: what can be asked. Inferred from the schema
+ * (tables → datasets, FKs → joins, numeric non-key columns → measures, text/boolean → dimensions,
+ * dates → time dimensions) and refined by an optional overrides file.
+ */
+export type Aggregation = 'sum' | 'avg' | 'min' | 'max' | 'count' | 'count_distinct'
+
+export type FieldKind = 'key' | 'measure' | 'dimension' | 'time'
+
+export interface Field {
+  /** Stable, identifier-safe name (the column name for inferred fields). */
+  name: string
+  dataset: string
+  /** Physical column; absent for derived measures. */
+  column?: string
+  /**
+   * Derived measure, e.g. profit = sales - cost: an expression over other measures of the dataset.
+   * `level: 'aggregate'` (the default) combines the aggregates (SUM(sales) - SUM(cost), SUM(nrx) / SUM(trx));
+   * `level: 'row'` aggregates the row-level expression (SUM(quantity * unit_price)).
+   */
+  derived?: { op: '+' | '-' | '*' | '/'; left: string; right: string; level?: 'aggregate' | 'row' }
+  kind: FieldKind
+  type: ColumnType
+  label: string
+  synonyms: string[]
+  /** Default aggregation for measures. */
+  aggregation?: Aggregation
+  hidden: boolean
+  /** Roles that may see the field; undefined = everyone who may see the dataset. */
+  roles?: Role[]
+  /** Low-cardinality text column whose distinct values are indexed for filter recognition. */
+  indexed?: boolean
+  /** Values are unique per row (a unique label such as product_name). */
+  unique?: boolean
+  /** Foreign-key columns: the dataset and field they reference. */
+  references?: { dataset: string; field: string }
+  /** Time fields whose values are already period starts/ends (week_ending is weekly: grain week = the value). */
+  grain?: TimeGrain
+  /** Phrases users say for a stored value: { "face to face": "In-person", "competitor": false }. */
+  valueSynonyms?: Record<string, string | number | boolean>
+}
+
+export interface Dataset {
+  name: string
+  table: string
+  label: string
+  /** Singular/plural names and synonyms users use ("prescribers", "doctors"). */
+  synonyms: string[]
+  primaryKey: string[]
+  /** Columns that name an entity (product_name, rep_name, first_name + last_name). */
+  labelColumns: string[]
+  defaultTimeDimension?: string
+  fields: Field[]
+  hidden: boolean
+  /** Plural label ("HCPs", "territories"), for restatements. */
+  pluralLabel?: string
+  /** Verbs that point at this dataset as the fact ("wrote", "prescribed" → prescriptions). */
+  verbs?: string[]
+}
+
+export interface Join {
+  /** Child side: the table holding the foreign key. */
+  from: { dataset: string; columns: string[] }
+  /** Parent side: the referenced table. */
+  to: { dataset: string; columns: string[] }
+}
+
+/** Structured row policy: rows of `dataset` whose `column` is in the principal's attribute values. */
+export interface RowPolicyRule {
+  /** Roles the rule applies to; omitted = every role except admin. */
+  roles?: Role[]
+  dataset: string
+  column: string
+  /**
+   * `required` (default true): a principal the rule binds who lacks the attribute sees no rows
+   * (fail closed). `required: false` binds only principals that carry the attribute — e.g. an
+   * HQ analyst sees everything, a regional analyst with `territories` only their region.
+   */
+  in: { attribute: string; required?: boolean }
+}
+
+export interface SemanticModel {
+  name: string
+  dialect: Dialect
+  datasets: Dataset[]
+  joins: Join[]
+  rowPolicies: RowPolicyRule[]
+  /** `dataset.field` of the measure used when a ranking names none ("top 10 prescribers"). */
+  defaultMeasure?: string
+}

@@ -1,0 +1,124 @@
+import { HubError } from '../../errors.ts'
+import type { Dataset, Field, SemanticModel } from '../model-types.ts'
+import type { DatasetOverride, FieldOverride, Overrides } from './overrides.ts'
+import { labelFromWords, pluralPhrase, splitIdentifier } from './words.ts'
+
+/** Collects every reference problem so the operator sees them all at once. */
+class Problems {
+  readonly list: string[] = []
+  add(path: string, message: string): void {
+    this.list.push(`${path}: ${message}`)
+  }
+  throwIfAny(name: string): void {
+    if (this.list.length === 0) return
+    throw new HubError(
+      'CONFIG_INVALID',
+      `Model overrides '${name}' do not fit the schema: ${this.list.slice(0, 8).join('; ')}`,
+      { details: { problems: this.list } },
+    )
+  }
+}
+
+function applyField(field: Field, o: FieldOverride): void {
+  if (o.label) field.label = o.label
+  if (o.synonyms) field.synonyms = [...new Set([...field.synonyms, ...o.synonyms])]
+  if (o.kind) {
+    field.kind = o.kind
+    if (o.kind === 'measure' && !field.aggregation) field.aggregation = 'sum'
+  }
+  if (o.aggregation) field.aggregation = o.aggregation
+  if (o.hidden !== undefined) field.hidden = o.hidden
+  if (o.roles) field.roles = o.roles
+  if (o.grain) field.grain = o.grain
+  if (o.values) field.valueSynonyms = { ...field.valueSynonyms, ...o.values }
+  if (o.indexed !== undefined) field.indexed = o.indexed
+}
+
+function applyDataset(ds: Dataset, o: DatasetOverride, path: string, problems: Problems): void {
+  if (o.label) {
+    ds.label = o.label
+    ds.pluralLabel = o.pluralLabel ?? pluralPhrase(o.label)
+  }
+  if (o.pluralLabel) ds.pluralLabel = o.pluralLabel
+  if (o.synonyms) ds.synonyms = [...new Set([...ds.synonyms, ...o.synonyms])]
+  if (o.verbs) ds.verbs = [...new Set([...(ds.verbs ?? []), ...o.verbs])]
+  if (o.hidden !== undefined) ds.hidden = o.hidden
+  const has = (name: string) => ds.fields.some((f) => f.name === name && !f.derived)
+  for (const [name, fo] of Object.entries(o.fields ?? {})) {
+    const field = ds.fields.find((f) => f.name === name)
+    if (!field) problems.add(`${path}.fields.${name}`, `no column '${name}' in table ${ds.table}`)
+    else applyField(field, fo)
+  }
+  if (o.labelColumns) {
+    o.labelColumns.forEach((c, i) => {
+      if (!has(c)) problems.add(`${path}.labelColumns.${i}`, `no column '${c}' in table ${ds.table}`)
+    })
+    ds.labelColumns = o.labelColumns
+  }
+  if (o.defaultTimeDimension) {
+    const f = ds.fields.find((x) => x.name === o.defaultTimeDimension)
+    if (!f)
+      problems.add(`${path}.defaultTimeDimension`, `no column '${o.defaultTimeDimension}' in ${ds.table}`)
+    else if (f.type !== 'date' && f.type !== 'datetime')
+      problems.add(`${path}.defaultTimeDimension`, `'${f.name}' is not a date or datetime column`)
+    else ds.defaultTimeDimension = f.name
+  }
+  for (const [name, d] of Object.entries(o.derived ?? {})) {
+    const m = /^\s*(\w+)\s*([-+*/])\s*(\w+)\s*$/.exec(d.expression)
+    if (!m) continue
+    const [, left = '', op = '+', right = ''] = m
+    for (const side of [left, right]) {
+      const f = ds.fields.find((x) => x.name === side)
+      if (!f || (f.kind !== 'measure' && !f.derived))
+        problems.add(`${path}.derived.${name}.expression`, `'${side}' is not a measure of ${ds.name}`)
+    }
+    if (ds.fields.some((f) => f.name === name)) {
+      problems.add(`${path}.derived.${name}`, `'${name}' already names a column of ${ds.table}`)
+      continue
+    }
+    ds.fields.push({
+      name,
+      dataset: ds.name,
+      derived: { op: op as '+' | '-' | '*' | '/', left, right, level: d.level ?? 'aggregate' },
+      kind: 'measure',
+      type: 'decimal',
+      label: d.label ?? labelFromWords(splitIdentifier(name)),
+      synonyms: d.synonyms ?? [],
+      aggregation: 'sum',
+      hidden: d.hidden ?? false,
+      ...(d.roles ? { roles: d.roles } : {}),
+    })
+  }
+}
+
+/** Merge validated overrides into an inferred model; every bad reference is reported with its path. */
+export function applyOverrides(model: SemanticModel, overrides: Overrides): SemanticModel {
+  const problems = new Problems()
+  for (const [name, o] of Object.entries(overrides.datasets)) {
+    const ds = model.datasets.find((d) => d.name === name)
+    if (!ds) problems.add(`datasets.${name}`, `no table '${name}' in the database`)
+    else applyDataset(ds, o, `datasets.${name}`, problems)
+  }
+  overrides.rowPolicies.forEach((rule, i) => {
+    const ds = model.datasets.find((d) => d.name === rule.dataset)
+    if (!ds) problems.add(`rowPolicies.${i}.dataset`, `no table '${rule.dataset}'`)
+    else if (!ds.fields.some((f) => f.name === rule.column && f.column))
+      problems.add(`rowPolicies.${i}.column`, `no column '${rule.column}' in ${rule.dataset}`)
+  })
+  if (overrides.defaultMeasure) {
+    const [d, f] = overrides.defaultMeasure.split('.')
+    const field = model.datasets.find((x) => x.name === d)?.fields.find((x) => x.name === f)
+    if (field?.kind !== 'measure')
+      problems.add('defaultMeasure', `'${overrides.defaultMeasure}' is not a measure of the model`)
+    else model.defaultMeasure = overrides.defaultMeasure
+  }
+  problems.throwIfAny(overrides.name ?? 'overrides')
+  model.rowPolicies = overrides.rowPolicies.map((r) => ({
+    ...(r.roles ? { roles: r.roles } : {}),
+    dataset: r.dataset,
+    column: r.column,
+    in: { attribute: r.in.attribute, ...(r.in.required === false ? { required: false } : {}) },
+  }))
+  if (overrides.name) model.name = overrides.name
+  return model
+}

@@ -1,0 +1,75 @@
+import type { Join, SemanticModel } from '../model-types.ts'
+
+/**
+ * Join paths along foreign keys, always child → parent (many-to-one), so joining never multiplies
+ * the fact rows. Breadth-first in FK-column order: the shortest path wins and ties go to the FK
+ * declared first (calls → hcps → territories before calls → reps → territories).
+ */
+export type JoinStep = Join
+
+const cache = new WeakMap<SemanticModel, Map<string, Map<string, JoinStep[]>>>()
+
+/** Every dataset reachable from `root` (root itself with an empty path) and the path to it. */
+export function reachableFrom(model: SemanticModel, root: string): Map<string, JoinStep[]> {
+  let perModel = cache.get(model)
+  if (!perModel) {
+    perModel = new Map()
+    cache.set(model, perModel)
+  }
+  const hit = perModel.get(root)
+  if (hit) return hit
+  const paths = new Map<string, JoinStep[]>([[root, []]])
+  let frontier = [root]
+  while (frontier.length > 0) {
+    const next: string[] = []
+    for (const ds of frontier) {
+      const base = paths.get(ds) ?? []
+      for (const j of model.joins) {
+        if (j.from.dataset !== ds || paths.has(j.to.dataset)) continue
+        paths.set(j.to.dataset, [...base, j])
+        next.push(j.to.dataset)
+      }
+    }
+    frontier = next
+  }
+  perModel.set(root, paths)
+  return paths
+}
+
+export function joinPath(model: SemanticModel, from: string, to: string): JoinStep[] | undefined {
+  return reachableFrom(model, from).get(to)
+}
+
+/** Datasets from which every one of `targets` is reachable. */
+export function rootsReaching(model: SemanticModel, targets: Iterable<string>): string[] {
+  const t = [...new Set(targets)]
+  return model.datasets
+    .filter((d) => !d.hidden && t.every((x) => reachableFrom(model, d.name).has(x)))
+    .map((d) => d.name)
+}
+
+/**
+ * The date that dates a dataset's rows: its own default time dimension, else the nearest parent's
+ * along FKs when exactly one parent at that distance has one (order items are dated by their order).
+ */
+export function datedBy(model: SemanticModel, root: string): { dataset: string; field: string } | undefined {
+  const own = model.datasets.find((d) => d.name === root)
+  if (own?.defaultTimeDimension) return { dataset: root, field: own.defaultTimeDimension }
+  let best: { dataset: string; field: string }[] = []
+  let bestLen = Number.POSITIVE_INFINITY
+  for (const [name, path] of reachableFrom(model, root)) {
+    const d = model.datasets.find((x) => x.name === name)
+    if (name === root || !d?.defaultTimeDimension || path.length > bestLen) continue
+    if (path.length < bestLen) {
+      best = []
+      bestLen = path.length
+    }
+    best.push({ dataset: name, field: d.defaultTimeDimension })
+  }
+  if (best.length > 1) {
+    // order items → orders (an event, no name of its own) rather than → products (a named entity)
+    const events = best.filter((b) => !model.datasets.find((d) => d.name === b.dataset)?.labelColumns.length)
+    if (events.length === 1) return events[0]
+  }
+  return best.length === 1 ? best[0] : undefined
+}

@@ -1,0 +1,64 @@
+import { readOnly, unanswerable, unknownField } from '../refuse.ts'
+import type { ParseContext } from './context.ts'
+
+export function refuseEarly(c: ParseContext): void {
+  const items = c.items
+  const leading = items.findIndex((it) => !(it.t === 'kw' && (it.kw.k === 'list' || it.kw.k === 'which')))
+  items.forEach((it, p) => {
+    if (it.t === 'kw' && it.kw.k === 'write' && (!it.kw.leadingOnly || p === leading || p === 0))
+      throw readOnly(it.text)
+  })
+  for (const it of items)
+    if (it.t === 'time' && it.range.future)
+      throw unanswerable(
+        `"${it.text}" is in the future; the hub reports recorded data and does not forecast.`,
+      )
+  const forbidden = items.findIndex((_, p) => c.kindAt(p) === 'forbidden')
+  if (forbidden >= 0) {
+    throw unknownField(`There is no field "${items[forbidden]?.text}" that you can see.`)
+  }
+  items.forEach((it, p) => {
+    if (it.t !== 'unknown') return
+    // "quantity dispensed", "units shipped": a participle after a measure only restates it
+    if (/ed$/.test(it.text.toLowerCase()) && p > 0 && c.isMeasureField(p - 1)) {
+      c.used[p] = true
+      return
+    }
+    const prevDs = c.datasetAt(p - 1)
+    const nextDs = c.datasetAt(p + 1)
+    const owner = prevDs ?? nextDs
+    if (owner) {
+      const ds = c.model.datasets.find((d) => d.name === owner)
+      throw unknownField(
+        `There is no field "${it.text}" on ${ds?.pluralLabel ?? owner} (or you may not see it).`,
+      )
+    }
+    throw unanswerable(`I can't relate "${it.text}" to the data I know about.`)
+  })
+}
+
+/** One-letter values ("segment A") count only next to their column's name. */
+export function checkShortValues(c: ParseContext): void {
+  const labelled = new Set<number>()
+  c.items.forEach((it, p) => {
+    const r = c.resolved[p]
+    if (it.t !== 'concept' || r?.kind !== 'value') return
+    const keep = r.cands.filter((x) => {
+      if (!x.needsLabel || x.concept.type !== 'value') return true
+      const cc = x.concept
+      const named = [p - 1, p + 1].some((q) => {
+        const f = c.fieldAt(q)
+        return f && f.dataset === cc.dataset && f.field === cc.field
+      })
+      // "segment A or B": a later value of a run shares the label of the first
+      const run =
+        ['or', 'and', 'comma'].includes(c.kw(p - 1) ?? '') &&
+        labelled.has(p - 2) &&
+        c.valueOf(p - 2, cc.dataset, cc.field)
+      return named || run
+    })
+    if (keep.some((x) => x.needsLabel)) labelled.add(p)
+    if (keep.length === 0) throw unanswerable(`I can't tell what "${it.text}" refers to.`)
+    r.cands = keep
+  })
+}

@@ -1,0 +1,422 @@
+import { datedBy, joinPath, reachableFrom } from '../model/join-graph.ts'
+import type { Dataset, Field, SemanticModel } from '../model-types.ts'
+import {
+  type PlanDimension,
+  type PlanFilter,
+  type PlanMeasure,
+  type QueryPlan,
+  QueryPlanSchema,
+  type Scalar,
+  type TimeGrain,
+} from '../plan.ts'
+import { type Column, chooseRoot } from './choose-root.ts'
+import type { CmpIntent, DimRef, Intent, MeasureRef } from './intent.ts'
+import { ambiguous, unanswerable } from './refuse.ts'
+
+/** Intent → QueryPlan: pick the FROM table, resolve columns, and lay out measures, dimensions, filters and order. */
+class PlanBuilder {
+  private readonly aliases = new Set<string>()
+  private readonly measures: PlanMeasure[] = []
+  private readonly measureAlias = new Map<string, string>()
+  private readonly dims: PlanDimension[] = []
+  private readonly filters: PlanFilter[] = []
+  private readonly having: PlanFilter[] = []
+  private root = ''
+
+  constructor(
+    private readonly model: SemanticModel,
+    private readonly intent: Intent,
+  ) {}
+
+  private ds(name: string): Dataset {
+    const d = this.model.datasets.find((x) => x.name === name)
+    if (!d) throw unanswerable(`Unknown dataset ${name}`)
+    return d
+  }
+
+  private def(dataset: string, field: string): Field {
+    const f = this.ds(dataset).fields.find((x) => x.name === field)
+    if (!f) throw unanswerable(`Unknown field ${dataset}.${field}`)
+    return f
+  }
+
+  private alias(base: string): string {
+    let a = base.replace(/[^A-Za-z0-9_]/g, '_')
+    let n = 2
+    while (this.aliases.has(a)) a = `${base}_${n++}`
+    this.aliases.add(a)
+    return a
+  }
+
+  /** Columns that identify an entity in results: its unique label, else key + label columns. */
+  entityColumns(name: string): string[] {
+    const d = this.ds(name)
+    const unique = d.labelColumns.find((c) => d.fields.find((f) => f.name === c)?.unique)
+    if (unique) return [unique]
+    return [...new Set([...d.primaryKey, ...d.labelColumns])]
+  }
+
+  /** The date a period applies to (see datedBy). */
+  private timeField(explicit?: { dataset: string; field: string }): Column {
+    if (explicit) return explicit
+    const t = datedBy(this.model, this.root)
+    if (!t) {
+      const d = this.ds(this.root)
+      throw unanswerable(`${d.pluralLabel ?? d.label} have no date to filter or group by.`)
+    }
+    return t
+  }
+
+  private addMeasure(ref: MeasureRef): string {
+    const key = JSON.stringify(ref)
+    const known = this.measureAlias.get(key)
+    if (known) return known
+    let m: PlanMeasure
+    if (ref.kind === 'field') {
+      const f = this.def(ref.dataset, ref.field)
+      const agg = ref.agg ?? f.aggregation ?? 'sum'
+      const as = this.alias(agg === (f.aggregation ?? 'sum') ? f.name : `${agg}_${f.name}`)
+      m = { field: `${ref.dataset}.${ref.field}`, aggregation: agg, as }
+    } else if (ref.kind === 'countField') {
+      m = {
+        field: `${ref.dataset}.${ref.field}`,
+        aggregation: 'count_distinct',
+        as: this.alias(`${ref.field}_count`),
+      }
+    } else if (ref.dataset === this.root) {
+      m = { field: `${ref.dataset}.*`, aggregation: 'count', as: this.alias(`${ref.dataset}_count`) }
+    } else {
+      const path = joinPath(this.model, this.root, ref.dataset)
+      const last = path?.at(-1)
+      if (!last?.from.columns[0]) throw unanswerable(`I can't count ${ref.dataset} from ${this.root}.`)
+      m = {
+        field: `${last.from.dataset}.${last.from.columns[0]}`,
+        aggregation: 'count_distinct',
+        as: this.alias(`${ref.dataset}_count`),
+      }
+    }
+    this.measures.push(m)
+    this.measureAlias.set(key, m.as)
+    return m.as
+  }
+
+  private addDim(d: DimRef): void {
+    if (d.kind === 'entity') {
+      for (const c of this.entityColumns(d.dataset)) {
+        const field = `${d.dataset}.${c}`
+        if (!this.dims.some((x) => x.field === field && !x.grain))
+          this.dims.push({ field, as: this.alias(c) })
+      }
+    } else if (d.kind === 'field') {
+      const field = `${d.dataset}.${d.field}`
+      if (!this.dims.some((x) => x.field === field && !x.grain))
+        this.dims.push({ field, as: this.alias(d.field) })
+    } else {
+      const tf = this.timeField(d.field)
+      const field = `${tf.dataset}.${tf.field}`
+      if (!this.dims.some((x) => x.field === field && x.grain === d.grain))
+        this.dims.push({ field, grain: d.grain, as: this.alias(d.grain) })
+    }
+  }
+
+  private cmpFilter(field: string, c: CmpIntent): PlanFilter {
+    if (c.op === 'between') return { op: 'between', field, values: c.values }
+    return { op: c.op, field, value: c.values[0] ?? 0 }
+  }
+
+  private valueFilters(columns: Column[]): void {
+    this.intent.values.forEach((g, k) => {
+      const col = columns[k] as Column
+      const f = this.def(col.dataset, col.field)
+      const values: Scalar[] = []
+      for (const v of g.values) {
+        const c = v.cands.find(
+          (x) =>
+            x.concept.type === 'value' && x.concept.dataset === col.dataset && x.concept.field === col.field,
+        )
+        if (c?.concept.type === 'value')
+          values.push(f.type === 'boolean' ? Boolean(c.concept.value) : c.concept.value)
+      }
+      const field = `${col.dataset}.${col.field}`
+      const uniq = [...new Set(values)]
+      if (f.type === 'boolean' && uniq.length === 1)
+        this.filters.push({ op: 'eq', field, value: g.negate ? !uniq[0] : (uniq[0] as boolean) })
+      else if (uniq.length === 1)
+        this.filters.push({ op: g.negate ? 'ne' : 'eq', field, value: uniq[0] as Scalar })
+      else this.filters.push({ op: g.negate ? 'not_in' : 'in', field, values: uniq })
+      if (g.compare && !g.negate) this.addDim({ kind: 'field', dataset: col.dataset, field: col.field })
+    })
+  }
+
+  private timeFilters(): void {
+    for (const t of this.intent.times) {
+      const tf = this.timeField(t.field)
+      const field = `${tf.dataset}.${tf.field}`
+      const { start, end } = t.range
+      if (start && end) this.filters.push({ op: 'between', field, values: [start, end] })
+      else if (start) this.filters.push({ op: 'gte', field, value: start })
+      else if (end) this.filters.push({ op: 'lte', field, value: end })
+    }
+    if (this.intent.times.length > 1) {
+      // several periods of one unit ("2023 vs 2024", "Q3 and Q4"): one range covering them
+      const own = this.filters.splice(this.filters.length - this.intent.times.length)
+      const byField = new Map<string, PlanFilter[]>()
+      for (const f of own) if ('field' in f) byField.set(f.field, [...(byField.get(f.field) ?? []), f])
+      for (const fs of byField.values())
+        this.filters.push(fs.length > 1 ? { op: 'or', args: fs } : (fs[0] as PlanFilter))
+    }
+  }
+
+  private defaultGrain(): TimeGrain {
+    const r = this.intent.times[0]?.range
+    if (r?.start && r.end) {
+      const days = (Date.parse(r.end) - Date.parse(r.start)) / 86_400_000
+      if (days <= 92) return 'week'
+    }
+    return 'month'
+  }
+
+  build(): QueryPlan {
+    const intent = this.intent
+    const subject = intent.subject
+    // a measure compared per entity ("HCPs with TRx above 100") is an aggregate comparison
+    for (const c of intent.cmps) {
+      if (c.target.form !== 'column') continue
+      const f = this.def(c.target.dataset, c.target.field)
+      if (f.kind === 'measure' && subject && c.target.dataset !== subject.dataset)
+        c.target = {
+          form: 'agg',
+          measure: { kind: 'field', dataset: c.target.dataset, field: c.target.field },
+        }
+    }
+    const refs: MeasureRef[] = [...intent.measures]
+    const addRef = (r: MeasureRef) => {
+      if (!refs.some((x) => JSON.stringify(x) === JSON.stringify(r))) refs.push(r)
+    }
+    for (const c of intent.cmps) if (c.target.form === 'agg') addRef(c.target.measure)
+    if (intent.order?.measure) addRef(intent.order.measure)
+    const grouping =
+      intent.dims.length > 0 ||
+      intent.trend ||
+      !!intent.timeCompare ||
+      intent.values.some((g) => g.compare) ||
+      (refs.length > 0 && intent.selects.length > 0)
+    let mode: 'aggregate' | 'list' | 'distinct'
+    const counted = (d: string) => refs.some((r) => r.kind === 'count' && r.dataset === d)
+    if (refs.length > 0) mode = 'aggregate'
+    else if (subject && grouping) {
+      refs.push({ kind: 'count', dataset: subject.dataset })
+      mode = 'aggregate'
+    } else if (subject && intent.order && !intent.order.dim) {
+      const dm = this.model.defaultMeasure?.split('.')
+      if (!dm?.[0] || !dm[1])
+        throw ambiguous(`Rank ${this.ds(subject.dataset).pluralLabel} by what? Name a measure.`)
+      refs.push({ kind: 'field', dataset: dm[0], field: dm[1] })
+      intent.order.measure = refs[0]
+      mode = 'aggregate'
+    } else if (subject) mode = 'list'
+    else if (intent.whichField) mode = 'distinct'
+    else if (intent.selects.length > 0 && intent.dims.length === 0) {
+      const s = intent.selects[0] as Column
+      intent.whichField = s
+      mode = 'distinct'
+    } else
+      throw unanswerable(
+        'What would you like to know? Name a measure (e.g. a total or a count) or what to list.',
+      )
+
+    const fieldMeasureDs = [...new Set(refs.filter((r) => r.kind === 'field').map((r) => r.dataset))]
+    if (fieldMeasureDs.length > 1)
+      throw unanswerable(
+        `${fieldMeasureDs.map((d) => this.ds(d).pluralLabel).join(' and ')} measures come from different tables; ask for them separately.`,
+      )
+    let fixed = fieldMeasureDs[0]
+    // "top 10 products by list price": rank rows of the entity itself
+    if (
+      mode === 'aggregate' &&
+      subject &&
+      fixed === subject.dataset &&
+      !counted(subject.dataset) &&
+      intent.dims.length === 0 &&
+      !grouping &&
+      refs.every((r) => r.kind === 'field')
+    ) {
+      mode = 'list'
+    }
+    const subjectIsDim =
+      mode === 'aggregate' && subject && !counted(subject.dataset) && subject.dataset !== fixed
+    const dimRefs: DimRef[] = [
+      ...(subjectIsDim && subject ? [{ kind: 'entity' as const, dataset: subject.dataset }] : []),
+      ...intent.dims,
+    ]
+    if (mode === 'aggregate') for (const s of intent.selects) dimRefs.push({ kind: 'field', ...s })
+
+    const required = new Set<string>([...intent.verbs, ...intent.qualifiers])
+    if (subject) required.add(subject.dataset)
+    for (const r of refs) required.add(r.dataset)
+    for (const d of dimRefs) {
+      if (d.kind === 'grain') {
+        if (d.field) required.add(d.field.dataset)
+      } else required.add(d.dataset)
+    }
+    for (const c of intent.cmps)
+      required.add(c.target.form === 'column' ? c.target.dataset : c.target.measure.dataset)
+    for (const t of intent.times) if (t.field) required.add(t.field.dataset)
+    // a listed extra column must be reachable from the FROM table too ("HCPs and their reps' hire dates")
+    for (const s of intent.selects) required.add(s.dataset)
+    if (mode === 'distinct' && intent.whichField) required.add(intent.whichField.dataset)
+    const needsTime =
+      intent.times.some((t) => !t.field) ||
+      dimRefs.some((d) => d.kind === 'grain' && !d.field) ||
+      intent.trend ||
+      !!intent.timeCompare
+    const anchor =
+      fixed ?? refs.find((r) => r.kind === 'count')?.dataset ?? subject?.dataset ?? intent.whichField?.dataset
+    if (mode === 'list' && subject) fixed = undefined
+    const { root, columns } = chooseRoot(this.model, intent, required, anchor, fixed, needsTime)
+    this.root = root
+    // "HCPs who wrote no Tirosint" is an anti-join: excluding rows of a linking fact would answer
+    // "HCPs who wrote something other than Tirosint" instead, so refuse rather than mislead.
+    const entities = [
+      ...(mode !== 'aggregate' && subject ? [subject.dataset] : []),
+      ...refs.filter((r) => r.kind === 'count' && r.dataset !== root).map((r) => r.dataset),
+    ].filter((e) => e !== root)
+    intent.values.forEach((g, k) => {
+      const col = columns[k]
+      if (!g.negate || !col) return
+      for (const e of entities)
+        if (!reachableFrom(this.model, e).has(col.dataset))
+          throw ambiguous(
+            `I can't yet answer which ${this.ds(e).pluralLabel} have no "${g.values.map((v) => v.text).join(', ')}"; ask for those that do.`,
+          )
+    })
+
+    if (mode === 'list' && subject) return this.listPlan(subject.dataset, columns)
+    if (mode === 'distinct' && intent.whichField) return this.distinctPlan(intent.whichField, columns)
+
+    for (const d of dimRefs) this.addDim(d)
+    this.valueFilters(columns)
+    if (intent.trend && !this.dims.some((d) => d.grain))
+      this.addDim({ kind: 'grain', grain: this.defaultGrain() })
+    if (intent.timeCompare && !this.dims.some((d) => d.grain))
+      this.addDim({ kind: 'grain', grain: intent.timeCompare })
+    for (const r of refs) this.addMeasure(r)
+    this.timeFilters()
+    for (const c of intent.cmps) {
+      if (c.target.form === 'agg') this.having.push(this.cmpFilter(this.addMeasure(c.target.measure), c))
+      else this.filters.push(this.cmpFilter(`${c.target.dataset}.${c.target.field}`, c))
+    }
+    if (this.having.length > 0 && this.dims.length === 0)
+      throw ambiguous(
+        'A comparison like "more than 100" needs something to compare per (e.g. "reps with more than 100 calls").',
+      )
+
+    const order: QueryPlan['order'] = []
+    let limit: number | null = null
+    const o = intent.order
+    if (o) {
+      const target = o.measure
+        ? this.addMeasure(o.measure)
+        : o.dim
+          ? this.dims.find((d) => d.field === `${o.dim?.dataset}.${o.dim?.field}`)?.as
+          : this.measures[0]?.as
+      if (this.dims.length === 0 && !o.dim) {
+        // "the highest list price" with nothing to rank: the max/min itself
+        const m = this.measures.find((x) => x.as === target)
+        if (o.ranking || !m || m.aggregation === 'count' || m.aggregation === 'count_distinct')
+          throw ambiguous('Rank what? Say what to compare, e.g. "which region had the most TRx".')
+        if (!intent.measures.some((r) => r.kind === 'field' && r.agg))
+          m.aggregation = o.dir === 'desc' ? 'max' : 'min'
+      } else if (target) {
+        order.push({ by: target, direction: o.dir })
+        limit = o.limit ?? null
+      }
+    }
+    // Ranked answers keep the database's own order among ties (as a hand-written ORDER BY … LIMIT
+    // would); otherwise rows come in dimension order, time first.
+    if (order.length === 0) {
+      const timeDims = this.dims.filter((d) => d.grain)
+      for (const d of [...timeDims, ...this.dims.filter((x) => !x.grain)])
+        order.push({ by: d.as, direction: 'asc' })
+    }
+
+    return QueryPlanSchema.parse({
+      dataset: root,
+      measures: this.measures,
+      dimensions: this.dims,
+      filter: this.combine(this.filters),
+      having: this.combine(this.having),
+      order,
+      limit,
+    })
+  }
+
+  private combine(fs: PlanFilter[]): PlanFilter | null {
+    if (fs.length === 0) return null
+    return fs.length === 1 ? (fs[0] as PlanFilter) : { op: 'and', args: fs }
+  }
+
+  private listPlan(entity: string, columns: Column[]): QueryPlan {
+    const intent = this.intent
+    const select: { field: string; as: string }[] = []
+    const add = (dataset: string, field: string) => {
+      const ref = `${dataset}.${field}`
+      if (!select.some((s) => s.field === ref)) select.push({ field: ref, as: this.alias(field) })
+    }
+    for (const c of this.entityColumns(entity)) add(entity, c)
+    for (const s of intent.selects) add(s.dataset, s.field)
+    // "reps hired after 2020": show the date the rows were picked by
+    for (const t of intent.times) if (t.field) add(t.field.dataset, t.field.field)
+    this.valueFilters(columns)
+    this.timeFilters()
+    for (const c of intent.cmps) {
+      if (c.target.form !== 'column') throw ambiguous(`I can't compare "${c.text}" while listing rows.`)
+      add(c.target.dataset, c.target.field)
+      this.filters.push(this.cmpFilter(`${c.target.dataset}.${c.target.field}`, c))
+    }
+    const order: QueryPlan['order'] = []
+    const o = intent.order
+    const om = o?.measure
+    if (om?.kind === 'field') {
+      add(om.dataset, om.field)
+      const s = select.find((x) => x.field === `${om.dataset}.${om.field}`)
+      if (s && o) order.push({ by: s.as, direction: o.dir })
+    } else if (o?.dim) {
+      const od = o.dim
+      add(od.dataset, od.field)
+      const s = select.find((x) => x.field === `${od.dataset}.${od.field}`)
+      if (s) order.push({ by: s.as, direction: o.dir })
+    }
+    for (const s of select.slice(0, this.entityColumns(entity).length))
+      if (!order.some((x) => x.by === s.as)) order.push({ by: s.as, direction: 'asc' })
+    return QueryPlanSchema.parse({
+      dataset: this.root,
+      select,
+      filter: this.combine(this.filters),
+      order,
+      limit: o?.limit ?? null,
+      distinct: this.root !== entity || intent.distinct,
+    })
+  }
+
+  private distinctPlan(col: Column, columns: Column[]): QueryPlan {
+    const as = this.alias(col.field)
+    this.valueFilters(columns)
+    this.timeFilters()
+    for (const c of this.intent.cmps) {
+      if (c.target.form !== 'column') throw ambiguous(`I can't compare "${c.text}" while listing values.`)
+      this.filters.push(this.cmpFilter(`${c.target.dataset}.${c.target.field}`, c))
+    }
+    return QueryPlanSchema.parse({
+      dataset: this.root,
+      select: [{ field: `${col.dataset}.${col.field}`, as }],
+      filter: this.combine(this.filters),
+      order: [{ by: as, direction: 'asc' }],
+      distinct: true,
+    })
+  }
+}
+
+export function buildPlan(intent: Intent, model: SemanticModel): QueryPlan {
+  return new PlanBuilder(model, intent).build()
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod'
+
+/**
+ * The one typed description of a read. The NL parser, OData options and (later) an LLM provider all
+ * produce a QueryPlan; the policy step adds row scope and the compiler turns it into parameterised SQL.
+ * A plan carries no tenant: the compiler runs it against the principal's tenant only.
+ *
+ * Field references are `dataset.field` (e.g. `prescriptions.trx`, `products.product_name`).
+ */
+export const FieldRefSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/)
+
+export const AggregationSchema = z.enum(['sum', 'avg', 'min', 'max', 'count', 'count_distinct'])
+export const TimeGrainSchema = z.enum(['day', 'week', 'month', 'quarter', 'year'])
+export type TimeGrain = z.infer<typeof TimeGrainSchema>
+
+export const MeasureSchema = z.object({
+  /** `dataset.field`, or `dataset.*` with aggregation `count` for "how many rows". */
+  field: z.string(),
+  aggregation: AggregationSchema,
+  /** Output column name. */
+  as: z.string(),
+})
+export type PlanMeasure = z.infer<typeof MeasureSchema>
+
+export const DimensionSchema = z.object({
+  field: FieldRefSchema,
+  grain: TimeGrainSchema.optional(),
+  as: z.string(),
+})
+export type PlanDimension = z.infer<typeof DimensionSchema>
+
+const ScalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()])
+export type Scalar = z.infer<typeof ScalarSchema>
+
+export const ComparisonOpSchema = z.enum([
+  'eq',
+  'ne',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'in',
+  'not_in',
+  'between',
+  'contains',
+  'startswith',
+  'endswith',
+  'is_null',
+  'not_null',
+])
+export type ComparisonOp = z.infer<typeof ComparisonOpSchema>
+
+export type PlanFilter =
+  | { op: 'and' | 'or'; args: PlanFilter[] }
+  | { op: 'not'; arg: PlanFilter }
+  | { op: ComparisonOp; field: string; value?: Scalar; values?: Scalar[] }
+
+export const FilterSchema: z.ZodType<PlanFilter> = z.lazy(() =>
+  z.union([
+    z.object({ op: z.enum(['and', 'or']), args: z.array(FilterSchema) }),
+    z.object({ op: z.literal('not'), arg: FilterSchema }),
+    z.object({
+      op: ComparisonOpSchema,
+      /** A field reference, or (in `having`) a measure's output name. */
+      field: z.string(),
+      value: ScalarSchema.optional(),
+      values: z.array(ScalarSchema).optional(),
+    }),
+  ]),
+)
+
+export const OrderSchema = z.object({ by: z.string(), direction: z.enum(['asc', 'desc']) })
+export type PlanOrder = z.infer<typeof OrderSchema>
+
+export const QueryPlanSchema = z
+  .object({
+    /** The dataset the facts come from (the FROM table). */
+    dataset: z.string(),
+    measures: z.array(MeasureSchema).default([]),
+    dimensions: z.array(DimensionSchema).default([]),
+    /** Plain row listing (no aggregation): the fields to return. */
+    select: z.array(z.object({ field: FieldRefSchema, as: z.string() })).default([]),
+    filter: FilterSchema.nullable().default(null),
+    /** Filters on aggregated measures (by output name). */
+    having: FilterSchema.nullable().default(null),
+    order: z.array(OrderSchema).default([]),
+    limit: z.number().int().positive().nullable().default(null),
+    offset: z.number().int().nonnegative().default(0),
+    distinct: z.boolean().default(false),
+  })
+  .strict()
+export type QueryPlan = z.infer<typeof QueryPlanSchema>

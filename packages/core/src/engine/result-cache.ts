@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto'
+import type { Principal } from '../principal.ts'
+import type { QueryPlan } from './plan.ts'
+
+/**
+ * A small TTL + LRU cache of query results. The key holds the tenant and every policy input (roles
+ * and attributes, normalised) besides the plan, so two principals who may see different rows never
+ * share an entry, and one tenant's entries never answer another's.
+ */
+export interface ResultCache<T> {
+  get(principal: Principal, plan: QueryPlan, extra?: string): T | undefined
+  set(principal: Principal, plan: QueryPlan, value: T, extra?: string): void
+  /** Drop one tenant's entries (after a re-seed or model change), or everything. */
+  invalidate(tenant?: string): void
+  readonly size: number
+}
+
+export interface ResultCacheOptions {
+  ttlMs: number
+  maxEntries: number
+  now?: () => number
+}
+
+/** Stable JSON: object keys sorted, so equal plans hash equally. */
+function stable(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`
+  return JSON.stringify(v) ?? 'null'
+}
+
+export function cacheKey(principal: Principal, plan: QueryPlan, extra = ''): string {
+  const roles = [...new Set(principal.roles)].sort()
+  const attributes = Object.fromEntries(
+    Object.entries(principal.attributes)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => [k, [...new Set(v)].sort()]),
+  )
+  const policy = createHash('sha256').update(stable({ roles, attributes })).digest('hex')
+  const planHash = createHash('sha256').update(stable(plan)).digest('hex')
+  return `${principal.tenant}\u0000${policy}\u0000${planHash}\u0000${extra}`
+}
+
+export function createResultCache<T>(options: ResultCacheOptions): ResultCache<T> {
+  const now = options.now ?? Date.now
+  const entries = new Map<string, { value: T; expires: number; tenant: string }>()
+  return {
+    get(principal, plan, extra) {
+      const key = cacheKey(principal, plan, extra)
+      const e = entries.get(key)
+      if (!e) return undefined
+      if (e.expires <= now()) {
+        entries.delete(key)
+        return undefined
+      }
+      // refresh recency
+      entries.delete(key)
+      entries.set(key, e)
+      return e.value
+    },
+    set(principal, plan, value, extra) {
+      if (options.maxEntries <= 0 || options.ttlMs <= 0) return
+      const key = cacheKey(principal, plan, extra)
+      entries.delete(key)
+      entries.set(key, { value, expires: now() + options.ttlMs, tenant: principal.tenant })
+      while (entries.size > options.maxEntries) {
+        const oldest = entries.keys().next().value
+        if (oldest === undefined) break
+        entries.delete(oldest)
+      }
+    },
+    invalidate(tenant) {
+      if (tenant === undefined) entries.clear()
+      else for (const [k, e] of entries) if (e.tenant === tenant) entries.delete(k)
+    },
+    get size() {
+      return entries.size
+    },
+  }
+}

@@ -1,0 +1,225 @@
+import { createHash } from 'node:crypto'
+import type { QueryPlan } from '../engine/plan.ts'
+import { createResultCache } from '../engine/result-cache.ts'
+import { HubError, isHubError } from '../errors.ts'
+import { hasRole, type Principal } from '../principal.ts'
+import type { Metrics } from '../service/metrics.ts'
+import type { TenantRegistry } from '../tenants/registry.ts'
+import type {
+  AskInput,
+  AskResult,
+  AuditEventInput,
+  DatasetSummary,
+  Hub,
+  QueryResult,
+  RequestContext,
+  SqlInput,
+} from './types.ts'
+
+/** The audit trail as the hub needs it: append one event to a tenant's chain, or throw. */
+export interface AuditSink {
+  append(
+    tenant: string,
+    event: AuditEventInput & {
+      subject: string | null
+      credentialId: string | null
+      requestId: string
+      clientIp: string | null
+      channel: string
+    },
+  ): Promise<unknown>
+}
+
+export interface HubOptions {
+  tenants: TenantRegistry
+  audit: AuditSink
+  metrics?: Metrics
+  /** Result cache; keys hold the tenant and every policy input. Omit (or ttlMs 0) to disable. */
+  cache?: { ttlMs: number; maxEntries: number; maxRows?: number }
+}
+
+/** The facade plus operator controls that are not part of what connectors may call. */
+export interface HubWithControls extends Hub {
+  /** Drop cached results of one tenant (after a re-seed or a model change), or of all tenants. */
+  invalidateCache(tenant?: string): void
+}
+
+export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex')
+
+/** SQL is shown to analysts and admins only. */
+function redactFor<T extends QueryResult>(principal: Principal, result: T): T {
+  if (hasRole(principal, 'admin', 'analyst')) return result
+  const { sql: _sql, ...rest } = result
+  return rest as T
+}
+
+/**
+ * The only door to tenant data. Every call resolves the principal's own tenant (never one named by
+ * the caller), runs through the engine (plan → policy → compile → execute) and is audited; if the
+ * audit record cannot be written the data is not returned.
+ */
+export function createHub(options: HubOptions): HubWithControls {
+  const { tenants, audit, metrics } = options
+  const cache = createResultCache<QueryResult>(options.cache ?? { ttlMs: 0, maxEntries: 0 })
+  const cacheMaxRows = options.cache?.maxRows ?? 1000
+
+  async function record(
+    principal: Principal | null,
+    tenant: string,
+    event: AuditEventInput,
+    ctx: RequestContext,
+  ): Promise<void> {
+    const started = performance.now()
+    try {
+      await audit.append(tenant, {
+        ...event,
+        subject: principal?.subject ?? null,
+        credentialId: principal?.credential.id ?? null,
+        requestId: ctx.requestId,
+        clientIp: ctx.clientIp,
+        channel: ctx.channel,
+      })
+      metrics?.auditWriteDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000)
+    } catch (cause) {
+      metrics?.auditWriteDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000)
+      throw new HubError(
+        'AUDIT_UNAVAILABLE',
+        'The audit trail is unavailable; no data is served without it',
+        {
+          cause,
+        },
+      )
+    }
+  }
+
+  /** Run a read, time it, audit success or failure, and only then hand the rows back. */
+  async function audited<T extends QueryResult>(
+    principal: Principal,
+    ctx: RequestContext,
+    action: string,
+    hashes: Pick<AuditEventInput, 'questionHash' | 'resource'>,
+    run: () => Promise<T & { planHash?: string; sqlHash?: string; cached?: boolean }>,
+  ): Promise<T> {
+    const started = performance.now()
+    let result: T & { planHash?: string; sqlHash?: string; cached?: boolean }
+    try {
+      result = await run()
+    } catch (err) {
+      const e = isHubError(err) ? err : null
+      const outcome = e && e.status < 500 ? 'denied' : 'error'
+      metrics?.queryDuration.observe(
+        { tenant: principal.tenant, kind: action, outcome },
+        (performance.now() - started) / 1000,
+      )
+      await record(
+        principal,
+        principal.tenant,
+        {
+          action,
+          ...hashes,
+          outcome,
+          durationMs: Math.round(performance.now() - started),
+          detail: { code: e?.code ?? 'INTERNAL' },
+        },
+        ctx,
+      )
+      throw err
+    }
+    const durationMs = Math.round(performance.now() - started)
+    metrics?.queryDuration.observe(
+      { tenant: principal.tenant, kind: action, outcome: 'success' },
+      durationMs / 1000,
+    )
+    await record(
+      principal,
+      principal.tenant,
+      {
+        action,
+        ...hashes,
+        outcome: 'success',
+        rowCount: result.rowCount,
+        durationMs,
+        planHash: result.planHash ?? null,
+        sqlHash: result.sqlHash ?? (result.sql ? sha256(result.sql) : null),
+        detail: result.cached ? { cached: true } : null,
+      },
+      ctx,
+    )
+    const { planHash: _p, sqlHash: _s, cached: _c, ...clean } = result
+    return redactFor(principal, clean as unknown as T)
+  }
+
+  const runtime = (principal: Principal) => tenants.runtime(principal.tenant)
+
+  /** Run a plan through the cache: an entry is shared only by principals with equal policy inputs. */
+  async function cachedQuery(principal: Principal, plan: QueryPlan, ctx: RequestContext, limit?: number) {
+    const extra = limit === undefined ? '' : String(limit)
+    const hit = cache.get(principal, plan, extra)
+    if (hit) return { ...hit, durationMs: 0, cached: true }
+    const rt = await runtime(principal)
+    const result = await rt.engine.query(principal, plan, { signal: ctx.signal }, limit)
+    // Large results (pages of a bulk read) are not worth their memory: only small answers are kept.
+    if (result.rowCount <= cacheMaxRows) cache.set(principal, plan, result, extra)
+    return result
+  }
+
+  const hub: HubWithControls = {
+    ask(principal, input: AskInput, ctx) {
+      return audited<AskResult>(
+        principal,
+        ctx,
+        'data.ask',
+        { questionHash: sha256(input.question) },
+        async () => {
+          const rt = await runtime(principal)
+          const planned = rt.engine.plan(input.question, { asOf: input.asOf, principal })
+          const result = await cachedQuery(principal, planned.plan, ctx, input.limit)
+          return {
+            ...result,
+            question: input.question,
+            interpretation: planned.interpretation,
+            plan: planned.plan,
+            planHash: sha256(JSON.stringify(planned.plan)),
+          }
+        },
+      )
+    },
+    query(principal, plan: QueryPlan, ctx) {
+      return audited(principal, ctx, 'data.query', { resource: plan.dataset }, async () => {
+        const result = await cachedQuery(principal, plan, ctx)
+        return { ...result, planHash: sha256(JSON.stringify(plan)) }
+      })
+    },
+    sql(principal, input: SqlInput, ctx) {
+      return audited(principal, ctx, 'data.sql', { questionHash: sha256(input.sql) }, async () => {
+        if (!hasRole(principal, 'admin', 'analyst')) {
+          throw new HubError(
+            'FORBIDDEN',
+            'Running SQL needs the analyst or admin role; ask a question instead',
+          )
+        }
+        const rt = await runtime(principal)
+        return rt.engine.sql(principal, input, { signal: ctx.signal })
+      })
+    },
+    async *stream(principal, plan, ctx, pageSize = 5000) {
+      const rt = await runtime(principal)
+      for await (const page of rt.engine.stream(principal, plan, { signal: ctx.signal, pageSize })) {
+        yield await audited(principal, ctx, 'data.stream', { resource: plan.dataset }, async () => page)
+      }
+    },
+    async datasets(principal): Promise<DatasetSummary[]> {
+      const rt = await runtime(principal)
+      return rt.engine.summarize(principal)
+    },
+    async dataset(principal, name) {
+      const all = await hub.datasets(principal)
+      const found = all.find((d) => d.name === name)
+      if (!found) throw new HubError('NOT_FOUND', `No dataset '${name}'`)
+      return found
+    },
+    audit: (principal, tenant, event, ctx) => record(principal, tenant, event, ctx),
+    invalidateCache: (tenant) => cache.invalidate(tenant),
+  }
+  return hub
+}

@@ -1,0 +1,62 @@
+// @nl2q/core public API. Adding a name here makes it public: connectors import only from this file.
+export { type AuditLog, auditEventFor, createAuditLog } from './audit/index.ts'
+export {
+  type Authenticator,
+  type AuthFailure,
+  type AuthOutcome,
+  createApiKey,
+  createAuthenticator,
+  listApiKeys,
+  revokeApiKey,
+} from './auth/index.ts'
+export { EnvSchema, type HubConfig, loadConfig } from './config/index.ts'
+export {
+  type Connector,
+  type ConnectorContext,
+  defineConnector,
+  type HealthCheck,
+  type SecurityMiddleware,
+} from './connectors/index.ts'
+export { type DataSource, type Dialect, introspect, openDataSource, type SchemaInfo } from './db/index.ts'
+export type { Dataset, Field, SemanticModel } from './engine/model-types.ts'
+export {
+  type ComparisonOp,
+  FieldRefSchema,
+  FilterSchema,
+  type PlanDimension,
+  type PlanFilter,
+  type PlanMeasure,
+  type PlanOrder,
+  type QueryPlan,
+  QueryPlanSchema,
+  type Scalar,
+  type TimeGrain,
+} from './engine/plan.ts'
+export { ErrorCode, HubError, type HubErrorOptions, isHubError } from './errors.ts'
+export type {
+  AskInput,
+  AskResult,
+  AuditEventInput,
+  DatasetSummary,
+  Hub,
+  QueryResult,
+  RequestContext,
+  ResultColumn,
+  ResultColumnType,
+  Row,
+  SqlInput,
+} from './hub/index.ts'
+export { createHub, sha256 } from './hub/index.ts'
+export {
+  hasRole,
+  localPrincipal,
+  type Principal,
+  PrincipalSchema,
+  ROLES,
+  type Role,
+  RoleSchema,
+} from './principal.ts'
+export { type Problem, problemFor, problemResponse, toHubError } from './service/errors.ts'
+export { createRouter } from './service/openapi.ts'
+export { requestContext } from './service/routes/data.ts'
+export { type CreateHubAppOptions, createHubApp, type RunningHub, startHub } from './service/server.ts'

@@ -1,0 +1,98 @@
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { HubError, isHubError } from '../errors.ts'
+
+/** RFC 9457 problem document. `code` is the stable machine-readable code; no stack, SQL or secrets. */
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail: string
+  code: string
+  requestId: string
+  instance?: string
+  [extra: string]: unknown
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+}
+
+export function problemFor(err: HubError, requestId: string, instance?: string): Problem {
+  return {
+    type: `https://nl2q.dev/problems/${err.code.toLowerCase().replaceAll('_', '-')}`,
+    title: TITLES[err.status] ?? 'Error',
+    status: err.status,
+    detail: err.message,
+    code: err.code,
+    requestId,
+    ...(instance ? { instance } : {}),
+    ...(err.details ?? {}),
+  }
+}
+
+/** Map anything thrown to a HubError; an unknown error is a server fault, never blamed on the client. */
+export function toHubError(err: unknown): HubError {
+  if (isHubError(err)) return err
+  if (err instanceof HTTPException) {
+    const status = err.status
+    const code =
+      status === 413
+        ? 'PAYLOAD_TOO_LARGE'
+        : status === 404
+          ? 'NOT_FOUND'
+          : status === 405
+            ? 'METHOD_NOT_ALLOWED'
+            : status === 401
+              ? 'UNAUTHENTICATED'
+              : status === 403
+                ? 'FORBIDDEN'
+                : status === 504
+                  ? 'TIMEOUT'
+                  : status < 500
+                    ? 'BAD_REQUEST'
+                    : 'INTERNAL'
+    const message = status < 500 ? err.message || TITLES[status] || 'Bad request' : 'Internal error'
+    return new HubError(code, message, { status, cause: err })
+  }
+  return new HubError(
+    'INTERNAL',
+    'The hub failed to process the request; the request id identifies it in the logs',
+    {
+      cause: err,
+    },
+  )
+}
+
+export function problemResponse(c: Context, err: HubError): Response {
+  const requestId = c.get('requestId') ?? 'unknown'
+  const body = problemFor(err, requestId, new URL(c.req.url).pathname)
+  const headers = new Headers({ 'content-type': 'application/problem+json' })
+  for (const [k, v] of Object.entries(err.headers ?? {})) headers.set(k, v)
+  return c.newResponse(JSON.stringify(body), err.status as ContentfulStatusCode, Object.fromEntries(headers))
+}
+
+/** Hono `onError`: log server faults with their cause, answer problem+json. */
+export function problemHandler(err: Error, c: Context): Response {
+  const hubError = toHubError(err)
+  const log = c.get('log')
+  if (hubError.status >= 500)
+    log?.error({ err: hubError.cause ?? err, code: hubError.code }, 'request failed')
+  else log?.debug({ code: hubError.code }, 'request rejected')
+  return problemResponse(c, hubError)
+}

@@ -1,0 +1,45 @@
+import type { MiddlewareHandler } from 'hono'
+import type { Logger } from 'pino'
+import type { Metrics } from '../metrics.ts'
+
+export interface AccessLogOptions {
+  logger: Logger
+  metrics: Metrics
+}
+
+/**
+ * One JSON line per request (request id, tenant, credential id, route, status, duration) and the
+ * HTTP metrics. Also gives every handler a child logger bound to the request id.
+ */
+export function accessLog(options: AccessLogOptions): MiddlewareHandler {
+  const { logger, metrics } = options
+  return async function accessLogMiddleware(c, next) {
+    const start = performance.now()
+    c.set('log', logger.child({ requestId: c.get('requestId') }))
+    try {
+      await next()
+    } finally {
+      const durationMs = performance.now() - start
+      const status = c.res.status
+      const route = c.req.routePath || 'unmatched'
+      const principal = c.get('principal')
+      const labels = { method: c.req.method, route, status: String(status) }
+      metrics.httpRequests.inc(labels)
+      metrics.httpDuration.observe(labels, durationMs / 1000)
+      logger.info(
+        {
+          requestId: c.get('requestId'),
+          method: c.req.method,
+          route,
+          path: new URL(c.req.url).pathname,
+          status,
+          durationMs: Math.round(durationMs * 100) / 100,
+          tenant: principal?.tenant,
+          credentialId: principal?.credential.id,
+          clientIp: c.get('clientIp'),
+        },
+        'request',
+      )
+    }
+  }
+}

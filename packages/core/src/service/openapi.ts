@@ -1,0 +1,60 @@
+import { OpenAPIHono, z } from '@hono/zod-openapi'
+import { HubError } from '../errors.ts'
+
+/** A route group whose request validation failures become VALIDATION_FAILED problems. */
+export function createRouter(): OpenAPIHono {
+  return new OpenAPIHono({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
+        throw new HubError(
+          'VALIDATION_FAILED',
+          `Invalid request: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`,
+          {
+            details: { errors: issues },
+          },
+        )
+      }
+    },
+  })
+}
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    requestId: z.string(),
+  })
+  .passthrough()
+  .openapi('Problem')
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+})
+
+/** The error responses every authenticated route can give. */
+export const commonErrors = {
+  400: problem('Invalid request'),
+  401: problem('Missing or invalid credential'),
+  403: problem('The role does not allow this'),
+  429: problem('Rate limit exceeded'),
+  503: problem('Audit trail or data source unavailable'),
+}
+
+export const refusalErrors = {
+  ...commonErrors,
+  422: problem('The question or SQL was refused (UNANSWERABLE, READ_ONLY, UNKNOWN_FIELD, SQL_REJECTED)'),
+}
+
+export const jsonBody = <T extends z.ZodType>(schema: T, description = 'Request body') => ({
+  body: { content: { 'application/json': { schema } }, required: true, description },
+})
+
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})

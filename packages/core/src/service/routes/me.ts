@@ -1,0 +1,31 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { commonErrors, createRouter, jsonResponse } from '../openapi.ts'
+
+const MeSchema = z
+  .object({
+    tenant: z.string(),
+    subject: z.string(),
+    roles: z.array(z.string()),
+    attributes: z.record(z.string(), z.array(z.string())),
+    credential: z.object({
+      kind: z.string(),
+      id: z.string(),
+      issuer: z.string().optional(),
+      expiresAt: z.string().nullable(),
+      scopes: z.array(z.string()),
+    }),
+  })
+  .openapi('Principal')
+
+const route = createRoute({
+  method: 'get',
+  path: '/v1/me',
+  tags: ['identity'],
+  summary: "The caller's principal: tenant, subject, roles, attributes, credential id and expiry",
+  security: [{ bearer: [] }],
+  responses: { 200: jsonResponse(MeSchema, 'The verified principal'), ...commonErrors },
+})
+
+export function meRoutes() {
+  return createRouter().openapi(route, (c) => c.json(c.get('principal'), 200))
+}

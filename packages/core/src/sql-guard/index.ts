@@ -1,0 +1,1 @@
+export { type GuardedSql, type GuardOptions, guardSql } from './guard.ts'

@@ -1,0 +1,21 @@
+import type { DataSource } from '../db/index.ts'
+import { introspect } from '../db/index.ts'
+import { buildValueIndex, createEngine, inferModel, loadOverrides } from '../engine/index.ts'
+
+export type Engine = ReturnType<typeof createEngine>
+
+export interface OpenEngineOptions {
+  /** Overrides: a bundled model name (`pharma`) or a YAML/JSON path; null = purely inferred. */
+  model: string | null
+  maxRows?: number
+  timeoutMs?: number
+}
+
+/** Introspect a data source and build its engine: model (inferred + overrides) and value index. */
+export async function openEngine(ds: DataSource, options: OpenEngineOptions): Promise<Engine> {
+  const schema = await introspect(ds)
+  const overrides = options.model ? await loadOverrides(options.model) : undefined
+  const model = inferModel(schema, overrides)
+  const valueIndex = await buildValueIndex(ds, model)
+  return createEngine({ ds, model, valueIndex, maxRows: options.maxRows, timeoutMs: options.timeoutMs })
+}

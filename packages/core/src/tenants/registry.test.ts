@@ -1,0 +1,51 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type MetadataStore, openMetadataStore } from '../metadata/store.ts'
+import { createTenantRegistry, type TenantRegistry } from './registry.ts'
+
+let metadata: MetadataStore
+let tenants: TenantRegistry
+const home = mkdtempSync(join(tmpdir(), 'nl2q-tenants-'))
+
+beforeAll(async () => {
+  metadata = openMetadataStore(`sqlite:${join(home, 'hub.sqlite')}`)
+  await metadata.migrate()
+  tenants = createTenantRegistry({ metadata, baseDir: home })
+})
+afterAll(async () => {
+  await tenants.close()
+  await metadata.close()
+})
+
+describe('tenant registry', () => {
+  it('never shows the database URL in what it lists', async () => {
+    await tenants.add({ id: 'north', dbUrl: 'mysql://app:hunter2@db.internal:3306/north', model: null })
+    const listed = await tenants.list()
+    expect(listed).toEqual([expect.objectContaining({ id: 'north', dialect: 'mysql', model: null })])
+    expect(JSON.stringify(listed)).not.toContain('hunter2')
+    expect(await tenants.dbUrl('north')).toContain('hunter2')
+  })
+
+  it('rejects bad tenant ids and duplicates', async () => {
+    await expect(tenants.add({ id: 'Bad_ID', dbUrl: 'sqlite:x.sqlite' })).rejects.toThrow(/tenant id/)
+    await expect(tenants.add({ id: 'north', dbUrl: 'sqlite:x.sqlite' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    })
+  })
+
+  it('merges per-role rate limits into the settings and refuses unknown roles', async () => {
+    await tenants.updateSettings('north', { rateLimits: { analyst: 200 } })
+    const merged = await tenants.updateSettings('north', { rateLimits: { default: 50 } })
+    expect(merged.rateLimits).toEqual({ analyst: 200, default: 50 })
+    expect(await tenants.settings('north')).toMatchObject({ rateLimits: { analyst: 200, default: 50 } })
+    await expect(
+      tenants.updateSettings('north', { rateLimits: { root: 1 } as unknown as { analyst: number } }),
+    ).rejects.toThrow()
+  })
+
+  it('answers NOT_FOUND for an unknown tenant', async () => {
+    await expect(tenants.runtime('nobody')).rejects.toMatchObject({ code: 'NOT_FOUND' })
+  })
+})

@@ -1,0 +1,214 @@
+import type { Logger } from 'pino'
+import { z } from 'zod'
+import { type DataSource, type Dialect, openDataSource, parseDataSourceUrl, ping } from '../db/index.ts'
+import { dedicateToReads } from '../engine/execute.ts'
+import { HubError } from '../errors.ts'
+import type { MetadataStore } from '../metadata/store.ts'
+import { type Engine, openEngine } from './open-engine.ts'
+
+export const TenantIdSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{1,62}$/, 'a tenant id is 2–63 characters: lower-case letters, digits and dashes')
+
+/** Per-tenant settings stored as JSON; every field optional. */
+export const TenantSettingsSchema = z
+  .object({
+    /** Requests per rate-limit window, per role or `default` (overrides the hub default). */
+    rateLimits: z
+      .partialRecord(
+        z.enum(['admin', 'analyst', 'viewer', 'integration', 'default']),
+        z.number().int().positive(),
+      )
+      .optional(),
+  })
+  .passthrough()
+export type TenantSettings = z.infer<typeof TenantSettingsSchema>
+
+/** What may be shown about a tenant: never its database URL. */
+export interface TenantInfo {
+  id: string
+  dialect: Dialect
+  model: string | null
+  createdAt: string
+}
+
+interface TenantRow {
+  id: string
+  db_url: string
+  model: string | null
+  settings: string
+  created_at: string
+}
+
+/** A tenant opened for queries: its read-only pool, its semantic model and its engine. */
+export interface TenantRuntime {
+  id: string
+  ds: DataSource
+  engine: Engine
+  settings: TenantSettings
+}
+
+export interface TenantRegistry {
+  list(): Promise<TenantInfo[]>
+  exists(id: string): Promise<boolean>
+  settings(id: string): Promise<TenantSettings>
+  add(input: {
+    id: string
+    dbUrl: string
+    model?: string | null
+    settings?: TenantSettings
+  }): Promise<TenantInfo>
+  /** Merge settings into a tenant's (e.g. per-role rate limits); returns the result. */
+  updateSettings(id: string, patch: TenantSettings): Promise<TenantSettings>
+  /** The data-source URL (a secret): for the operator CLI only, never for an API. */
+  dbUrl(id: string): Promise<string>
+  /** Open (once) and return the tenant's runtime; concurrent callers share one opening. */
+  runtime(id: string): Promise<TenantRuntime>
+  /** Drop a cached runtime (after a re-seed or model change) so the next call re-reads the schema. */
+  invalidate(id: string): Promise<void>
+  /** Connections in use and idle in each opened tenant pool (for /metrics). */
+  poolStats(): Promise<{ tenant: string; used: number; free: number }[]>
+  /** Ping every tenant data source (for /health/ready). */
+  health(): Promise<{ tenant: string; ok: boolean; error?: string }[]>
+  close(): Promise<void>
+}
+
+export interface TenantRegistryOptions {
+  metadata: MetadataStore
+  /** Relative sqlite: paths resolve against this directory (HUB_HOME). */
+  baseDir: string
+  logger?: Logger
+  engine?: { maxRows?: number; timeoutMs?: number }
+}
+
+function toInfo(row: TenantRow): TenantInfo {
+  return {
+    id: row.id,
+    dialect: parseDataSourceUrl(row.db_url).dialect,
+    model: row.model,
+    createdAt: row.created_at,
+  }
+}
+
+export function createTenantRegistry(options: TenantRegistryOptions): TenantRegistry {
+  const { metadata, baseDir, logger } = options
+  const runtimes = new Map<string, Promise<TenantRuntime>>()
+
+  async function row(id: string): Promise<TenantRow> {
+    const r = (await metadata.knex<TenantRow>('tenants').where({ id }).first()) as TenantRow | undefined
+    if (!r) throw new HubError('NOT_FOUND', `No tenant '${id}'`)
+    return r
+  }
+
+  async function open(id: string): Promise<TenantRuntime> {
+    const r = await row(id)
+    const ds = openDataSource(r.db_url, { readOnly: true, baseDir })
+    // The tenant pool only ever reads: its sessions stay READ ONLY (fewer round trips per query).
+    dedicateToReads(ds)
+    try {
+      const started = performance.now()
+      const engine = await openEngine(ds, { model: r.model, ...options.engine })
+      logger?.info({ tenant: id, ms: Math.round(performance.now() - started) }, 'tenant opened')
+      return { id, ds, engine, settings: TenantSettingsSchema.parse(JSON.parse(r.settings)) }
+    } catch (err) {
+      await ds.knex.destroy()
+      throw err
+    }
+  }
+
+  return {
+    async list() {
+      const rows = (await metadata.knex<TenantRow>('tenants').select().orderBy('id')) as TenantRow[]
+      return rows.map(toInfo)
+    },
+    async exists(id) {
+      return (await metadata.knex('tenants').where({ id }).first('id')) !== undefined
+    },
+    async settings(id) {
+      return TenantSettingsSchema.parse(JSON.parse((await row(id)).settings))
+    },
+    async add(input) {
+      const id = TenantIdSchema.parse(input.id)
+      parseDataSourceUrl(input.dbUrl, baseDir)
+      if (await this.exists(id)) throw new HubError('CONFLICT', `Tenant '${id}' already exists`)
+      const r: TenantRow = {
+        id,
+        db_url: input.dbUrl,
+        model: input.model ?? null,
+        settings: JSON.stringify(TenantSettingsSchema.parse(input.settings ?? {})),
+        created_at: new Date().toISOString(),
+      }
+      await metadata.knex('tenants').insert(r)
+      return toInfo(r)
+    },
+    async updateSettings(id, patch) {
+      const current = TenantSettingsSchema.parse(JSON.parse((await row(id)).settings))
+      const next = TenantSettingsSchema.parse({
+        ...current,
+        ...patch,
+        ...(patch.rateLimits ? { rateLimits: { ...current.rateLimits, ...patch.rateLimits } } : {}),
+      })
+      await metadata
+        .knex('tenants')
+        .where({ id })
+        .update({ settings: JSON.stringify(next) })
+      return next
+    },
+    async dbUrl(id) {
+      return (await row(id)).db_url
+    },
+    runtime(id) {
+      let p = runtimes.get(id)
+      if (!p) {
+        p = open(id)
+        runtimes.set(id, p)
+        p.catch(() => runtimes.delete(id))
+      }
+      return p
+    },
+    async invalidate(id) {
+      const p = runtimes.get(id)
+      runtimes.delete(id)
+      if (p) await (await p.catch(() => null))?.ds.knex.destroy()
+    },
+    async poolStats() {
+      const opened = await Promise.all(
+        [...runtimes.entries()].map(async ([tenant, p]) => ({ tenant, rt: await p.catch(() => null) })),
+      )
+      return opened.flatMap(({ tenant, rt }) => {
+        const pool = (rt?.ds.knex.client as { pool?: { numUsed(): number; numFree(): number } } | undefined)
+          ?.pool
+        return pool ? [{ tenant, used: pool.numUsed(), free: pool.numFree() }] : []
+      })
+    },
+    async health() {
+      const rows = (await metadata.knex<TenantRow>('tenants').select()) as TenantRow[]
+      return Promise.all(
+        rows.map(async (r) => {
+          try {
+            const rt = runtimes.get(r.id)
+            if (rt) await ping((await rt).ds)
+            else {
+              const ds = openDataSource(r.db_url, { readOnly: true, baseDir })
+              try {
+                await ping(ds)
+              } finally {
+                await ds.knex.destroy()
+              }
+            }
+            return { tenant: r.id, ok: true }
+          } catch (err) {
+            // The message of a driver error can contain the host; report only the kind of failure.
+            const code = (err as { code?: string }).code ?? 'UNREACHABLE'
+            return { tenant: r.id, ok: false, error: code }
+          }
+        }),
+      )
+    },
+    async close() {
+      const all = [...runtimes.values()]
+      runtimes.clear()
+      await Promise.all(all.map(async (p) => (await p.catch(() => null))?.ds.knex.destroy()))
+    },
+  }
+}

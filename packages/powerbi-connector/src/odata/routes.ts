@@ -1,0 +1,204 @@
+import {
+  type ConnectorContext,
+  type Hub,
+  HubError,
+  type Principal,
+  type RequestContext,
+  requestContext,
+} from '@nl2q/core'
+import { type Context, Hono } from 'hono'
+import type { SavedQuestionStore } from '../saved-questions/store.ts'
+import { findEntitySet, loadCatalog } from './catalog.ts'
+import type { EntitySet } from './entity-sets.ts'
+import {
+  JSON_MINIMAL,
+  negotiateJson,
+  odataEnvelope,
+  odataErrorHandler,
+  odataErrorResponse,
+  preferredPageSize,
+} from './http.ts'
+import { metadataXml } from './metadata-xml.ts'
+import type { Page } from './page.ts'
+import { checkSystemOptions, parseQueryOptions, type QueryOptions } from './query-options.ts'
+import { createReadAhead, nextPageOptions, type ReadAheadOptions, readAheadKey } from './read-ahead.ts'
+import { countDataset, type DatasetReadInput, readDatasetPage } from './read-dataset.ts'
+import { countSaved, readSavedPage } from './read-saved.ts'
+import { collectionBody, serviceDocument } from './serialize.ts'
+
+export interface FeedOptions {
+  ctx: ConnectorContext
+  store: SavedQuestionStore
+  /** Server-driven page size (rows per response); clamped below the hub's row cap. */
+  pageSize: number
+  /** Path prefix of the feed (`/odata`); the returned app is mounted at the root. */
+  prefix: string
+  /** Read-ahead of the next page (`maxEntries: 0` turns it off). */
+  readAhead?: ReadAheadOptions
+}
+
+/**
+ * The OData v4 feed: service document, $metadata, entity sets with server-driven paging and
+ * `/<Set>/$count`, behind the shared auth (Bearer, API key, or HTTP Basic with the key as the
+ * password) and rate limit. Every error is OData error JSON.
+ */
+/** A page and its response body (rendered once, possibly ahead of the request). */
+interface Rendered {
+  page: Page
+  body: Buffer<ArrayBuffer>
+}
+
+export function odataRoutes(options: FeedOptions): Hono {
+  const { ctx, store, prefix } = options
+  const hub: Hub = ctx.hub
+  const maxRows = ctx.config.limits.maxRows
+  const pageCap = Math.max(1, Math.min(options.pageSize, maxRows - 1))
+  const sources = { hub, store }
+  const readAhead = createReadAhead<Rendered>(options.readAhead)
+  const app = new Hono()
+  app.onError(odataErrorHandler)
+  // Full paths, so that both `/odata` and `/odata/` are the service root (clients use either);
+  // `/odata/*` also matches `/odata` in Hono, so one registration guards every resource.
+  app.use(`${prefix}/*`, odataEnvelope(), ctx.security.authenticate({ basic: true }), ctx.security.rateLimit)
+
+  const base = (c: Context) =>
+    `${(ctx.config.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')}${prefix}`
+  const rc = (c: Context): RequestContext => requestContext(c, 'odata')
+  const principal = (c: Context): Principal => c.get('principal')
+
+  async function findSet(c: Context, name: string): Promise<EntitySet> {
+    if (/\(.*\)$/.test(name))
+      throw new HubError(
+        'NOT_IMPLEMENTED',
+        'Addressing single entities by key is not supported; use $filter',
+        {
+          status: 501,
+        },
+      )
+    const set = await findEntitySet(sources, principal(c), name)
+    if (!set) throw new HubError('NOT_FOUND', `No entity set '${name}'`)
+    return set
+  }
+
+  const serviceDoc = async (c: Context) => {
+    checkSystemOptions(new URL(c.req.url).searchParams)
+    const neg = negotiateJson(c)
+    const sets = await loadCatalog(sources, principal(c))
+    return c.body(serviceDocument(base(c), sets), 200, { 'content-type': neg.contentType })
+  }
+  app.get(prefix, serviceDoc)
+  app.get(`${prefix}/`, serviceDoc)
+
+  app.get(`${prefix}/$metadata`, async (c) => {
+    const format = c.req.query('$format')
+    if (format !== undefined && !['xml', 'application/xml'].includes(format.toLowerCase()))
+      throw new HubError('BAD_REQUEST', '$metadata is available as application/xml only', { status: 406 })
+    const sets = await loadCatalog(sources, principal(c))
+    return c.body(metadataXml(sets), 200, { 'content-type': 'application/xml' })
+  })
+
+  app.get(`${prefix}/:set/$count`, async (c) => {
+    const set = await findSet(c, c.req.param('set'))
+    const params = new URL(c.req.url).searchParams
+    const opts = parseQueryOptions(set, params)
+    const n =
+      set.kind === 'dataset'
+        ? await countDataset(hub, principal(c), rc(c), set, opts.filter)
+        : await countSaved({
+            hub,
+            principal: principal(c),
+            ctx: rc(c),
+            set,
+            saved: await savedOf(c, set),
+            options: opts,
+            maxRows,
+          })
+    return c.body(String(n), 200, { 'content-type': 'text/plain;charset=utf-8' })
+  })
+
+  async function savedOf(c: Context, set: EntitySet) {
+    const saved = await store.get(principal(c).tenant, set.saved as string)
+    if (!saved) throw new HubError('NOT_FOUND', `No entity set '${set.name}'`)
+    return saved
+  }
+
+  /**
+   * A dataset page: the one read (and rendered) ahead for this very request if there is one —
+   * audited as served here, before it is returned — else read now; then the next page is read ahead
+   * (see read-ahead.ts).
+   */
+  async function datasetPage(
+    args: DatasetReadInput,
+    render: (page: Page, options: QueryOptions) => Buffer<ArrayBuffer>,
+    variant: string,
+  ): Promise<Rendered> {
+    const { principal: who, set, options, pageSize, ctx } = args
+    const started = performance.now()
+    const ahead = await readAhead.take(readAheadKey(who, set, options, pageSize, variant))
+    let served: Rendered
+    if (ahead) {
+      await hub.audit(
+        who,
+        who.tenant,
+        {
+          action: 'data.query',
+          resource: set.dataset ?? null,
+          outcome: 'success',
+          rowCount: ahead.page.length,
+          durationMs: Math.round(performance.now() - started),
+          detail: { readAhead: true },
+        },
+        ctx,
+      )
+      served = ahead
+    } else {
+      const page = await readDatasetPage(args)
+      served = { page, body: render(page, options) }
+    }
+    const next = options.count ? null : nextPageOptions(options, served.page)
+    if (next) {
+      // The read outlives this request, so not its abort signal; the statement time limit holds.
+      const aheadCtx: RequestContext = { ...ctx, signal: undefined }
+      readAhead.start(readAheadKey(who, set, next, pageSize, variant), async () => {
+        const page = await readDatasetPage({ ...args, ctx: aheadCtx, options: next })
+        // Only the body and the paging state are kept, not the rows.
+        return { page: { ...page, rows: [] }, body: render(page, next) }
+      })
+    }
+    return served
+  }
+
+  app.get(`${prefix}/:set`, async (c) => {
+    const set = await findSet(c, c.req.param('set'))
+    const neg = negotiateJson(c)
+    const opts = parseQueryOptions(set, new URL(c.req.url).searchParams)
+    const preferred = preferredPageSize(c)
+    const pageSize = preferred ? Math.min(preferred, pageCap) : pageCap
+    const who = principal(c)
+    const args = { hub, principal: who, ctx: rc(c), set, options: opts, pageSize }
+    const url = base(c)
+    // Encoded once: a string body would be scanned for its length, then encoded again on write.
+    const render = (page: Page, options: QueryOptions) =>
+      Buffer.from(collectionBody(url, set, options, page, { ieee754: neg.ieee754 }))
+    const body =
+      set.kind === 'dataset'
+        ? (await datasetPage(args, render, `${url} ${neg.ieee754}`)).body
+        : render(await readSavedPage({ ...args, saved: await savedOf(c, set), maxRows }), opts)
+    const headers: Record<string, string> = { 'content-type': neg.contentType }
+    if (preferred) headers['preference-applied'] = `odata.maxpagesize=${pageSize}`
+    return c.body(body, 200, headers)
+  })
+
+  app.all(`${prefix}/*`, (c) => {
+    const err =
+      c.req.method === 'GET'
+        ? new HubError('NOT_FOUND', `No OData resource at ${new URL(c.req.url).pathname}`)
+        : new HubError('METHOD_NOT_ALLOWED', 'The feed is read-only: only GET is supported', {
+            headers: { allow: 'GET' },
+          })
+    return odataErrorResponse(c, err)
+  })
+  return app
+}
+
+export { JSON_MINIMAL }

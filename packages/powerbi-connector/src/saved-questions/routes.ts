@@ -1,0 +1,198 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { type ConnectorContext, createRouter, HubError, requestContext } from '@nl2q/core'
+import type { Context } from 'hono'
+import { savedSetName } from '../odata/catalog.ts'
+import { safeIdentifier } from '../odata/entity-sets.ts'
+import type { SavedColumn, SavedQuestion, SavedQuestionStore } from './store.ts'
+
+const NAME = /^[A-Za-z][A-Za-z0-9_]{0,59}$/
+
+const SavedQuestionInput = z
+  .object({
+    name: z
+      .string()
+      .regex(NAME, 'a letter, then letters, digits or _ (at most 60)')
+      .openapi({ example: 'tirosint_trx_by_region' }),
+    question: z
+      .string()
+      .trim()
+      .min(1)
+      .max(1000)
+      .openapi({ example: 'Total TRx for Tirosint by region last quarter' }),
+    asOf: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
+      .optional()
+      .openapi({ description: 'Fixed reference date for relative periods; omit to use the refresh date' }),
+  })
+  .strict()
+  .openapi('SavedQuestionInput')
+
+const SavedQuestionSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    question: z.string(),
+    asOf: z.string().nullable(),
+    columns: z.array(z.object({ name: z.string(), source: z.string(), type: z.string(), label: z.string() })),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    entitySet: z.string().openapi({ description: 'The OData entity set that answers it at every refresh' }),
+    url: z.string(),
+  })
+  .openapi('SavedQuestion')
+
+const problem = (description: string) => ({
+  description,
+  content: {
+    'application/problem+json': { schema: z.object({ code: z.string(), detail: z.string() }).passthrough() },
+  },
+})
+const errors = {
+  400: problem('Invalid request'),
+  401: problem('Missing or invalid credential'),
+  403: problem('The role does not allow this'),
+  429: problem('Rate limit exceeded'),
+}
+const NameParam = z.object({ name: z.string().regex(NAME) })
+
+export interface SavedQuestionRoutesOptions {
+  ctx: ConnectorContext
+  store: SavedQuestionStore
+  /** Where the OData feed is mounted (for the entity set URL in responses). */
+  feedPrefix: string
+}
+
+/**
+ * `/v1/saved-questions`: analysts store a natural-language question once; the OData feed exposes it
+ * as the entity set `saved_<name>`, answered afresh (for the refreshing principal) at every refresh.
+ * Behind the core's `/v1/*` authentication and rate limit.
+ */
+export function savedQuestionRoutes(options: SavedQuestionRoutesOptions) {
+  const { ctx, store, feedPrefix } = options
+  const writers = ctx.security.requireRole('analyst', 'admin')
+  const view = (c: Context, q: SavedQuestion) => ({
+    id: q.id,
+    name: q.name,
+    question: q.question,
+    asOf: q.asOf,
+    columns: q.columns,
+    createdBy: q.createdBy,
+    createdAt: q.createdAt,
+    entitySet: savedSetName(q.name),
+    url: `${(ctx.config.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')}${feedPrefix}/${savedSetName(q.name)}`,
+  })
+
+  const create = createRoute({
+    method: 'post',
+    path: '/v1/saved-questions',
+    tags: ['powerbi'],
+    summary: 'Save a question as a refreshable OData entity set (analyst, admin)',
+    security: [{ bearer: [] }],
+    middleware: [writers] as const,
+    request: { body: { content: { 'application/json': { schema: SavedQuestionInput } }, required: true } },
+    responses: {
+      201: { description: 'Saved', content: { 'application/json': { schema: SavedQuestionSchema } } },
+      409: problem('A saved question with that name exists'),
+      422: problem('The question cannot be answered'),
+      ...errors,
+    },
+  })
+  const list = createRoute({
+    method: 'get',
+    path: '/v1/saved-questions',
+    tags: ['powerbi'],
+    summary: "Your tenant's saved questions",
+    security: [{ bearer: [] }],
+    responses: {
+      200: {
+        description: 'Saved questions',
+        content: { 'application/json': { schema: z.object({ items: z.array(SavedQuestionSchema) }) } },
+      },
+      ...errors,
+    },
+  })
+  const get = createRoute({
+    method: 'get',
+    path: '/v1/saved-questions/{name}',
+    tags: ['powerbi'],
+    summary: 'One saved question',
+    security: [{ bearer: [] }],
+    request: { params: NameParam },
+    responses: {
+      200: {
+        description: 'The saved question',
+        content: { 'application/json': { schema: SavedQuestionSchema } },
+      },
+      404: problem('No such saved question'),
+      ...errors,
+    },
+  })
+  const remove = createRoute({
+    method: 'delete',
+    path: '/v1/saved-questions/{name}',
+    tags: ['powerbi'],
+    summary: 'Delete a saved question (analyst, admin)',
+    security: [{ bearer: [] }],
+    middleware: [writers] as const,
+    request: { params: NameParam },
+    responses: { 204: { description: 'Deleted' }, 404: problem('No such saved question'), ...errors },
+  })
+
+  return createRouter()
+    .openapi(create, async (c) => {
+      const input = c.req.valid('json')
+      const principal = c.get('principal')
+      // Answer it once now: an unanswerable question is refused at save time, and its columns
+      // become the entity type of the set.
+      const answer = await ctx.hub.ask(
+        principal,
+        { question: input.question, ...(input.asOf ? { asOf: input.asOf } : {}), limit: 1 },
+        requestContext(c, 'odata'),
+      )
+      const taken = new Set<string>(['row_number'])
+      const columns: SavedColumn[] = answer.columns.map((col) => ({
+        name: safeIdentifier(col.name, taken),
+        source: col.name,
+        type: col.type,
+        label: col.label,
+      }))
+      const saved = await store.create({
+        tenant: principal.tenant,
+        name: input.name,
+        question: input.question,
+        asOf: input.asOf ?? null,
+        columns,
+        createdBy: principal.subject,
+      })
+      await ctx.hub.audit(
+        principal,
+        principal.tenant,
+        { action: 'saved_question.create', resource: saved.name, outcome: 'success' },
+        requestContext(c, 'odata'),
+      )
+      return c.json(view(c, saved), 201)
+    })
+    .openapi(list, async (c) => {
+      const items = await store.list(c.get('principal').tenant)
+      return c.json({ items: items.map((q) => view(c, q)) }, 200)
+    })
+    .openapi(get, async (c) => {
+      const saved = await store.get(c.get('principal').tenant, c.req.valid('param').name)
+      if (!saved) throw new HubError('NOT_FOUND', `No saved question '${c.req.valid('param').name}'`)
+      return c.json(view(c, saved), 200)
+    })
+    .openapi(remove, async (c) => {
+      const principal = c.get('principal')
+      const { name } = c.req.valid('param')
+      if (!(await store.remove(principal.tenant, name)))
+        throw new HubError('NOT_FOUND', `No saved question '${name}'`)
+      await ctx.hub.audit(
+        principal,
+        principal.tenant,
+        { action: 'saved_question.delete', resource: name, outcome: 'success' },
+        requestContext(c, 'odata'),
+      )
+      return c.body(null, 204)
+    })
+}

@@ -1,0 +1,70 @@
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { DockerfileParser } from 'dockerfile-ast'
+import { validate } from 'dockerfile-utils'
+import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+
+const root = join(import.meta.dirname, '..')
+const dockerfile = readFileSync(join(root, 'deploy/Dockerfile'), 'utf8')
+const compose = parse(readFileSync(join(root, 'deploy/compose.yaml'), 'utf8')) as {
+  services: Record<string, Record<string, unknown>>
+  secrets: Record<string, { file: string }>
+}
+
+describe('deploy/Dockerfile', () => {
+  it('has no diagnostics from the Dockerfile language service', () => {
+    const problems = validate(dockerfile).map((d) => `${d.range.start.line + 1}: ${d.message}`)
+    expect(problems).toEqual([])
+  })
+
+  it('is multi-stage, runs as a non-root user and declares a health check', () => {
+    const ast = DockerfileParser.parse(dockerfile)
+    const froms = ast.getFROMs()
+    expect(froms.length).toBeGreaterThanOrEqual(2)
+    const last = froms.at(-1)!
+    const finalStage = ast
+      .getInstructions()
+      .filter((i) => i.getRange().start.line >= last.getRange().start.line)
+    const user = finalStage.filter((i) => i.getKeyword() === 'USER').at(-1)
+    expect(user?.getArgumentsContent()).toBeDefined()
+    expect(['root', '0']).not.toContain(user?.getArgumentsContent())
+    expect(finalStage.some((i) => i.getKeyword() === 'HEALTHCHECK')).toBe(true)
+    // the runtime stage takes dependencies from the build stage instead of installing a toolchain
+    expect(finalStage.some((i) => i.getKeyword() === 'COPY' && /--from=deps/.test(i.getTextContent()))).toBe(
+      true,
+    )
+    expect(finalStage.some((i) => /g\+\+|build-essential/.test(i.getTextContent()))).toBe(false)
+  })
+
+  it('starts the same entry point as the README (the hub CLI start command)', () => {
+    expect(dockerfile).toMatch(/CMD \[.*packages\/core\/src\/cli\/main\.ts", "start"\]/)
+  })
+})
+
+describe('deploy/compose.yaml', () => {
+  it('passes dclint (Compose Specification schema and best-practice rules) with no warnings', () => {
+    const bin = join(root, 'node_modules/.bin/dclint')
+    const run = spawnSync(bin, ['--max-warnings', '0', '-f', 'json', 'deploy/compose.yaml'], {
+      cwd: root,
+      encoding: 'utf8',
+    })
+    const report = JSON.parse(run.stdout || '[]') as { messages: { message: string }[] }[]
+    expect(report.flatMap((f) => f.messages.map((m) => m.message))).toEqual([])
+    expect(run.status).toBe(0)
+  })
+
+  it('runs the hub with MariaDB as its metadata store, secrets from files, health checks on both', () => {
+    const { hub, mariadb } = compose.services
+    expect(hub).toBeDefined()
+    expect(mariadb).toBeDefined()
+    const env = hub!.environment as Record<string, string>
+    expect(env.HUB_DATABASE_URL).toBeUndefined()
+    expect(env.HUB_DATABASE_URL_FILE).toMatch(/^\/run\/secrets\//)
+    expect(hub!.depends_on).toEqual({ mariadb: { condition: 'service_healthy' } })
+    expect(hub!.healthcheck).toBeDefined()
+    expect(mariadb!.healthcheck).toBeDefined()
+    for (const s of Object.values(compose.secrets)) expect(s.file).toMatch(/^\.\/secrets\//)
+  })
+})

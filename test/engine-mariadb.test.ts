@@ -1,0 +1,185 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type DataSource, introspect, openDataSource } from '../packages/core/src/db/index.ts'
+import {
+  buildValueIndex,
+  createEngine,
+  type Engine,
+  inferModel,
+  loadOverrides,
+} from '../packages/core/src/engine/index.ts'
+import { localPrincipal } from '../packages/core/src/principal.ts'
+import { norm } from './engine-compare.ts'
+import { createTestDatabase } from './helpers/mysql.ts'
+import { SHARED } from './helpers/shared.ts'
+
+/**
+ * The same questions give the same answers on MariaDB as on SQLite: a sample of the reference
+ * pharma data is loaded into both, and every answer (time buckets, joins, HAVING, counts, typed
+ * numbers) is compared.
+ */
+const run = promisify(execFile)
+const shared = SHARED
+
+const MYSQL_DDL = [
+  `CREATE TABLE territories (territory_id varchar(16) PRIMARY KEY, territory_name varchar(64), region varchar(32), district varchar(64))`,
+  `CREATE TABLE reps (rep_id varchar(16) PRIMARY KEY, rep_name varchar(64), territory_id varchar(16), hire_date date, email varchar(128),
+     FOREIGN KEY (territory_id) REFERENCES territories(territory_id))`,
+  `CREATE TABLE hcps (hcp_id varchar(16) PRIMARY KEY, npi char(10) UNIQUE, first_name varchar(48), last_name varchar(48), specialty varchar(48),
+     city varchar(64), state char(2), territory_id varchar(16), segment char(1), crm_account_id char(18) UNIQUE,
+     FOREIGN KEY (territory_id) REFERENCES territories(territory_id))`,
+  `CREATE TABLE products (product_id varchar(16) PRIMARY KEY, product_name varchar(64) UNIQUE, manufacturer varchar(64), therapeutic_area varchar(48),
+     is_company_product boolean, launch_date date, list_price decimal(10,2))`,
+  `CREATE TABLE prescriptions (rx_id bigint PRIMARY KEY, hcp_id varchar(16), product_id varchar(16), week_ending date, payer_type varchar(16),
+     trx int, nrx int, quantity int, FOREIGN KEY (hcp_id) REFERENCES hcps(hcp_id), FOREIGN KEY (product_id) REFERENCES products(product_id))`,
+  `CREATE TABLE calls (call_id varchar(18) PRIMARY KEY, hcp_id varchar(16), rep_id varchar(16), product_id varchar(16), call_date date,
+     channel varchar(16), status varchar(16), duration_minutes int, FOREIGN KEY (hcp_id) REFERENCES hcps(hcp_id),
+     FOREIGN KEY (rep_id) REFERENCES reps(rep_id), FOREIGN KEY (product_id) REFERENCES products(product_id))`,
+]
+
+/** Tables in FK order, with the sample of rows to copy. */
+const COPY: [string, string][] = [
+  ['territories', '1 = 1'],
+  ['reps', '1 = 1'],
+  ['hcps', '1 = 1'],
+  ['products', '1 = 1'],
+  ['prescriptions', 'rx_id % 10 = 0'],
+  ['calls', 'rowid % 5 = 0'],
+]
+
+const QUESTIONS = [
+  'What were total TRx for Tirosint in Q4 2024?',
+  'NRx by region in 2024',
+  'How many HCPs are in the Northeast region?',
+  'How many prescribers are there by specialty?',
+  'Monthly TRx trend for Levoxyl in 2024',
+  'Which specialty wrote the most NRx in 2024?',
+  'Average call duration by channel',
+  'Number of completed calls by rep in 2024',
+  'How many calls were there last quarter?',
+  'List the products',
+  'Weekly NRx for Tirosint-SOL in December 2024',
+  'Endocrinologists in Texas',
+  'TRx for company products by quarter in 2024',
+  'Which reps had more than 110 calls?',
+  'How many HCPs wrote Tirosint in 2024?',
+  'Top 3 reps by number of completed calls in 2024',
+  'Which cardiologists in California wrote more than 10 TRx in 2024?',
+  'Total TRx for Tirosint in the last 6 months',
+  'Which products have a list price above 100?',
+  'TRx for Tirosint vs Synthroid by month in 2024',
+  'Average call duration for in-person calls in 2024',
+  'Yearly TRx by payer type',
+  'Weekly calls in November 2024',
+  'Reps hired after 2020',
+  'TRx and NRx by segment for non-company products in H2 2024',
+  'NRx share of TRx by product in 2024',
+]
+
+async function copyData(src: DataSource, to: DataSource): Promise<void> {
+  for (const [table, where] of COPY) {
+    const rows = (await src.knex.raw(`SELECT * FROM ${table} WHERE ${where}`)) as Record<string, unknown>[]
+    await to.knex.batchInsert(table, rows, to.dialect === 'sqlite' ? 400 : 1000)
+  }
+}
+
+async function engineFor(ds: DataSource): Promise<Engine> {
+  const model = inferModel(await introspect(ds), await loadOverrides('pharma'))
+  return createEngine({ ds, model, valueIndex: await buildValueIndex(ds, model) })
+}
+
+/** Rows as sorted normalized strings; a ranked answer (order by measure + limit) compares its ranking values. */
+function comparable(r: {
+  rows: unknown[][]
+  plan: { limit: number | null; order: { by: string }[] }
+  columns: { name: string }[]
+}): string[] {
+  const ranked = r.plan.limit !== null && r.plan.order.length > 0
+  if (ranked) {
+    const j = r.columns.findIndex((c) => c.name === r.plan.order[0]?.by)
+    return r.rows.map((row) => JSON.stringify(norm(row[j])))
+  }
+  return r.rows.map((row) => JSON.stringify(row.map(norm))).sort()
+}
+
+describe('engine answers alike on SQLite and MariaDB', () => {
+  let dir: string
+  let sqlite: DataSource
+  let mysql: DataSource
+  let testDb: Awaited<ReturnType<typeof createTestDatabase>>
+  let onSqlite: Engine
+  let onMysql: Engine
+  const admin = localPrincipal('acme')
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'nl2q-parity-'))
+    const ref = join(dir, 'ref.sqlite')
+    await run('python3', [join(shared, 'eval', 'reference_pharma.py'), ref])
+    const full = openDataSource(`sqlite:${ref}`)
+    sqlite = openDataSource(`sqlite:${join(dir, 'sample.sqlite')}`)
+    testDb = await createTestDatabase('nl2q_engine')
+    mysql = openDataSource(testDb.url)
+    try {
+      const ddl = (await full.knex.raw(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' ORDER BY rowid",
+      )) as { sql: string }[]
+      for (const { sql } of ddl) await sqlite.knex.raw(sql)
+      for (const stmt of MYSQL_DDL) await mysql.knex.raw(stmt)
+      await copyData(full, sqlite)
+      await copyData(full, mysql)
+    } finally {
+      await full.knex.destroy()
+    }
+    onSqlite = await engineFor(sqlite)
+    onMysql = await engineFor(mysql)
+  }, 240_000)
+
+  afterAll(async () => {
+    await sqlite?.knex.destroy()
+    await mysql?.knex.destroy()
+    await testDb?.drop()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('infers the same model from both dialects', () => {
+    const shape = (e: Engine) =>
+      e.model.datasets.map((d) => ({
+        name: d.name,
+        pk: d.primaryKey,
+        fields: d.fields.map((f) => `${f.name}:${f.kind}:${f.type}`),
+      }))
+    expect(shape(onMysql)).toEqual(shape(onSqlite))
+    expect(onMysql.model.joins).toEqual(onSqlite.model.joins)
+  })
+
+  for (const question of QUESTIONS) {
+    it(`answers "${question}" the same on both`, async () => {
+      const a = await onSqlite.ask(admin, { question, asOf: '2025-01-15' })
+      const b = await onMysql.ask(admin, { question, asOf: '2025-01-15' })
+      expect(b.plan).toEqual(a.plan)
+      expect(b.columns).toEqual(a.columns)
+      expect(b.rows.length).toBeGreaterThan(0)
+      expect(comparable(b)).toEqual(comparable(a))
+      b.columns.forEach((c, i) => {
+        const v = b.rows[0]?.[i]
+        if (v === null || v === undefined) return
+        if (c.type === 'integer' || c.type === 'decimal') expect(typeof v).toBe('number')
+        if (c.type === 'date') expect(v).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+        if (c.type === 'boolean') expect(typeof v).toBe('boolean')
+      })
+    })
+  }
+
+  it('returns time buckets as the period’s first day on both dialects', async () => {
+    for (const grain of ['weekly', 'monthly', 'quarterly', 'yearly']) {
+      const question = `${grain} calls in 2024`
+      const a = await onSqlite.ask(admin, { question })
+      const b = await onMysql.ask(admin, { question })
+      expect(b.rows, question).toEqual(a.rows)
+    }
+  })
+})
