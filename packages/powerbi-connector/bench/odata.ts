@@ -11,7 +11,8 @@ import { createHubApp, loadConfig } from '@nl2q/core'
  * scale-20 database, `nl2q_bench_s20`, ~6.2 M rows) read through the feed the way OData.Feed does —
  * first page, then every @odata.nextLink — from a hub running as its own process on loopback,
  * against `mysql --batch` reading the same rows in the same run. Reports rows/s for both, the
- * ratio (target ≥ 0.5) and the hub's peak RSS (VmHWM; target < 256 MB).
+ * ratio (target ≥ 0.5; with a client that counts rows as `wc -l` does for the baseline, and also
+ * with a client that JSON.parses every page) and the hub's peak RSS (VmHWM; target < 256 MB).
  *
  * Environment: NL2Q_BENCH_DB (default mysql://root@127.0.0.1:3306/nl2q_bench_s20),
  * NL2Q_BENCH_PAGE_SIZE (default: the feed's own, 10000 clamped below HUB_MAX_ROWS), NL2Q_BENCH_MAX_ROWS (stop early, default all),
@@ -39,6 +40,24 @@ function peakRssMb(pid: number): number {
   return kb / 1024
 }
 
+/** CPU seconds (user + system) a process has used so far, or null when it cannot be read. */
+function cpuSeconds(pid: number | null): number | null {
+  if (!pid) return null
+  try {
+    // Fields after the command name: state is the 1st, utime the 12th and stime the 13th.
+    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return null
+  }
+}
+
+function mariadbPid(): number | null {
+  const out = spawnSync('pidof', ['mariadbd', 'mysqld'], { encoding: 'utf8' })
+  const pid = Number(out.stdout?.trim().split(/\s+/)[0])
+  return Number.isInteger(pid) && pid > 0 ? pid : null
+}
+
 function mysqlBatch(url: URL, maxRows: number | null): { rows: number; seconds: number } {
   const db = url.pathname.slice(1)
   const limit = maxRows ? ` LIMIT ${maxRows}` : ''
@@ -55,8 +74,41 @@ function mysqlBatch(url: URL, maxRows: number | null): { rows: number; seconds: 
   return { rows: Number(out.stdout.trim()), seconds: (performance.now() - started) / 1000 }
 }
 
-export async function run(): Promise<void> {
-  const dbUrl = process.env.NL2Q_BENCH_DB ?? 'mysql://root@127.0.0.1:3306/nl2q_bench_s20'
+interface FullRead {
+  rows: number
+  pages: number
+  bytes: number
+  seconds: number
+}
+
+/** Follow every nextLink from `start`; `consume` gets each body and returns its row count and nextLink. */
+async function readAll(
+  start: string,
+  headers: Record<string, string>,
+  target: number,
+  consume: (body: Buffer) => { n: number; next: string | undefined },
+): Promise<FullRead> {
+  const read: FullRead = { rows: 0, pages: 0, bytes: 0, seconds: 0 }
+  const started = performance.now()
+  let next: string | undefined = start
+  while (next && read.rows < target) {
+    const res = await fetch(next, { headers })
+    if (!res.ok) throw new Error(`page ${read.pages}: ${res.status} ${await res.text()}`)
+    const body = Buffer.from(await res.arrayBuffer())
+    const page = consume(body)
+    read.bytes += body.length
+    read.rows += page.n
+    read.pages++
+    next = page.next
+  }
+  read.seconds = (performance.now() - started) / 1000
+  return read
+}
+
+/** `dbUrl`: a MariaDB database holding the pharma demo (the root runner seeds scale 20 when missing). */
+export async function run(
+  dbUrl = process.env.NL2Q_BENCH_DB ?? 'mysql://root@127.0.0.1:3306/nl2q_bench_s20',
+): Promise<void> {
   const pageSize = Number(process.env.NL2Q_BENCH_PAGE_SIZE ?? 10_000)
   const maxRows = process.env.NL2Q_BENCH_MAX_ROWS ? Number(process.env.NL2Q_BENCH_MAX_ROWS) : null
   const firstStart = process.env.NL2Q_BENCH_FIRST_START === '1'
@@ -130,41 +182,66 @@ export async function run(): Promise<void> {
       // The tenant is open (model, value index) before the read: its peak so far is the baseline.
       const rssBeforeRead = peakRssMb(hubPid)
 
-      let rows = 0
-      let pages = 0
-      let bytes = 0
-      let next: string | undefined = `${base}/odata/prescriptions?$select=${COLUMNS.replaceAll(' ', '')}`
-      const started = performance.now()
-      while (next && rows < target) {
-        const res = await fetch(next, { headers })
-        if (!res.ok) throw new Error(`page ${pages}: ${res.status} ${await res.text()}`)
-        const text = await res.text()
-        bytes += text.length
-        const body = JSON.parse(text) as { value: unknown[]; '@odata.nextLink'?: string }
-        rows += body.value.length
-        next = body['@odata.nextLink']
-        pages++
+      const first = COLUMNS.split(',')[0]?.trim() as string
+      const start = `${base}/odata/prescriptions?$select=${COLUMNS.replaceAll(' ', '')}`
+      // Two readers of the whole set, one after the other. `count` does what `wc -l` does for the
+      // baseline (scans the bytes: one `{"rx_id":` per row — inside a JSON string the quotes would
+      // be escaped — and the nextLink at the end), so the ratio compares the hub with the mysql
+      // client for the same consumer work; `parse` JSON.parses every page as an OData client does,
+      // on the same two cores as the hub and the database.
+      // Where the time goes during the counting read: CPU seconds of the hub, the database and this
+      // client, against the wall time (two cores on the reference machine).
+      const dbPid = mariadbPid()
+      const cpuBefore = [cpuSeconds(hubPid), cpuSeconds(dbPid), cpuSeconds(process.pid)]
+      const count = await readAll(start, headers, target, (body) => {
+        const marker = Buffer.from(`{"${first}":`)
+        let n = 0
+        for (let at = body.indexOf(marker); at !== -1; at = body.indexOf(marker, at + marker.length)) n++
+        const link = body.lastIndexOf('"@odata.nextLink":')
+        const next =
+          link === -1
+            ? undefined
+            : (JSON.parse(body.subarray(link + 18, body.length - 1).toString()) as string)
+        return { n, next }
+      })
+      const cpuAfter = [cpuSeconds(hubPid), cpuSeconds(dbPid), cpuSeconds(process.pid)]
+      const used = (i: number) => {
+        const a = cpuAfter[i]
+        const b = cpuBefore[i]
+        return a == null || b == null ? null : Math.round((a - b) * 10) / 10
       }
-      const seconds = (performance.now() - started) / 1000
+      const parse = await readAll(start, headers, target, (body) => {
+        const page = JSON.parse(body.toString()) as { value: unknown[]; '@odata.nextLink'?: string }
+        return { n: page.value.length, next: page['@odata.nextLink'] }
+      })
+      for (const r of [count, parse])
+        if (maxRows ? r.rows < target : r.rows !== target)
+          throw new Error(`read ${r.rows} rows through the feed, expected ${target}`)
       const rss = peakRssMb(hubPid)
-      const odataRate = rows / seconds
       const batchRate = batch.rows / batch.seconds
+      const figures = (r: FullRead) => ({
+        seconds: Math.round(r.seconds * 10) / 10,
+        rowsPerSec: Math.round(r.rows / r.seconds),
+        ratio: Math.round((r.rows / r.seconds / batchRate) * 100) / 100,
+      })
       console.log(
         JSON.stringify(
           {
             bench: 'odata-full-read',
             database: new URL(dbUrl).pathname.slice(1),
-            rows,
-            pages,
+            rows: count.rows,
+            pages: count.pages,
             pageSize,
-            mbytes: Math.round(bytes / 1e5) / 10,
-            odata: { seconds: Math.round(seconds * 10) / 10, rowsPerSec: Math.round(odataRate) },
+            mbytes: Math.round(count.bytes / 1e5) / 10,
+            odataCountingClient: figures(count),
+            odataParsingClient: figures(parse),
+            cpuSecondsDuringCountingRead: { hub: used(0), mariadb: used(1), client: used(2) },
             mysqlBatch: {
               rows: batch.rows,
               seconds: Math.round(batch.seconds * 10) / 10,
               rowsPerSec: Math.round(batchRate),
             },
-            ratio: Math.round((odataRate / batchRate) * 100) / 100,
+            ratio: figures(count).ratio,
             ratioTarget: 0.5,
             hubPeakRssMb: Math.round(rss),
             hubPeakRssBeforeReadMb: Math.round(rssBeforeRead),
