@@ -1,6 +1,7 @@
 import { type Connector, defineConnector, type HealthCheck } from '@nl2q/core'
 import { loadPowerBiSettings } from './config.ts'
 import { mezRoutes } from './mez/route.ts'
+import { writeMez } from './mez/write.ts'
 import { odataRoutes } from './odata/routes.ts'
 import { savedQuestionRoutes } from './saved-questions/routes.ts'
 import { type SavedQuestionStore, savedQuestionStore } from './saved-questions/store.ts'
@@ -33,6 +34,17 @@ export function createPowerBiConnector(options: PowerBiConnectorOptions = {}): C
       app.route('/', odataRoutes({ ctx, store: opened, pageSize, prefix: ODATA_PREFIX }))
       app.route('/', savedQuestionRoutes({ ctx, store: opened, feedPrefix: ODATA_PREFIX }))
       app.route('/', mezRoutes(MEZ_PATH))
+    },
+    commands(program) {
+      const powerbi = program.command('powerbi').description('Power BI: the Power Query custom connector')
+      powerbi
+        .command('build-mez')
+        .description(`Build NL2Q.mez (the hub also serves it at ${MEZ_PATH})`)
+        .option('--out <file>', 'where to write it (default packages/powerbi-connector/dist/NL2Q.mez)')
+        .action((opts: { out?: string }) => {
+          const { path, bytes } = writeMez(opts.out)
+          process.stdout.write(`wrote ${path} (${bytes} bytes)\n`)
+        })
     },
     async health(): Promise<HealthCheck> {
       if (!store) return { name: 'odata', ok: true, detail: 'routes not mounted' }

@@ -1,15 +1,29 @@
 #!/usr/bin/env -S npx tsx
 import { Command, CommanderError } from 'commander'
+import { loadConnectors } from '../connectors/loader.ts'
 import { isHubError } from '../errors.ts'
 import { commands } from './commands/index.ts'
 
-/** `hub <command>`: every command registers itself from ./commands. */
+/**
+ * `hub <command>`: every built-in command registers itself from ./commands; connectors add theirs
+ * (`Connector.commands`, e.g. `hub powerbi build-mez`). Connector packages are loaded — from
+ * HUB_CONNECTORS or the defaults, as `hub start` does — only when the command is not a built-in
+ * one (or for help), so the built-in commands start no slower for them.
+ */
 async function main(argv: string[]): Promise<void> {
   const program = new Command('hub')
     .description('NL2Q Hub — answers natural-language questions about business data')
     .showHelpAfterError()
     .exitOverride()
   for (const register of commands) register(program)
+  const name = argv[2]
+  const builtIn = program.commands.some((c) => c.name() === name || c.aliases().includes(name ?? ''))
+  if (!builtIn) {
+    const names = process.env.HUB_CONNECTORS?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+    for (const connector of await loadConnectors(names)) connector.commands?.(program)
+  }
   await program.parseAsync(argv)
 }
 

@@ -1,16 +1,14 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { buildMez, CONNECTOR_DIR } from './build.ts'
+import { CONNECTOR_DIR } from './build.ts'
 import { drawIcon, ICON_SIZES } from './png.ts'
+import { writeMez } from './write.ts'
 
 /**
- * `pnpm --filter @nl2q/powerbi-connector build:mez`: write the icons into connector/ (so the SDK
- * project is complete) and dist/NL2Q.mez.
+ * `pnpm --filter @nl2q/powerbi-connector build:mez`: redraw the icons in connector/ (so the Power
+ * Query SDK project there matches what the .mez holds) and write dist/NL2Q.mez. `pnpm hub powerbi
+ * build-mez [--out]` writes only the .mez.
  */
-const dist = fileURLToPath(new URL('../../dist/', import.meta.url))
 for (const size of ICON_SIZES) writeFileSync(join(CONNECTOR_DIR, `NL2Q${size}.png`), drawIcon(size))
-mkdirSync(dist, { recursive: true })
-const mez = buildMez()
-writeFileSync(join(dist, 'NL2Q.mez'), mez)
-console.log(`wrote ${join(dist, 'NL2Q.mez')} (${mez.length} bytes)`)
+const { path, bytes } = writeMez()
+console.log(`wrote ${path} (${bytes} bytes)`)

@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+import { buildMez } from '../packages/powerbi-connector/src/mez/build.ts'
+
+const CLI = join(import.meta.dirname, '../packages/core/src/cli/main.ts')
+const dir = mkdtempSync(join(tmpdir(), 'nl2q-cli-connectors-'))
+
+async function hub(env: Record<string, string>, ...args: string[]) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', CLI, ...args],
+      {
+        env: { ...process.env, HUB_HOME: dir, ...env },
+      },
+    )
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('connector commands in the hub CLI', () => {
+  it('lists a connector command in the help', async () => {
+    const r = await hub({}, '--help')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^\s+powerbi\s+Power BI/m)
+    expect(r.stdout).toMatch(/^\s+demo\s/m)
+  })
+
+  it('builds NL2Q.mez where --out says, the same bytes the hub serves', async () => {
+    const out = join(dir, 'sub', 'NL2Q.mez')
+    const r = await hub({}, 'powerbi', 'build-mez', '--out', out)
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(out)
+    const written = readFileSync(out)
+    expect(written.subarray(0, 4).toString('latin1')).toBe('PK\u0003\u0004')
+    expect(Buffer.compare(written, Buffer.from(buildMez()))).toBe(0)
+  })
+
+  it('has no command of a connector that HUB_CONNECTORS leaves out', async () => {
+    const r = await hub(
+      { HUB_CONNECTORS: '@nl2q/mcp-server' },
+      'powerbi',
+      'build-mez',
+      '--out',
+      join(dir, 'x.mez'),
+    )
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toContain("unknown command 'powerbi'")
+  })
+
+  it('names a connector package that cannot be found', async () => {
+    const r = await hub({ HUB_CONNECTORS: '@nl2q/nope' }, 'nope')
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain("cannot find the package '@nl2q/nope'")
+  })
+})
