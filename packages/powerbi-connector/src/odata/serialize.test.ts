@@ -147,6 +147,32 @@ describe('collectionBody', () => {
     expect(body).toContain(
       `"value":[{${names.map((n, i) => `${JSON.stringify(n)}:"${'vwxyz'[i]}"`).join(',')}}]`,
     )
+    // Names that would end the generated code's string literal, set the prototype, or be sorted first.
+    for (const names of [
+      ['"}; globalThis.pwned = 1; ({"', "'); globalThis.pwned = 1; ('", 'x'],
+      ['a', '__proto__', 'b'],
+      ['b', '1', 'a'],
+    ]) {
+      const page1: Page = {
+        ...page,
+        properties: names.map((name) => ({
+          name,
+          source: name,
+          type: 'Edm.String',
+          nullable: true,
+          label: name,
+        })),
+        rows: [['p', 'q', 'r']],
+        columns: [0, 1, 2],
+        length: 1,
+        nextToken: null,
+      }
+      const text = collectionBody('http://hub/odata', odd, options, page1, { ieee754: false })
+      expect(text).toContain(
+        `"value":[{${names.map((n, i) => `${JSON.stringify(n)}:"${'pqr'[i]}"`).join(',')}}]`,
+      )
+      expect((globalThis as { pwned?: unknown }).pwned).toBeUndefined()
+    }
     const empty = collectionBody(
       'http://hub/odata',
       set,
