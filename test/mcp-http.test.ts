@@ -10,6 +10,7 @@ import {
   startDemoHub,
 } from '@nl2q/mcp-server/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { argumentsHash } from '../packages/mcp-server/src/tools/call.ts'
 
 // The hub's public URL is https://hub.test; the tests reach it on 127.0.0.1 (a local host name).
 const SECRET = 'mcp-test-secret-0123456789abcdef0123456789'
@@ -281,6 +282,36 @@ describe('audit', () => {
     })
     const asks = await read('data.ask')
     expect(asks.some((e) => e.channel === 'mcp' && e.outcome === 'success' && e.rowCount)).toBe(true)
+  })
+
+  it('records calls the SDK refuses before a tool runs: a hidden tool, invalid arguments', async () => {
+    const c = await client(viewerKey, '2025-11-25')
+    const sql = { sql: 'SELECT hcp_id FROM hcps' }
+    await expect(c.callTool({ name: 'run_sql', arguments: sql })).rejects.toMatchObject({ code: -32602 })
+    const invalid = await c.callTool({ name: 'describe_dataset', arguments: { name: 42 } })
+    expect(invalid.isError).toBe(true)
+    const res = await hub.running.app.request('/v1/audit?action=mcp.tool&limit=50', {
+      headers: { authorization: `Bearer ${hub.keys.acme}` },
+    })
+    const items = ((await res.json()) as { items: Record<string, unknown>[] }).items
+    expect(items.find((e) => e.resource === 'run_sql')).toMatchObject({
+      channel: 'mcp',
+      outcome: 'denied',
+      detail: { tool: 'run_sql', argumentsHash: argumentsHash(sql), code: 'NOT_FOUND' },
+    })
+    expect(items.find((e) => e.resource === 'describe_dataset')).toMatchObject({
+      outcome: 'denied',
+      detail: { tool: 'describe_dataset', argumentsHash: argumentsHash({ name: 42 }), code: 'BAD_REQUEST' },
+    })
+    // A call that reached its tool is recorded once, by the tool.
+    await c.callTool({ name: 'describe_dataset', arguments: { name: 'nope' } })
+    const after = await hub.running.app.request('/v1/audit?action=mcp.tool&limit=50', {
+      headers: { authorization: `Bearer ${hub.keys.acme}` },
+    })
+    const nope = ((await after.json()) as { items: Record<string, unknown>[] }).items.filter(
+      (e) => (e.detail as { argumentsHash?: string })?.argumentsHash === argumentsHash({ name: 'nope' }),
+    )
+    expect(nope).toHaveLength(1)
   })
 })
 

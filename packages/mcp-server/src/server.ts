@@ -6,6 +6,7 @@ import type { McpSession } from './session.ts'
 import { registerAsk } from './tools/ask.ts'
 import { registerDatasetTools } from './tools/datasets.ts'
 import { registerRunSql } from './tools/run-sql.ts'
+import { auditUnhandledToolCalls } from './tools/unhandled.ts'
 
 export const SERVER_INFO = { name: 'nl2q-hub', title: 'NL2Q Hub', version: '0.1.0' } as const
 
@@ -18,7 +19,8 @@ const INSTRUCTIONS = [
 
 /**
  * One MCP server instance for one session: tools in a fixed order (ask, list_datasets,
- * describe_dataset, then run_sql for roles that may run SQL), dataset resources and prompts.
+ * describe_dataset, then run_sql for roles that may run SQL), dataset resources and prompts. A call
+ * that no tool handler sees (unknown or hidden tool, invalid arguments) is audited too.
  */
 export function createMcpServer(session: McpSession): McpServer {
   const server = new McpServer(SERVER_INFO, {
@@ -32,6 +34,7 @@ export function createMcpServer(session: McpSession): McpServer {
   registerAsk(server, session)
   registerDatasetTools(server, session)
   if (hasRole(session.principal, 'admin', 'analyst')) registerRunSql(server, session)
+  auditUnhandledToolCalls(server, session)
   registerDatasetResources(server, session)
   registerPrompts(server, session)
   return server
