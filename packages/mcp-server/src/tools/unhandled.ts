@@ -32,7 +32,14 @@ export function auditUnhandledToolCalls(server: McpServer, session: McpSession):
       failure = err
     }
     if (!reachedToolHandler(ctx)) {
-      const code = failure ? 'NOT_FOUND' : (result as CallToolResult).isError ? 'BAD_REQUEST' : null
+      // The SDK throws for an unknown or disabled tool and answers isError for invalid arguments.
+      const code = failure
+        ? /\b(not found|disabled)\b/.test(String((failure as Error)?.message))
+          ? 'NOT_FOUND'
+          : 'INTERNAL'
+        : (result as CallToolResult).isError
+          ? 'BAD_REQUEST'
+          : null
       if (code) await recordUnhandled(session, ctx, request.params.name, request.params.arguments, code)
     }
     if (failure) throw failure
@@ -56,7 +63,7 @@ async function recordUnhandled(
       {
         action: 'mcp.tool',
         resource: tool,
-        outcome: 'denied',
+        outcome: code === 'INTERNAL' ? 'error' : 'denied',
         rowCount: null,
         durationMs: 0,
         detail: { tool, argumentsHash: argumentsHash(args), code },
