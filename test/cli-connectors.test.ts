@@ -1,29 +1,12 @@
-import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildMez } from '../packages/powerbi-connector/src/mez/build.ts'
+import { runHub } from './helpers/cli.ts'
 
-const CLI = join(import.meta.dirname, '../packages/core/src/cli/main.ts')
 const dir = mkdtempSync(join(tmpdir(), 'nl2q-cli-connectors-'))
-
-async function hub(env: Record<string, string>, ...args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', CLI, ...args],
-      {
-        env: { ...process.env, HUB_HOME: dir, ...env },
-      },
-    )
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+const hub = (env: Record<string, string>, ...args: string[]) => runHub(args, { HUB_HOME: dir, ...env })
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 

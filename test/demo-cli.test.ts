@@ -1,30 +1,14 @@
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { openDataSource } from '../packages/core/src/db/index.ts'
+import { runHub } from './helpers/cli.ts'
 
-const CLI = join(import.meta.dirname, '../packages/core/src/cli/main.ts')
 const dir = mkdtempSync(join(tmpdir(), 'nl2q-demo-cli-'))
 
 /** Run the real `hub` CLI (not a TTY here: no progress bar, one summary line). */
-async function hub(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', CLI, ...args],
-      {
-        env: { ...process.env, HUB_HOME: dir },
-      },
-    )
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+const hub = (...args: string[]) => runHub(args, { HUB_HOME: dir })
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 

@@ -263,17 +263,19 @@ describe('guarded SQL through run_sql', () => {
 })
 
 describe('audit', () => {
+  /** The acme audit trail's latest events of `action`, as its admin reads them. */
+  const read = async (action: string) => {
+    const res = await hub.running.app.request(`/v1/audit?action=${action}&limit=50`, {
+      headers: { authorization: `Bearer ${hub.keys.acme}` },
+    })
+    expect(res.status).toBe(200)
+    return ((await res.json()) as { items: Record<string, unknown>[] }).items
+  }
+
   it('records MCP calls on the caller tenant with channel mcp', async () => {
     const c = await client(hub.keys.acme!, '2025-11-25')
     await c.callTool({ name: 'list_datasets', arguments: {} })
     await c.callTool({ name: 'ask', arguments: { question: 'Total TRx by payer type' } })
-    const read = async (action: string) => {
-      const res = await hub.running.app.request(`/v1/audit?action=${action}&limit=50`, {
-        headers: { authorization: `Bearer ${hub.keys.acme}` },
-      })
-      expect(res.status).toBe(200)
-      return ((await res.json()) as { items: Record<string, unknown>[] }).items
-    }
     const tools = await read('mcp.tool')
     expect(tools.find((e) => e.resource === 'list_datasets')).toMatchObject({
       channel: 'mcp',
@@ -290,10 +292,7 @@ describe('audit', () => {
     await expect(c.callTool({ name: 'run_sql', arguments: sql })).rejects.toMatchObject({ code: -32602 })
     const invalid = await c.callTool({ name: 'describe_dataset', arguments: { name: 42 } })
     expect(invalid.isError).toBe(true)
-    const res = await hub.running.app.request('/v1/audit?action=mcp.tool&limit=50', {
-      headers: { authorization: `Bearer ${hub.keys.acme}` },
-    })
-    const items = ((await res.json()) as { items: Record<string, unknown>[] }).items
+    const items = await read('mcp.tool')
     expect(items.find((e) => e.resource === 'run_sql')).toMatchObject({
       channel: 'mcp',
       outcome: 'denied',
@@ -305,10 +304,7 @@ describe('audit', () => {
     })
     // A call that reached its tool is recorded once, by the tool.
     await c.callTool({ name: 'describe_dataset', arguments: { name: 'nope' } })
-    const after = await hub.running.app.request('/v1/audit?action=mcp.tool&limit=50', {
-      headers: { authorization: `Bearer ${hub.keys.acme}` },
-    })
-    const nope = ((await after.json()) as { items: Record<string, unknown>[] }).items.filter(
+    const nope = (await read('mcp.tool')).filter(
       (e) => (e.detail as { argumentsHash?: string })?.argumentsHash === argumentsHash({ name: 'nope' }),
     )
     expect(nope).toHaveLength(1)

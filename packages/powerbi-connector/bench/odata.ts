@@ -193,8 +193,8 @@ export async function run(
       // client, against the wall time (two cores on the reference machine).
       const dbPid = mariadbPid()
       const cpuBefore = [cpuSeconds(hubPid), cpuSeconds(dbPid), cpuSeconds(process.pid)]
+      const marker = Buffer.from(`{"${first}":`)
       const count = await readAll(start, headers, target, (body) => {
-        const marker = Buffer.from(`{"${first}":`)
         let n = 0
         for (let at = body.indexOf(marker); at !== -1; at = body.indexOf(marker, at + marker.length)) n++
         const link = body.lastIndexOf('"@odata.nextLink":')

@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { Command, CommanderError } from 'commander'
+import { EnvSchema } from '../config/index.ts'
 import { loadConnectors } from '../connectors/loader.ts'
 import { isHubError } from '../errors.ts'
 import { commands } from './commands/index.ts'
@@ -19,9 +20,7 @@ async function main(argv: string[]): Promise<void> {
   const name = argv[2]
   const builtIn = program.commands.some((c) => c.name() === name || c.aliases().includes(name ?? ''))
   if (!builtIn) {
-    const names = process.env.HUB_CONNECTORS?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)
+    const names = EnvSchema.shape.HUB_CONNECTORS.parse(process.env.HUB_CONNECTORS)
     for (const connector of await loadConnectors(names)) connector.commands?.(program)
   }
   await program.parseAsync(argv)

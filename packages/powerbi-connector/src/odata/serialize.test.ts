@@ -122,26 +122,26 @@ describe('collectionBody', () => {
     expect(JSON.parse(body).value[1]).toEqual({ id: '2', amount: '0.10', day: null, name: 'b "quoted"' })
   })
 
+  /** One row of string properties named `names`, holding the characters of `values`. */
+  const stringPage = (names: string[], values: string): Page => ({
+    ...page,
+    properties: names.map((name) => ({
+      name,
+      source: name,
+      type: 'Edm.String',
+      nullable: true,
+      label: name,
+    })),
+    rows: [[...values]],
+    columns: names.map((_, i) => i),
+    length: 1,
+    nextToken: null,
+  })
+
   it('writes property names that are not identifiers as JSON keys, and an empty page as []', () => {
     const names = ['a "b"', 'back\\slash', 'line\u2028sep', 'constructor', 'e']
-    const odd: EntitySet = {
-      ...set,
-      properties: names.map((name) => ({
-        name,
-        source: name,
-        type: 'Edm.String',
-        nullable: true,
-        label: name,
-      })),
-    }
-    const oddPage: Page = {
-      ...page,
-      properties: odd.properties,
-      rows: [['v', 'w', 'x', 'y', 'z']],
-      columns: [0, 1, 2, 3, 4],
-      length: 1,
-      nextToken: null,
-    }
+    const oddPage = stringPage(names, 'vwxyz')
+    const odd: EntitySet = { ...set, properties: oddPage.properties }
     const body = collectionBody('http://hub/odata', odd, options, oddPage, { ieee754: false })
     expect(JSON.parse(body).value).toEqual([Object.fromEntries(names.map((n, i) => [n, 'vwxyz'[i]]))])
     expect(body).toContain(
@@ -153,20 +153,7 @@ describe('collectionBody', () => {
       ['a', '__proto__', 'b'],
       ['b', '1', 'a'],
     ]) {
-      const page1: Page = {
-        ...page,
-        properties: names.map((name) => ({
-          name,
-          source: name,
-          type: 'Edm.String',
-          nullable: true,
-          label: name,
-        })),
-        rows: [['p', 'q', 'r']],
-        columns: [0, 1, 2],
-        length: 1,
-        nextToken: null,
-      }
+      const page1 = stringPage(names, 'pqr')
       const text = collectionBody('http://hub/odata', odd, options, page1, { ieee754: false })
       expect(text).toContain(
         `"value":[{${names.map((n, i) => `${JSON.stringify(n)}:"${'pqr'[i]}"`).join(',')}}]`,
