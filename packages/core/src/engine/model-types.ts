@@ -60,6 +60,12 @@ export interface Dataset {
   pluralLabel?: string
   /** Verbs that point at this dataset as the fact ("wrote", "prescribed" → prescriptions). */
   verbs?: string[]
+  /**
+   * Reference data that row policies deliberately leave whole (a product catalogue). Without it, a
+   * dataset that a row policy binding the principal cannot reach along foreign keys is withheld
+   * from that principal (engine/policy.ts), because its rows cannot be scoped.
+   */
+  unrestricted?: boolean
 }
 
 export interface Join {

@@ -57,6 +57,8 @@ export const DatasetOverrideSchema = z
     synonyms: z.array(phrase).optional(),
     verbs: z.array(phrase).optional(),
     hidden: z.boolean().optional(),
+    /** Shared reference data no row policy restricts; otherwise a dataset no policy reaches is withheld. */
+    unrestricted: z.boolean().optional(),
     labelColumns: z.array(z.string()).optional(),
     defaultTimeDimension: z.string().optional(),
     fields: z.record(z.string(), FieldOverrideSchema).optional(),
