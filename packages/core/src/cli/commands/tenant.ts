@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../../config/index.ts'
+import { formatPolicyReport, policyReport } from '../../engine/policy-report.ts'
 import { HubError } from '../../errors.ts'
 import { openMetadataStore } from '../../metadata/store.ts'
 import { createTenantRegistry, type TenantRegistry } from '../../tenants/registry.ts'
@@ -13,6 +14,19 @@ async function withRegistry<T>(fn: (tenants: TenantRegistry) => Promise<T>): Pro
   } finally {
     await metadata.close()
   }
+}
+
+/**
+ * Print which row rules reach each dataset of the tenant, and how; warnings go to stderr too, so
+ * they are seen when stdout is piped. Returns the datasets no rule can reach.
+ */
+function printPolicyReach(model: Parameters<typeof policyReport>[0]): string[] {
+  const report = policyReport(model)
+  for (const line of formatPolicyReport(report)) {
+    process.stdout.write(`${line}\n`)
+    if (line.startsWith('WARNING:')) process.stderr.write(`${line}\n`)
+  }
+  return report.unreachable
 }
 
 export function register(program: Command): void {
@@ -32,11 +46,31 @@ export function register(program: Command): void {
             process.stdout.write(
               `tenant ${info.id} added (${info.dialect}); ${rt.engine.model.datasets.length} datasets\n`,
             )
+            printPolicyReach(rt.engine.model)
           } finally {
             await tenants.close()
           }
         } else process.stdout.write(`tenant ${info.id} added (${info.dialect})\n`)
       })
+    })
+  tenant
+    .command('check <id>')
+    .description(
+      'Show, per dataset, which row-policy rules reach it and by which foreign-key path; exit 1 when a rule exists and some dataset is reached by none',
+    )
+    .action(async (id: string) => {
+      const unreachable = await withRegistry(async (tenants) => {
+        try {
+          const rt = await tenants.runtime(id)
+          process.stdout.write(
+            `tenant ${id} (${rt.ds.dialect}); ${rt.engine.model.datasets.length} datasets\n`,
+          )
+          return printPolicyReach(rt.engine.model)
+        } finally {
+          await tenants.close()
+        }
+      })
+      if (unreachable.length > 0) process.exitCode = 1
     })
   tenant
     .command('limits <id> [limits...]')
