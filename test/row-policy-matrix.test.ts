@@ -30,6 +30,7 @@ const MCP_ENV = { HUB_PUBLIC_URL: 'https://hub.test', HUB_RATE_LIMIT: '100000' }
 let hub: TestHub
 let mcp: { url: string; close(): Promise<void> }
 let db: Awaited<ReturnType<typeof createTestDatabase>>
+let noFk: Awaited<ReturnType<typeof createTestDatabase>>
 let reader: Awaited<ReturnType<typeof createSelectOnlyUser>>
 let sqliteTruth: DataSource
 let mysqlTruth: DataSource
@@ -52,6 +53,14 @@ beforeAll(async () => {
   })
   await hub.services.tenants.add({ id: 'mdb-root', dbUrl: db.url, model: 'pharma' })
   await hub.services.tenants.add({ id: 'mdb-select', dbUrl: reader.url, model: 'pharma' })
+  // The same data with keys but no foreign keys (CREATE TABLE … LIKE copies no FOREIGN KEY): the
+  // territory policy cannot reach any table but territories.
+  noFk = await createTestDatabase('nl2q_rpm_nofk')
+  for (const t of ['territories', 'reps', 'hcps', 'products', 'prescriptions', 'calls']) {
+    await mysqlTruth.knex.raw(`CREATE TABLE \`${noFk.name}\`.${t} LIKE ${t}`)
+    await mysqlTruth.knex.raw(`INSERT INTO \`${noFk.name}\`.${t} SELECT * FROM ${t}`)
+  }
+  await hub.services.tenants.add({ id: 'mdb-nofk', dbUrl: noFk.url, model: 'pharma' })
   sqliteTruth = openDataSource(`sqlite:${join(hub.home, 'tenants', 'acme.sqlite')}`, { readOnly: true })
   mcp = await serveOnLoopback(hub.app)
 }, 120_000)
@@ -63,6 +72,7 @@ afterAll(async () => {
   await sqliteTruth?.knex.destroy()
   await mysqlTruth?.knex.destroy()
   await reader?.drop()
+  await noFk?.drop()
   await db?.drop()
 })
 
@@ -155,5 +165,54 @@ describe.each(SOURCES)('row policy on $tenant', (source) => {
       expect(result.isError, JSON.stringify(result.content)).toBeFalsy()
       expect(firstCell(result.structuredContent as Record<string, unknown>)).toBe(expected.trx)
     })
+  })
+})
+
+describe('a tenant whose foreign keys the engine cannot see (fail closed)', () => {
+  const keys = { viewer: '', analyst: '', admin: '' }
+  beforeAll(async () => {
+    for (const role of ['viewer', 'analyst', 'admin'] as const)
+      keys[role] = (
+        await createApiKey(hub.services.metadata, {
+          tenant: 'mdb-nofk',
+          role,
+          attributes: role === 'admin' ? {} : { territories: ['MDB-T03'] },
+        })
+      ).secret
+  })
+
+  const expectWithheld = (status: number, body: Record<string, unknown>, dataset: string) => {
+    expect(status, JSON.stringify(body)).toBe(403)
+    expect(body).toMatchObject({ code: 'FORBIDDEN', dataset, reason: 'row_policy_unreachable' })
+    expect(body.detail).toMatch(/cannot be scoped by the row policy/)
+  }
+
+  it('refuses /v1/ask and /v1/sql over a dataset the policy cannot reach, instead of returning every row', async () => {
+    for (const role of ['viewer', 'analyst'] as const) {
+      const asked = await post('/v1/ask', keys[role], { question: 'Total TRx' })
+      expectWithheld(asked.status, asked.body, 'prescriptions')
+    }
+    const sql = await post('/v1/sql', keys.analyst, { sql: 'SELECT COUNT(*) FROM hcps' })
+    expectWithheld(sql.status, sql.body, 'hcps')
+    // the policy's own table stays readable, scoped
+    const own = await post('/v1/sql', keys.analyst, { sql: 'SELECT COUNT(*) FROM territories' })
+    expect(firstCell(own.body)).toBe(1)
+  })
+
+  it('leaves the withheld datasets out of OData and refuses them over MCP', async () => {
+    const service = (await (await odata('/odata/', keys.viewer)).json()) as { value: { name: string }[] }
+    expect(service.value.map((e) => e.name).sort()).toEqual(['products', 'territories'])
+    expect((await odata('/odata/hcps/$count', keys.viewer)).status).toBe(404)
+    const client = await connectHttp(mcp.url, keys.viewer, '2025-11-25')
+    clients.push(client)
+    const result = await client.callTool({ name: 'ask', arguments: { question: 'Total TRx' } })
+    expect(result.isError).toBe(true)
+    expect(JSON.stringify(result.content)).toMatch(/FORBIDDEN: The dataset 'prescriptions' cannot be scoped/)
+  })
+
+  it('still answers an admin, whom no rule binds, with the tenant total', async () => {
+    const { status, body } = await post('/v1/ask', keys.admin, { question: 'Total TRx' })
+    expect(status).toBe(200)
+    expect(firstCell(body)).toBe(await one(mysqlTruth, 'SELECT SUM(trx) FROM prescriptions'))
   })
 })
