@@ -129,6 +129,8 @@ async function introspectMysql(knex: Knex): Promise<TableInfo[]> {
             REFERENCED_TABLE_NAME AS rt, REFERENCED_COLUMN_NAME AS rc
        FROM information_schema.KEY_COLUMN_USAGE
       WHERE TABLE_SCHEMA = DATABASE()
+        -- a foreign key into another schema joins nothing the model knows: leave it out
+        AND (REFERENCED_TABLE_NAME IS NULL OR REFERENCED_TABLE_SCHEMA = TABLE_SCHEMA)
       ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`,
   )) as [{ t: string; c: string; name: string; pos: number; rt: string | null; rc: string | null }[]]
   const kindOf = (k: { name: string; rt: string | null }): 'PRIMARY KEY' | 'FOREIGN KEY' | 'UNIQUE' =>
