@@ -99,6 +99,16 @@ async function odata(path: string, key: string) {
 
 const firstCell = (body: Record<string, unknown>) => Number((body.rows as unknown[][])[0]?.[0])
 
+/** Save "Total TRx" as an OData entity set of the tenant (as its admin). */
+async function saveTotalTrx(tenant: string): Promise<void> {
+  const admin = (await createApiKey(hub.services.metadata, { tenant, role: 'admin' })).secret
+  const { status, body } = await post('/v1/saved-questions', admin, {
+    name: 'total_trx',
+    question: 'Total TRx',
+  })
+  expect(status, JSON.stringify(body)).toBe(201)
+}
+
 describe.each(SOURCES)('row policy on $tenant', (source) => {
   const expected = { trx: 0, tenantTrx: 0, hcps: 0, tenantHcps: 0, endos: 0 }
   beforeAll(async () => {
@@ -112,6 +122,7 @@ describe.each(SOURCES)('row policy on $tenant', (source) => {
     expect(expected.trx).toBeGreaterThan(0)
     expect(expected.trx).toBeLessThan(expected.tenantTrx)
     expect(expected.hcps).toBeLessThan(expected.tenantHcps)
+    await saveTotalTrx(source.tenant)
   })
 
   describe.each(['viewer', 'analyst'] as const)('a %s scoped to one territory', (role) => {
@@ -158,6 +169,13 @@ describe.each(SOURCES)('row policy on $tenant', (source) => {
       expect(((await filtered.json()) as Record<string, unknown>)['@odata.count']).toBe(expected.endos)
     })
 
+    it('gets the territory total from a saved question read over OData', async () => {
+      const res = await odata('/odata/saved_total_trx', key)
+      expect(res.status, await res.clone().text()).toBe(200)
+      const { value } = (await res.json()) as { value: Record<string, unknown>[] }
+      expect(value[0]?.trx).toBe(expected.trx)
+    })
+
     it('gets the territory total from the MCP ask tool', async () => {
       const client = await connectHttp(mcp.url, key, '2025-11-25')
       clients.push(client)
@@ -199,9 +217,17 @@ describe('a tenant whose foreign keys the engine cannot see (fail closed)', () =
     expect(firstCell(own.body)).toBe(1)
   })
 
+  it('refuses a saved question over a withheld dataset', async () => {
+    await saveTotalTrx('mdb-nofk')
+    const res = await odata('/odata/saved_total_trx', keys.viewer)
+    expect(res.status).toBe(403)
+    expect(await res.text()).toMatch(/cannot be scoped by the row policy/)
+  })
+
   it('leaves the withheld datasets out of OData and refuses them over MCP', async () => {
     const service = (await (await odata('/odata/', keys.viewer)).json()) as { value: { name: string }[] }
-    expect(service.value.map((e) => e.name).sort()).toEqual(['products', 'territories'])
+    const datasets = service.value.map((e) => e.name).filter((n) => !n.startsWith('saved_'))
+    expect(datasets.sort()).toEqual(['products', 'territories'])
     expect((await odata('/odata/hcps/$count', keys.viewer)).status).toBe(404)
     const client = await connectHttp(mcp.url, keys.viewer, '2025-11-25')
     clients.push(client)
