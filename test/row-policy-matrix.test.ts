@@ -217,6 +217,14 @@ describe('a tenant whose foreign keys the engine cannot see (fail closed)', () =
     expect(firstCell(own.body)).toBe(1)
   })
 
+  it('leaves withheld datasets out of GET /v1/datasets and refuses GET /v1/datasets/<name>', async () => {
+    const list = await hub.call('/v1/datasets', { key: keys.viewer })
+    const { datasets } = (await list.json()) as { datasets: { name: string }[] }
+    expect(datasets.map((d) => d.name).sort()).toEqual(['products', 'territories'])
+    const one = await hub.call('/v1/datasets/hcps', { key: keys.viewer })
+    expectWithheld(one.status, (await one.json()) as Record<string, unknown>, 'hcps')
+  })
+
   it('refuses a saved question over a withheld dataset', async () => {
     await saveTotalTrx('mdb-nofk')
     const res = await odata('/odata/saved_total_trx', keys.viewer)

@@ -61,9 +61,9 @@ export interface Dataset {
   /** Verbs that point at this dataset as the fact ("wrote", "prescribed" → prescriptions). */
   verbs?: string[]
   /**
-   * Reference data that row policies deliberately leave whole (a product catalogue). Without it, a
-   * dataset that a row policy binding the principal cannot reach along foreign keys is withheld
-   * from that principal (engine/policy.ts), because its rows cannot be scoped.
+   * Shared reference data (a product catalogue): principals a row rule binds may read it whole even
+   * though no rule reaches it. Without it such a dataset is withheld from them (engine/visibility.ts),
+   * because its rows cannot be scoped. A dataset a rule does reach is scoped either way.
    */
   unrestricted?: boolean
 }
