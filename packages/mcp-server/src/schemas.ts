@@ -88,6 +88,7 @@ const MeasureSummary = z.object({
   type: z.string(),
   aggregation: z.string(),
   synonyms: z.array(z.string()),
+  derived: z.boolean().describe('Computed from other measures (e.g. a ratio), not a column'),
 })
 const DimensionSummary = z.object({
   name: z.string(),
@@ -97,8 +98,13 @@ const DimensionSummary = z.object({
   synonyms: z.array(z.string()),
 })
 
+/**
+ * Exactly what describe_dataset returns (the hub's DatasetSummary): the SDK turns a zod object into
+ * a JSON Schema with `additionalProperties: false`, so a field missing here fails strict clients.
+ */
 export const datasetOutput = z.object({
   name: z.string(),
+  primaryKey: z.array(z.string()).describe('Key fields: unique per row'),
   label: z.string(),
   description: z.string(),
   synonyms: z.array(z.string()),
