@@ -89,6 +89,7 @@ const MeasureSummary = z.object({
   aggregation: z.string(),
   synonyms: z.array(z.string()),
   derived: z.boolean().describe('Computed from other measures (e.g. a ratio), not a column'),
+  nullable: z.boolean().describe('May be empty (NULL)'),
 })
 const DimensionSummary = z.object({
   name: z.string(),
@@ -96,6 +97,7 @@ const DimensionSummary = z.object({
   type: z.string(),
   kind: z.enum(['key', 'dimension', 'time']),
   synonyms: z.array(z.string()),
+  nullable: z.boolean().describe('May be empty (NULL)'),
 })
 
 /**
