@@ -1,7 +1,10 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../../config/index.ts'
+import { type Engine, loadOverrides } from '../../engine/index.ts'
 import { HubError } from '../../errors.ts'
 import { openMetadataStore } from '../../metadata/store.ts'
+import { localPrincipal } from '../../principal.ts'
+import { answerableExamples, matchingBundledModel } from '../../tenants/onboarding.ts'
 import { createTenantRegistry, type TenantRegistry } from '../../tenants/registry.ts'
 
 async function withRegistry<T>(fn: (tenants: TenantRegistry) => Promise<T>): Promise<T> {
@@ -13,6 +16,27 @@ async function withRegistry<T>(fn: (tenants: TenantRegistry) => Promise<T>): Pro
   } finally {
     await metadata.close()
   }
+}
+
+/** The model's datasets, a bundled model the schema looks like, and examples that ran. */
+async function describeNewTenant(engine: Engine, id: string, model: string | undefined): Promise<void> {
+  const principal = localPrincipal(id)
+  const out: string[] = []
+  const bundled = model ? null : matchingBundledModel(engine.model)
+  if (bundled) {
+    out.push(
+      `hint: these tables look like the ${bundled} schema; its vocabulary and row policy come with --model ${bundled}:`,
+      `  hub tenant set-model ${id} ${bundled}`,
+    )
+  }
+  out.push('datasets:')
+  for (const d of engine.summarize(principal)) out.push(`  ${d.name.padEnd(24)} ${d.description}`)
+  const examples = await answerableExamples(engine, principal)
+  if (examples.length > 0) {
+    out.push('try (each answered on this data just now):')
+    for (const e of examples) out.push(`  hub ask --tenant ${id} "${e.question}"`)
+  }
+  process.stdout.write(`${out.join('\n')}\n`)
 }
 
 export function register(program: Command): void {
@@ -32,11 +56,20 @@ export function register(program: Command): void {
             process.stdout.write(
               `tenant ${info.id} added (${info.dialect}); ${rt.engine.model.datasets.length} datasets\n`,
             )
+            await describeNewTenant(rt.engine, id, opts.model)
           } finally {
             await tenants.close()
           }
         } else process.stdout.write(`tenant ${info.id} added (${info.dialect})\n`)
       })
+    })
+  tenant
+    .command('set-model <id> <model>')
+    .description('Use an overrides model for a tenant: a bundled name (pharma) or a YAML/JSON file')
+    .action(async (id: string, model: string) => {
+      await loadOverrides(model)
+      await withRegistry((tenants) => tenants.setModel(id, model))
+      process.stdout.write(`tenant ${id} now uses model ${model} (running hubs: POST /v1/admin/refresh)\n`)
     })
   tenant
     .command('limits <id> [limits...]')
