@@ -17,6 +17,8 @@ export interface Field {
   dataset: string
   /** Physical column; absent for derived measures. */
   column?: string
+  /** The column accepts NULL (false for NOT NULL and primary-key columns; absent = unknown, may be NULL). */
+  nullable?: boolean
   /**
    * Derived measure, e.g. profit = sales - cost: an expression over other measures of the dataset.
    * `level: 'aggregate'` (the default) combines the aggregates (SUM(sales) - SUM(cost), SUM(nrx) / SUM(trx));

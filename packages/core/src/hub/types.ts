@@ -62,6 +62,8 @@ export interface DatasetSummary {
     aggregation: string
     synonyms: string[]
     derived: boolean
+    /** May hold NULL (false only for a NOT NULL column). */
+    nullable: boolean
   }[]
   dimensions: {
     name: string
@@ -69,6 +71,8 @@ export interface DatasetSummary {
     type: string
     kind: 'key' | 'dimension' | 'time'
     synonyms: string[]
+    /** May hold NULL (false only for a NOT NULL column, e.g. a required foreign key). */
+    nullable: boolean
   }[]
   examples: string[]
 }

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import type { Connector, ConnectorContext, SecurityMiddleware } from '../connectors/contract.ts'
 import { HubError } from '../errors.ts'
+import { allowedMethods } from './allowed-methods.ts'
 import { DOCS_HTML } from './docs-page.ts'
 import { problemHandler, problemResponse } from './errors.ts'
 import { accessLog } from './middleware/access-log.ts'
@@ -36,12 +37,24 @@ export function createApp(options: AppOptions): OpenAPIHono {
   const { config } = services
   const app = createRouter()
   app.onError(problemHandler)
-  app.notFound((c) =>
-    problemResponse(
-      c,
-      new HubError('NOT_FOUND', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`),
-    ),
-  )
+  const methodsFor = allowedMethods(() => app.routes)
+  app.notFound(function notFoundOrNotAllowed(c) {
+    const path = new URL(c.req.url).pathname
+    const allow = methodsFor(path)
+    if (allow.length > 0 && !allow.includes(c.req.method)) {
+      return problemResponse(
+        c,
+        new HubError(
+          'METHOD_NOT_ALLOWED',
+          `${path} does not take ${c.req.method}; use ${allow.join(' or ')}`,
+          {
+            headers: { allow: allow.join(', ') },
+          },
+        ),
+      )
+    }
+    return problemResponse(c, new HubError('NOT_FOUND', `No route for ${c.req.method} ${path}`))
+  })
 
   app.use(
     '*',

@@ -59,6 +59,8 @@ export interface TenantRegistry {
     model?: string | null
     settings?: TenantSettings
   }): Promise<TenantInfo>
+  /** Set (or with null clear) the tenant's overrides model; the next runtime() reads it. */
+  setModel(id: string, model: string | null): Promise<void>
   /** Merge settings into a tenant's (e.g. per-role rate limits); returns the result. */
   updateSettings(id: string, patch: TenantSettings): Promise<TenantSettings>
   /** The data-source URL (a secret): for the operator CLI only, never for an API. */
@@ -135,7 +137,13 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       return TenantSettingsSchema.parse(JSON.parse((await row(id)).settings))
     },
     async add(input) {
-      const id = TenantIdSchema.parse(input.id)
+      const parsed = TenantIdSchema.safeParse(input.id)
+      if (!parsed.success)
+        throw new HubError(
+          'VALIDATION_FAILED',
+          `'${input.id}': ${parsed.error.issues[0]?.message ?? 'invalid id'}`,
+        )
+      const id = parsed.data
       parseDataSourceUrl(input.dbUrl, baseDir)
       if (await this.exists(id)) throw new HubError('CONFLICT', `Tenant '${id}' already exists`)
       const r: TenantRow = {
@@ -147,6 +155,11 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       }
       await metadata.knex('tenants').insert(r)
       return toInfo(r)
+    },
+    async setModel(id, model) {
+      await row(id)
+      await metadata.knex('tenants').where({ id }).update({ model })
+      await this.invalidate(id)
     },
     async updateSettings(id, patch) {
       const current = TenantSettingsSchema.parse(JSON.parse((await row(id)).settings))

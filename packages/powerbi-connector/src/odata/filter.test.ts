@@ -70,6 +70,71 @@ describe('$filter → plan filter', () => {
     })
   })
 
+  it('reads an in-list on either side of and/or, nested, negated and beside quoted parentheses', () => {
+    const cash = { op: 'in', field: 'payer_type', values: ['Cash'] }
+    const trx = { op: 'gt', field: 'trx', value: 2 }
+    expect(parseFilter(set, "payer_type in ('Cash') and trx gt 2")).toEqual({ op: 'and', args: [cash, trx] })
+    expect(parseFilter(set, "trx gt 2 and payer_type in ('Cash')")).toEqual({ op: 'and', args: [trx, cash] })
+    expect(parseFilter(set, "payer_type in ('Cash') or trx gt 2")).toEqual({ op: 'or', args: [cash, trx] })
+    expect(parseFilter(set, "payer_type in ('Cash') and trx gt 2 or rx_id eq 7")).toEqual({
+      op: 'or',
+      args: [
+        { op: 'and', args: [cash, trx] },
+        { op: 'eq', field: 'rx_id', value: 7 },
+      ],
+    })
+    expect(parseFilter(set, "rx_id in (1, 2) or payer_type in ('Cash') and trx gt 2")).toEqual({
+      op: 'or',
+      args: [
+        { op: 'in', field: 'rx_id', values: [1, 2] },
+        { op: 'and', args: [cash, trx] },
+      ],
+    })
+    expect(parseFilter(set, "(payer_type in ('Cash') or trx gt 2) and not (rx_id in (1))")).toEqual({
+      op: 'and',
+      args: [
+        { op: 'or', args: [cash, trx] },
+        { op: 'not', arg: { op: 'in', field: 'rx_id', values: [1] } },
+      ],
+    })
+    expect(parseFilter(set, "payer_type in ('a(b', 'it''s') and trx gt 2")).toEqual({
+      op: 'and',
+      args: [{ op: 'in', field: 'payer_type', values: ['a(b', "it's"] }, trx],
+    })
+    expect(parseFilter(set, "payer_type eq 'x in (' and trx gt 2")).toEqual({
+      op: 'and',
+      args: [{ op: 'eq', field: 'payer_type', value: 'x in (' }, trx],
+    })
+    expect(status(() => parseFilter(set, "payer_type in ('Cash' and trx gt 2"))).toBe(400)
+  })
+
+  it('negates only the operand right after not, as OData precedence says', () => {
+    const two = { op: 'gt', field: 'trx', value: 2 }
+    const cash = { op: 'eq', field: 'payer_type', value: 'Cash' }
+    expect(parseFilter(set, "not (trx gt 2) and payer_type eq 'Cash'")).toEqual({
+      op: 'and',
+      args: [{ op: 'not', arg: two }, cash],
+    })
+    expect(parseFilter(set, "not contains(payer_type,'x') or trx gt 2 and payer_type eq 'Cash'")).toEqual({
+      op: 'or',
+      args: [
+        { op: 'not', arg: { op: 'contains', field: 'payer_type', value: 'x' } },
+        { op: 'and', args: [two, cash] },
+      ],
+    })
+    expect(parseFilter(set, "not (trx gt 2) and payer_type eq 'Cash' or rx_id eq 7")).toEqual({
+      op: 'or',
+      args: [
+        { op: 'and', args: [{ op: 'not', arg: two }, cash] },
+        { op: 'eq', field: 'rx_id', value: 7 },
+      ],
+    })
+    expect(parseFilter(set, "not (trx gt 2 and payer_type eq 'Cash')")).toEqual({
+      op: 'not',
+      arg: { op: 'and', args: [two, cash] },
+    })
+  })
+
   it('compares timestamps in UTC and dates with a timestamp by its wall-clock date', () => {
     expect(parseFilter(set, 'filled_at ge 2024-10-01T02:00:00+02:00')).toEqual({
       op: 'gte',

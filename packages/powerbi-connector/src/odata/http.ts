@@ -33,7 +33,7 @@ function parseAccept(header: string | undefined): MediaRange[] {
 }
 
 const notAcceptable = (what: string) =>
-  new HubError('BAD_REQUEST', `This resource is available as ${what} only`, { status: 406 })
+  new HubError('NOT_ACCEPTABLE', `This resource is available as ${what} only`)
 
 /** JSON resources: honour $format and Accept (406 when JSON is not acceptable). */
 export function negotiateJson(c: Context): Negotiated {

@@ -145,6 +145,23 @@ function listItems(raw: string): Literal[] {
   }
 }
 
+/**
+ * The grammar reads everything after `not` as its operand, so `not A and B` arrived as
+ * `not (A and B)`. `not` binds tighter than `and`/`or`: it negates the first operand of an
+ * unparenthesised chain (a parenthesised operand is a BoolParenExpression and is left whole).
+ */
+function negateFirst(token: Token): FilterNode {
+  if (token.type === 'AndExpression' || token.type === 'OrExpression') {
+    const v = token.value as { left: Token; right: Token }
+    return {
+      kind: token.type === 'AndExpression' ? 'and' : 'or',
+      left: negateFirst(v.left),
+      right: node(v.right),
+    }
+  }
+  return { kind: 'not', arg: node(token) }
+}
+
 function node(token: Token): FilterNode {
   const v = token.value as Record<string, Token> & { method?: string; parameters?: Token[] }
   switch (token.type) {
@@ -156,7 +173,7 @@ function node(token: Token): FilterNode {
         right: node(v.right as Token),
       }
     case 'NotExpression':
-      return { kind: 'not', arg: node(token.value as Token) }
+      return negateFirst(token.value as Token)
     case 'BoolParenExpression':
     case 'ParenExpression':
     case 'CommonExpression':
@@ -166,7 +183,9 @@ function node(token: Token): FilterNode {
     case 'InExpression': {
       const left = operand(v.left as Token)
       if (left.kind !== 'property') throw unsupported('in needs a property on its left')
-      return { kind: 'in', property: left.name, values: listItems((v.right as Token).raw) }
+      const list = v.right as Token | undefined
+      if (typeof list?.raw !== 'string') throw badFilter('in needs a list of literals: in (…)')
+      return { kind: 'in', property: left.name, values: listItems(list.raw) }
     }
     default: {
       const op = COMPARISONS[token.type]
@@ -176,11 +195,66 @@ function node(token: Token): FilterNode {
   }
 }
 
+/** Index of the `)` closing the `(` at `open`, skipping quoted literals; -1 when unclosed. */
+function closingParen(text: string, open: number): number {
+  let depth = 0
+  for (let i = open; i < text.length; i++) {
+    const ch = text[i]
+    if (ch === "'") {
+      // a quoted literal runs to the next lone quote ('' is an escaped quote)
+      for (i++; i < text.length; i++) {
+        if (text[i] === "'" && text[i + 1] === "'") i++
+        else if (text[i] === "'") break
+      }
+    } else if (ch === '(') depth++
+    else if (ch === ')' && --depth === 0) return i
+  }
+  return -1
+}
+
+const IN_START = /[A-Za-z_][A-Za-z0-9_./]*\s+in\s*\(/y
+
+/**
+ * The grammar reads the operand after `in` as a whole boolean expression, so `a in ('x') and b eq 1`
+ * became `a in (('x') and b eq 1)` with the `and` dropped from the tree. Each `property in (…)`
+ * outside a quoted literal is put in parentheses first, which the grammar reads correctly; a list
+ * that is not closed is left alone for the grammar to refuse.
+ */
+export function parenthesizeIn(text: string): string {
+  let out = ''
+  for (let i = 0; i < text.length; ) {
+    const ch = text[i] as string
+    if (ch === "'") {
+      let j = i + 1
+      for (; j < text.length; j++) {
+        if (text[j] === "'" && text[j + 1] === "'") j++
+        else if (text[j] === "'") break
+      }
+      out += text.slice(i, j + 1)
+      i = j + 1
+      continue
+    }
+    IN_START.lastIndex = i
+    const start = !/[A-Za-z0-9_./]/.test(text[i - 1] ?? '') && IN_START.exec(text)
+    if (start) {
+      const close = closingParen(text, i + start[0].length - 1)
+      if (close > 0) {
+        out += `(${text.slice(i, close + 1)})`
+        i = close + 1
+        continue
+      }
+    }
+    out += ch
+    i++
+  }
+  return out
+}
+
 /** Parse a decoded `$filter` value into the feed's filter AST (400 on a syntax error). */
 export function parseFilterSyntax(text: string): FilterNode {
   let token: Token
   try {
-    token = parser.filter(reencode(text.trim()))
+    token = parser.filter(reencode(parenthesizeIn(text.trim())))
   } catch (cause) {
     const at = /at (\d+)/.exec(String(cause))?.[1]
     throw badFilter(`$filter is not valid OData${at ? ` (near position ${at})` : ''}`, cause)
