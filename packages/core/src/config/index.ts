@@ -36,6 +36,17 @@ export const EnvSchema = z.object({
   HUB_JWT_TENANT_CLAIM: z.string().default('tenant'),
   HUB_JWT_ROLES_CLAIM: z.string().default('roles'),
   HUB_JWT_CLOCK_TOLERANCE: z.coerce.number().int().min(0).max(300).default(30),
+  /** Seconds (`3600`) or a span with a unit (`90s`, `30m`, `1h`, `1d`). */
+  HUB_JWT_MAX_AGE: z
+    .string()
+    .regex(/^\s*\d{1,9}\s*[smhd]?\s*$/i, "must be seconds or a number with a unit s, m, h or d (e.g. '1h')")
+    .transform((v) => {
+      const m = /^(\d+)([smhd]?)$/i.exec(v.trim().replace(/\s+/g, '')) as RegExpExecArray
+      const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[(m[2] ?? '').toLowerCase()] ?? 1
+      return Number(m[1]) * unit
+    })
+    .pipe(z.number().int().positive('must be more than zero'))
+    .optional(),
   HUB_DEMO: bool.default(true),
   HUB_CORS_ORIGINS: csv.default([]),
   HUB_TRUSTED_PROXIES: csv.default([]),
@@ -79,6 +90,8 @@ export interface HubConfig {
     tenantClaim: string
     rolesClaim: string
     clockToleranceSec: number
+    /** HUB_JWT_MAX_AGE: refuse tokens issued (`iat`) longer ago than this; requires `iat`. */
+    maxAgeSec: number | undefined
   }
   rateLimit: { points: number; windowSec: number; anonymousPoints: number }
   /** How often the audit chain heads are signed into checkpoints. */
@@ -153,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       tenantClaim: e.HUB_JWT_TENANT_CLAIM,
       rolesClaim: e.HUB_JWT_ROLES_CLAIM,
       clockToleranceSec: e.HUB_JWT_CLOCK_TOLERANCE,
+      maxAgeSec: e.HUB_JWT_MAX_AGE,
     },
     auditCheckpointMs: e.HUB_AUDIT_CHECKPOINT_MS,
     cache: { ttlMs: e.HUB_CACHE_TTL_MS, maxEntries: e.HUB_CACHE_MAX_ENTRIES, maxRows: e.HUB_CACHE_MAX_ROWS },
