@@ -24,11 +24,13 @@ export interface AppOptions {
   protectedRoutes?: OpenAPIHono[]
   connectors?: Connector[]
   isDraining?: () => boolean
+  /** Audits refused requests that carry a credential (service/middleware/refusal-audit.ts). */
+  refusalAudit?: MiddlewareHandler
 }
 
 /**
- * The hub's HTTP app. Order matters: request id → client ip → access log → CORS → timeout →
- * body limit, then for /v1/* authenticate → rate limit → route. Connectors mount their own prefixes
+ * The hub's HTTP app. Order matters: request id → client ip → access log → refusal audit → CORS →
+ * timeout → body limit, then for /v1/* authenticate → rate limit → route. Connectors mount their own prefixes
  * with the same security middleware.
  */
 export function createApp(options: AppOptions): OpenAPIHono {
@@ -53,6 +55,8 @@ export function createApp(options: AppOptions): OpenAPIHono {
     c.set('services', services)
     await next()
   })
+  // Before CORS, the body limit and authentication, so that their refusals are audited too.
+  if (options.refusalAudit) app.use('*', options.refusalAudit)
   if (config.corsOrigins.length > 0) {
     app.use(
       '*',

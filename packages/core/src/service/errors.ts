@@ -80,6 +80,7 @@ export function toHubError(err: unknown): HubError {
 }
 
 export function problemResponse(c: Context, err: HubError): Response {
+  c.set('problem', err)
   const requestId = c.get('requestId') ?? 'unknown'
   const body = problemFor(err, requestId, new URL(c.req.url).pathname)
   const headers = new Headers({ 'content-type': 'application/problem+json' })

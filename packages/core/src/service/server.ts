@@ -19,6 +19,8 @@ import { createApp } from './app.ts'
 import { type DemoKey, ensureDemo } from './bootstrap-demo.ts'
 import { createLogger } from './logger.ts'
 import { createMetrics } from './metrics.ts'
+import { refusalAudit } from './middleware/refusal-audit.ts'
+import { createRefusalFloods } from './refusal-floods.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { keysRoutes } from './routes/keys.ts'
 import { refreshRoutes } from './routes/refresh.ts'
@@ -68,6 +70,13 @@ export async function createHubApp(
     : (options.connectors ?? (await loadConnectors(config.connectors)))
   const authenticator = createAuthenticator({ config, metadata, tenants })
   const limiter = createRateLimiter({ config, metadata, tenants })
+  const floods = createRefusalFloods({
+    write: (tenant, event) =>
+      audit.append(tenant, event).then(
+        () => undefined,
+        (err: unknown) => logger.error({ err, tenant }, 'rate-limit refusals could not be audited'),
+      ),
+  })
   let draining = false
   const app = createApp({
     services,
@@ -80,6 +89,13 @@ export async function createHubApp(
     protectedRoutes: [keysRoutes(services), auditRoutes(services), refreshRoutes(services)],
     connectors,
     isDraining: () => draining,
+    refusalAudit: refusalAudit({
+      audit,
+      authenticator,
+      floods,
+      logger,
+      rateLimitWindowSec: config.rateLimit.windowSec,
+    }),
   })
   return {
     app,
@@ -88,6 +104,7 @@ export async function createHubApp(
     async close() {
       draining = true
       stopCheckpoints()
+      await floods.flush()
       await audit.checkpoint().catch((err: unknown) => logger.error({ err }, 'final audit checkpoint failed'))
       for (const c of connectors)
         await c.close?.().catch((err) => logger.warn({ err }, 'connector close failed'))
