@@ -59,6 +59,11 @@ export const EnvSchema = z.object({
   HUB_QUERY_TIMEOUT_MS: positiveInt.default(15_000),
   HUB_MAX_ROWS: positiveInt.default(10_000),
   HUB_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  HUB_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
+  HUB_KEEPALIVE_TIMEOUT_MS: positiveInt.default(5_000),
+  HUB_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(1_000),
+  HUB_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HUB_METRICS_PORT: port.optional(),
   HUB_CONNECTORS: csv.optional(),
   HUB_AUDIT_CHECKPOINT_MS: positiveInt.default(300_000),
   HUB_CACHE_TTL_MS: z.coerce.number().int().min(0).default(60_000),
@@ -66,7 +71,7 @@ export const EnvSchema = z.object({
   HUB_CACHE_MAX_ROWS: z.coerce.number().int().min(0).default(1000),
 })
 
-const SECRET_VARS = ['HUB_DATABASE_URL', 'HUB_JWT_SECRET', 'HUB_JWT_PUBLIC_KEY'] as const
+const SECRET_VARS = ['HUB_DATABASE_URL', 'HUB_JWT_SECRET', 'HUB_JWT_PUBLIC_KEY', 'HUB_METRICS_TOKEN'] as const
 
 export interface HubConfig {
   port: number
@@ -104,7 +109,18 @@ export interface HubConfig {
     queryTimeoutMs: number
     maxRows: number
     shutdownGraceMs: number
+    /** Node server: the request head must arrive within this (slow-client protection). */
+    headersTimeoutMs: number
+    keepAliveTimeoutMs: number
+    /** Open connections accepted at once; 0 = no cap. */
+    maxConnections: number
   }
+  /**
+   * Prometheus `/metrics`: with a token, served on the public port to `Authorization: Bearer
+   * <token>` only; with a port, served there (and, without a token, not on the public port). With
+   * neither, not served at all: metric labels name tenants.
+   */
+  metrics: { token: string | undefined; port: number | undefined }
 }
 
 /** Resolve `<NAME>_FILE` variants: the file's content (trimmed) becomes the variable's value. */
@@ -181,6 +197,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       queryTimeoutMs: e.HUB_QUERY_TIMEOUT_MS,
       maxRows: e.HUB_MAX_ROWS,
       shutdownGraceMs: e.HUB_SHUTDOWN_GRACE_MS,
+      headersTimeoutMs: e.HUB_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HUB_KEEPALIVE_TIMEOUT_MS,
+      maxConnections: e.HUB_MAX_CONNECTIONS,
     },
+    metrics: { token: e.HUB_METRICS_TOKEN, port: e.HUB_METRICS_PORT },
   }
 }

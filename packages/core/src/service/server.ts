@@ -1,4 +1,4 @@
-import { type ServerType, serve } from '@hono/node-server'
+import type { ServerType } from '@hono/node-server'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Logger } from 'pino'
 import {
@@ -17,6 +17,7 @@ import { createRateLimiter } from '../rate-limit/index.ts'
 import { createTenantRegistry } from '../tenants/registry.ts'
 import { createApp } from './app.ts'
 import { type DemoKey, ensureDemo } from './bootstrap-demo.ts'
+import { type HttpServerLimits, listen } from './http-server.ts'
 import { createLogger } from './logger.ts'
 import { createMetrics } from './metrics.ts'
 import { refusalAudit } from './middleware/refusal-audit.ts'
@@ -115,6 +116,15 @@ export async function createHubApp(
   }
 }
 
+function serverLimits(config: HubConfig): HttpServerLimits {
+  return {
+    headersTimeoutMs: config.limits.headersTimeoutMs,
+    requestTimeoutMs: config.limits.requestTimeoutMs,
+    keepAliveTimeoutMs: config.limits.keepAliveTimeoutMs,
+    maxConnections: config.limits.maxConnections,
+  }
+}
+
 /** `hub start`: listen, print the demo keys, and shut down gracefully on SIGTERM/SIGINT. */
 export async function startHub(
   config: HubConfig,
@@ -122,11 +132,12 @@ export async function startHub(
   const started = performance.now()
   const hub = await createHubApp(config)
   const { logger } = hub.services
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: hub.app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
+  const { server, port } = await listen({
+    fetch: hub.app.fetch,
+    port: config.port,
+    hostname: config.host,
+    limits: serverLimits(config),
   })
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : config.port
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`
   logger.info({ url, ms: Math.round(performance.now() - started) }, 'hub listening')
 
