@@ -13,6 +13,7 @@ import { createRouter } from './openapi.ts'
 import { dataRoutes } from './routes/data.ts'
 import { healthRoutes } from './routes/health.ts'
 import { meRoutes } from './routes/me.ts'
+import { metricsRoutes } from './routes/metrics.ts'
 import type { Services } from './services.ts'
 
 export interface AppOptions {
@@ -91,14 +92,9 @@ export function createApp(options: AppOptions): OpenAPIHono {
   )
 
   app.route('/', healthRoutes(services, connectors, options.isDraining ?? (() => false)))
-  app.get('/metrics', async (c) => {
-    for (const p of await services.tenants.poolStats()) {
-      services.metrics.poolUsed.set({ tenant: p.tenant }, p.used)
-      services.metrics.poolFree.set({ tenant: p.tenant }, p.free)
-    }
-    const body = await services.metrics.registry.metrics()
-    return c.body(body, 200, { 'content-type': services.metrics.registry.contentType })
-  })
+  // /metrics on the public port only behind HUB_METRICS_TOKEN; HUB_METRICS_PORT serves it apart
+  // (server.ts); with neither it is not served, since its labels name tenants.
+  if (config.metrics.token) app.route('/', metricsRoutes(services, config.metrics.token))
   app.get('/docs', (c) => c.html(DOCS_HTML))
 
   app.use('/v1/*', security.authenticate(), security.rateLimit)

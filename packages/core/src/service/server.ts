@@ -1,5 +1,6 @@
 import type { ServerType } from '@hono/node-server'
 import type { OpenAPIHono } from '@hono/zod-openapi'
+import { Hono } from 'hono'
 import type { Logger } from 'pino'
 import {
   authenticate,
@@ -17,18 +18,23 @@ import { createRateLimiter } from '../rate-limit/index.ts'
 import { createTenantRegistry } from '../tenants/registry.ts'
 import { createApp } from './app.ts'
 import { type DemoKey, ensureDemo } from './bootstrap-demo.ts'
+import { problemHandler } from './errors.ts'
 import { type HttpServerLimits, listen } from './http-server.ts'
 import { createLogger } from './logger.ts'
 import { createMetrics } from './metrics.ts'
 import { refusalAudit } from './middleware/refusal-audit.ts'
 import { createRefusalFloods } from './refusal-floods.ts'
+import { adminHealthRoutes } from './routes/admin-health.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { keysRoutes } from './routes/keys.ts'
+import { metricsRoutes } from './routes/metrics.ts'
 import { refreshRoutes } from './routes/refresh.ts'
 import type { Services } from './services.ts'
 
 export interface RunningHub {
   app: OpenAPIHono
+  /** `/metrics` alone, for HUB_METRICS_PORT (token-checked when HUB_METRICS_TOKEN is set). */
+  metricsApp: Hono
   services: Services
   demoKeys: DemoKey[]
   /** Drain in-flight requests, then close pools and connectors. */
@@ -87,7 +93,12 @@ export async function createHubApp(
       requireRole,
     },
     clientIp: clientIpMiddleware({ trustedProxies: config.trustedProxies }),
-    protectedRoutes: [keysRoutes(services), auditRoutes(services), refreshRoutes(services)],
+    protectedRoutes: [
+      keysRoutes(services),
+      auditRoutes(services),
+      refreshRoutes(services),
+      adminHealthRoutes(services),
+    ],
     connectors,
     isDraining: () => draining,
     refusalAudit: refusalAudit({
@@ -98,8 +109,12 @@ export async function createHubApp(
       rateLimitWindowSec: config.rateLimit.windowSec,
     }),
   })
+  const metricsApp = new Hono()
+  metricsApp.onError(problemHandler)
+  metricsApp.route('/', metricsRoutes(services, config.metrics.token))
   return {
     app,
+    metricsApp,
     services,
     demoKeys,
     async close() {
@@ -140,6 +155,20 @@ export async function startHub(
   })
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`
   logger.info({ url, ms: Math.round(performance.now() - started) }, 'hub listening')
+  const metricsServer =
+    config.metrics.port === undefined
+      ? null
+      : (
+          await listen({
+            fetch: hub.metricsApp.fetch,
+            port: config.metrics.port,
+            hostname: config.host,
+            limits: serverLimits(config),
+          })
+        ).server
+  if (metricsServer) logger.info({ port: config.metrics.port }, 'metrics listening')
+  else if (!config.metrics.token)
+    logger.info('/metrics is off: set HUB_METRICS_TOKEN or HUB_METRICS_PORT to expose it')
 
   let stopping = false
   const shutdown = async (signal: string) => {
@@ -156,6 +185,12 @@ export async function startHub(
       if ('closeIdleConnections' in server) server.closeIdleConnections()
     })
     clearTimeout(force)
+    if (metricsServer) {
+      await new Promise<void>((resolve) => {
+        metricsServer.close(() => resolve())
+        if ('closeAllConnections' in metricsServer) metricsServer.closeAllConnections()
+      })
+    }
     await hub.close()
     logger.info('stopped')
     logger.flush()
