@@ -241,8 +241,49 @@ describe('rate-limited keys', () => {
   let limited: TestHub
 
   beforeAll(async () => {
-    limited = await createTestHub({ env: { HUB_RATE_LIMIT: '2', HUB_RATE_LIMIT_WINDOW: '1' } })
+    limited = await createTestHub({
+      env: { HUB_RATE_LIMIT: '2', HUB_RATE_LIMIT_ANON: '2', HUB_RATE_LIMIT_WINDOW: '1' },
+    })
   }, 120_000)
+
+  type Row = AuditRow & { request_id: string }
+  const counted = (found: Row[]) =>
+    found.reduce((n, e) => n + Number((JSON.parse(e.detail ?? '{}') as { count?: number }).count ?? 1), 0)
+  /** The window's event is written when the window ends (1 s here): poll for it, bounded. */
+  async function settle(read: () => Promise<Row[]>, expected: number): Promise<Row[]> {
+    let found = await read()
+    for (let i = 0; i < 40 && counted(found) < expected; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      found = await read()
+    }
+    return found
+  }
+
+  it('counts the failed attempts of a forged key beyond the per-IP budget into one event per window', async () => {
+    const forged = `nl2q_${'f'.repeat(16)}_${'y'.repeat(43)}`
+    const limitedIds: string[] = []
+    for (let i = 0; i < 40; i++) {
+      const id = `forged-${i}-${randomUUID()}`
+      const res = await limited.app.request(
+        '/v1/me',
+        { headers: { authorization: `Bearer ${forged}`, 'x-request-id': id } },
+        { incoming: { socket: { remoteAddress: '198.51.100.99' } } },
+      )
+      if (res.status === 429) limitedIds.push(id)
+    }
+    expect(limitedIds.length).toBeGreaterThan(20)
+    const read = async () =>
+      (await limited.services.metadata
+        .knex('audit_events')
+        .where({ credential_id: 'f'.repeat(16), action: 'auth.failed' })
+        .whereNotNull('detail')
+        .andWhere('detail', 'like', '%rateLimited%')
+        .orderBy('seq')) as Row[]
+    const events = await settle(read, limitedIds.length)
+    expect(events.length).toBeLessThanOrEqual(3)
+    expect(counted(events)).toBe(limitedIds.length)
+    expect(events[0]?.request_id).toBe(limitedIds[0])
+  })
   afterAll(async () => limited?.close())
 
   it('writes one event per credential and window carrying the count of 429s, found by the first request id', async () => {
@@ -259,20 +300,12 @@ describe('rate-limited keys', () => {
       if (res.status === 429) ids.push(id)
     }
     expect(ids.length).toBeGreaterThan(20)
-    // The window's event is written when the window ends (1 s here): poll for it, bounded.
-    type Row = AuditRow & { request_id: string }
     const read = async () =>
       (await limited.services.metadata
         .knex('audit_events')
         .where({ credential_id: key.id, action: 'request.refused' })
         .orderBy('seq')) as Row[]
-    const counted = (rows: Row[]) =>
-      rows.reduce((n, e) => n + Number((JSON.parse(e.detail ?? '{}') as { count: number }).count), 0)
-    let events = await read()
-    for (let i = 0; i < 40 && counted(events) < ids.length; i++) {
-      await new Promise((r) => setTimeout(r, 100))
-      events = await read()
-    }
+    const events = await settle(read, ids.length)
     expect(events.length).toBeGreaterThanOrEqual(1)
     expect(events.length).toBeLessThanOrEqual(3)
     expect(counted(events)).toBe(ids.length)

@@ -2,6 +2,7 @@ import type { ServerType } from '@hono/node-server'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { Hono } from 'hono'
 import type { Logger } from 'pino'
+import { createRefusalFloods } from '../audit/index.ts'
 import {
   authenticate,
   clientIpMiddleware,
@@ -23,7 +24,6 @@ import { type HttpServerLimits, listen } from './http-server.ts'
 import { createLogger } from './logger.ts'
 import { createMetrics } from './metrics.ts'
 import { refusalAudit } from './middleware/refusal-audit.ts'
-import { createRefusalFloods } from './refusal-floods.ts'
 import { adminHealthRoutes } from './routes/admin-health.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { keysRoutes } from './routes/keys.ts'
@@ -88,7 +88,7 @@ export async function createHubApp(
   const app = createApp({
     services,
     security: {
-      authenticate: (o) => authenticate({ authenticator, audit, limiter, ...o }),
+      authenticate: (o) => authenticate({ authenticator, audit, limiter, floods, ...o }),
       rateLimit: limiter.middleware(),
       requireRole,
     },

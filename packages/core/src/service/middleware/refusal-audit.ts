@@ -7,12 +7,12 @@ import {
   type AuditAppendInput,
   type AuditLog,
   type AuditOutcome,
+  type RefusalFloods,
   withRequestAuditScope,
 } from '../../audit/index.ts'
 import type { Authenticator } from '../../auth/authenticator.ts'
 import { parseAuthorization } from '../../auth/credentials.ts'
 import { toHubError } from '../errors.ts'
-import type { RefusalFloods } from '../refusal-floods.ts'
 
 export interface RefusalAuditOptions {
   audit: Pick<AuditLog, 'append'>

@@ -1,4 +1,5 @@
-import type { AuditAppendInput } from '../audit/index.ts'
+import type { AuditAppendInput } from './record.ts'
+import { noteAuditAppend } from './request-scope.ts'
 
 /** One credential's run of 429s inside one rate-limit window. */
 interface Flood {
@@ -45,6 +46,8 @@ export function createRefusalFloods(options: RefusalFloodsOptions): RefusalFlood
 
   return {
     add(tenant, credential, event, windowMs) {
+      // Counted is audited: the request's own refusal audit must not write it again.
+      noteAuditAppend(event.outcome)
       const key = `${tenant}\u0000${credential}`
       const flood = open.get(key)
       if (flood) {
