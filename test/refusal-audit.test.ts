@@ -259,6 +259,39 @@ describe('rate-limited keys', () => {
     return found
   }
 
+  it('counts oversized bodies sent with a forged key beyond the per-IP budget into one event per window', async () => {
+    const forged = `nl2q_${'e'.repeat(16)}_${'y'.repeat(43)}`
+    const ids: string[] = []
+    for (let i = 0; i < 30; i++) {
+      const id = `big-${i}-${randomUUID()}`
+      const res = await limited.app.request(
+        '/v1/ask',
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${forged}`,
+            'x-request-id': id,
+            'content-type': 'application/json',
+          },
+          body: 'x'.repeat(2_000_000),
+        },
+        { incoming: { socket: { remoteAddress: '198.51.100.98' } } },
+      )
+      expect(res.status).toBe(413)
+      ids.push(id)
+    }
+    const read = async () =>
+      (await limited.services.metadata
+        .knex('audit_events')
+        .where({ credential_id: 'e'.repeat(16), action: 'request.refused' })
+        .orderBy('seq')) as Row[]
+    const events = await settle(read, ids.length)
+    expect(counted(events)).toBe(ids.length)
+    // two within the budget, then at most one counted event per window
+    expect(events.length).toBeLessThanOrEqual(2 + 3)
+    expect(events[0]?.request_id).toBe(ids[0])
+  })
+
   it('counts the failed attempts of a forged key beyond the per-IP budget into one event per window', async () => {
     const forged = `nl2q_${'f'.repeat(16)}_${'y'.repeat(43)}`
     const limitedIds: string[] = []

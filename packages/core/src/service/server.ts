@@ -105,6 +105,7 @@ export async function createHubApp(
       audit,
       authenticator,
       floods,
+      limiter,
       logger,
       rateLimitWindowSec: config.rateLimit.windowSec,
     }),

@@ -12,6 +12,7 @@ import {
 } from '../../audit/index.ts'
 import type { Authenticator } from '../../auth/authenticator.ts'
 import { parseAuthorization } from '../../auth/credentials.ts'
+import type { AnonymousLimiter } from '../../auth/middleware.ts'
 import { toHubError } from '../errors.ts'
 
 export interface RefusalAuditOptions {
@@ -19,6 +20,11 @@ export interface RefusalAuditOptions {
   /** Names the credential of a request refused before authentication (body limit, MCP Origin). */
   authenticator: Pick<Authenticator, 'check'>
   floods: RefusalFloods
+  /**
+   * The per-IP budget of failed credentials: a refusal before authentication with an invalid
+   * credential spends from it, and beyond it is counted per window instead of written each time.
+   */
+  limiter?: AnonymousLimiter
   logger: Logger
   /** The rate-limit window: how long a credential's 429s are counted into one event at most. */
   rateLimitWindowSec: number
@@ -117,6 +123,18 @@ export function refusalAudit(options: RefusalAuditOptions): MiddlewareHandler {
             : options.rateLimitWindowSec
         floods.add(who.tenant, who.credentialId ?? who.subject ?? 'unknown', event, windowSec * 1000)
         return
+      }
+      const clientIp = c.get('clientIp')
+      if (who.reason && options.limiter && clientIp) {
+        const overBudget = await options.limiter.consumeAnonymous(clientIp).then(
+          () => false,
+          () => true,
+        )
+        if (overBudget) {
+          const key = `${clientIp}\u0000${who.credentialId ?? who.reason}`
+          floods.add(who.tenant, key, event, options.rateLimitWindowSec * 1000)
+          return
+        }
       }
       await audit.append(who.tenant, event)
     } catch (err) {
