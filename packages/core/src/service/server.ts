@@ -142,9 +142,15 @@ function serverLimits(config: HubConfig): HttpServerLimits {
 }
 
 /** `hub start`: listen, print the demo keys, and shut down gracefully on SIGTERM/SIGINT. */
-export async function startHub(
-  config: HubConfig,
-): Promise<{ server: ServerType; url: string; hub: RunningHub }> {
+export async function startHub(config: HubConfig): Promise<{
+  server: ServerType
+  url: string
+  /** Where HUB_METRICS_PORT serves /metrics, when set. */
+  metricsUrl: string | null
+  hub: RunningHub
+  /** What SIGTERM does: drain, close, stop listening. */
+  stop(): Promise<void>
+}> {
   const started = performance.now()
   const hub = await createHubApp(config)
   const { logger } = hub.services
@@ -156,18 +162,20 @@ export async function startHub(
   })
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`
   logger.info({ url, ms: Math.round(performance.now() - started) }, 'hub listening')
-  const metricsServer =
+  const metrics =
     config.metrics.port === undefined
       ? null
-      : (
-          await listen({
-            fetch: hub.metricsApp.fetch,
-            port: config.metrics.port,
-            hostname: config.host,
-            limits: serverLimits(config),
-          })
-        ).server
-  if (metricsServer) logger.info({ port: config.metrics.port }, 'metrics listening')
+      : await listen({
+          fetch: hub.metricsApp.fetch,
+          port: config.metrics.port,
+          hostname: config.host,
+          limits: serverLimits(config),
+        })
+  const metricsServer = metrics?.server ?? null
+  const metricsUrl = metrics
+    ? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${metrics.port}`
+    : null
+  if (metricsServer) logger.info({ url: metricsUrl }, 'metrics listening')
   else if (!config.metrics.token)
     logger.info('/metrics is off: set HUB_METRICS_TOKEN or HUB_METRICS_PORT to expose it')
 
@@ -196,7 +204,14 @@ export async function startHub(
     logger.info('stopped')
     logger.flush()
   }
-  process.once('SIGTERM', () => void shutdown('SIGTERM'))
-  process.once('SIGINT', () => void shutdown('SIGINT'))
-  return { server, url, hub }
+  const onSigterm = () => void shutdown('SIGTERM')
+  const onSigint = () => void shutdown('SIGINT')
+  process.once('SIGTERM', onSigterm)
+  process.once('SIGINT', onSigint)
+  const stop = async () => {
+    process.off('SIGTERM', onSigterm)
+    process.off('SIGINT', onSigint)
+    await shutdown('stop')
+  }
+  return { server, url, metricsUrl, hub, stop }
 }
