@@ -80,7 +80,8 @@ export interface DatasetSummary {
 export interface AuditEventInput {
   action: string
   resource?: string | null
-  outcome: 'success' | 'failure' | 'denied' | 'error'
+  /** `failure`: bad credential; `denied`: not allowed; `invalid`: a malformed or impossible request. */
+  outcome: 'success' | 'failure' | 'denied' | 'invalid' | 'error'
   rowCount?: number | null
   durationMs?: number | null
   questionHash?: string | null

@@ -71,8 +71,8 @@ export interface TenantRegistry {
   invalidate(id: string): Promise<void>
   /** Connections in use and idle in each opened tenant pool (for /metrics). */
   poolStats(): Promise<{ tenant: string; used: number; free: number }[]>
-  /** Ping every tenant data source (for /health/ready). */
-  health(): Promise<{ tenant: string; ok: boolean; error?: string }[]>
+  /** Ping every tenant data source, or only `tenant`'s (GET /v1/admin/health). */
+  health(tenant?: string): Promise<{ tenant: string; ok: boolean; error?: string }[]>
   close(): Promise<void>
 }
 
@@ -201,8 +201,9 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
         return pool ? [{ tenant, used: pool.numUsed(), free: pool.numFree() }] : []
       })
     },
-    async health() {
-      const rows = (await metadata.knex<TenantRow>('tenants').select()) as TenantRow[]
+    async health(tenant) {
+      const query = metadata.knex<TenantRow>('tenants').select()
+      const rows = (await (tenant === undefined ? query : query.where({ id: tenant }))) as TenantRow[]
       return Promise.all(
         rows.map(async (r) => {
           try {
