@@ -58,7 +58,8 @@ export async function ensureDemo(opts: {
         await generateDemoDatabase(file, demo)
         logger.info({ tenant: demo.id, ms: Math.round(performance.now() - started) }, 'demo tenant generated')
       }
-      await tenants.add({ id: demo.id, dbUrl: `sqlite:${file}`, model: 'pharma' })
+      // Generated from the pharma schema just above: no need to open it twice at start-up.
+      await tenants.add({ id: demo.id, dbUrl: `sqlite:${file}`, model: 'pharma', check: false })
     }
     let secret = (await readFile(keyFile, 'utf8').catch(() => '')).trim()
     if (!secret) {

@@ -21,7 +21,12 @@ afterAll(async () => {
 
 describe('tenant registry', () => {
   it('never shows the database URL in what it lists', async () => {
-    await tenants.add({ id: 'north', dbUrl: 'mysql://app:hunter2@db.internal:3306/north', model: null })
+    await tenants.add({
+      id: 'north',
+      dbUrl: 'mysql://app:hunter2@db.internal:3306/north',
+      model: null,
+      check: false,
+    })
     const listed = await tenants.list()
     expect(listed).toEqual([expect.objectContaining({ id: 'north', dialect: 'mysql', model: null })])
     expect(JSON.stringify(listed)).not.toContain('hunter2')

@@ -1,7 +1,15 @@
 import type { Logger } from 'pino'
 import { z } from 'zod'
-import { type DataSource, type Dialect, openDataSource, parseDataSourceUrl, ping } from '../db/index.ts'
+import {
+  type DataSource,
+  type Dialect,
+  openDataSource,
+  parseDataSourceUrl,
+  ping,
+  redactUrl,
+} from '../db/index.ts'
 import { dedicateToReads } from '../engine/execute.ts'
+import { loadOverrides } from '../engine/index.ts'
 import { HubError } from '../errors.ts'
 import type { MetadataStore } from '../metadata/store.ts'
 import { type Engine, openEngine } from './open-engine.ts'
@@ -38,6 +46,7 @@ interface TenantRow {
   model: string | null
   settings: string
   created_at: string
+  removed_at: string | null
 }
 
 /** A tenant opened for queries: its read-only pool, its semantic model and its engine. */
@@ -52,12 +61,22 @@ export interface TenantRegistry {
   list(): Promise<TenantInfo[]>
   exists(id: string): Promise<boolean>
   settings(id: string): Promise<TenantSettings>
+  /**
+   * Register a tenant. Unless `check` is false the data source is opened read-only, introspected
+   * and its model built first: a tenant that cannot be served is never registered.
+   */
   add(input: {
     id: string
     dbUrl: string
     model?: string | null
     settings?: TenantSettings
-  }): Promise<TenantInfo>
+    check?: boolean
+  }): Promise<TenantInfo & { datasets?: number }>
+  /**
+   * Remove a tenant: its API keys are revoked, its URL erased, its pool closed; the row stays
+   * (marked removed) so the id is never reused and its audit chain is kept.
+   */
+  remove(id: string): Promise<{ revokedKeys: number }>
   /** Merge settings into a tenant's (e.g. per-role rate limits); returns the result. */
   updateSettings(id: string, patch: TenantSettings): Promise<TenantSettings>
   /** The data-source URL (a secret): for the operator CLI only, never for an API. */
@@ -94,8 +113,10 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
   const { metadata, baseDir, logger } = options
   const runtimes = new Map<string, Promise<TenantRuntime>>()
 
+  const live = () => metadata.knex<TenantRow>('tenants').whereNull('removed_at')
+
   async function row(id: string): Promise<TenantRow> {
-    const r = (await metadata.knex<TenantRow>('tenants').where({ id }).first()) as TenantRow | undefined
+    const r = (await live().where({ id }).first()) as TenantRow | undefined
     if (!r) throw new HubError('NOT_FOUND', `No tenant '${id}'`)
     return r
   }
@@ -116,30 +137,85 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
     }
   }
 
+  /** Open the data source as a tenant would be opened, build its model, and close it again. */
+  async function probe(dbUrl: string, model: string | null): Promise<number> {
+    const ds = openDataSource(dbUrl, { readOnly: true, baseDir })
+    try {
+      const engine = await openEngine(ds, { model, ...options.engine })
+      return engine.model.datasets.length
+    } catch (cause) {
+      if (cause instanceof HubError) throw cause
+      const code = (cause as { code?: string }).code ?? 'ERROR'
+      throw new HubError(
+        'VALIDATION_FAILED',
+        `Cannot open the data source ${redactUrl(dbUrl)} (${code}); the tenant was not added`,
+        { cause },
+      )
+    } finally {
+      await ds.knex.destroy()
+    }
+  }
+
+  async function exists(id: string): Promise<boolean> {
+    return (await live().where({ id }).first('id')) !== undefined
+  }
+
+  async function dropRuntime(id: string): Promise<void> {
+    const p = runtimes.get(id)
+    runtimes.delete(id)
+    if (p) await (await p.catch(() => null))?.ds.knex.destroy()
+  }
+
   return {
     async list() {
-      const rows = (await metadata.knex<TenantRow>('tenants').select().orderBy('id')) as TenantRow[]
+      const rows = (await live().select().orderBy('id')) as TenantRow[]
       return rows.map(toInfo)
     },
-    async exists(id) {
-      return (await metadata.knex('tenants').where({ id }).first('id')) !== undefined
-    },
+    exists,
     async settings(id) {
       return TenantSettingsSchema.parse(JSON.parse((await row(id)).settings))
     },
     async add(input) {
       const id = TenantIdSchema.parse(input.id)
       parseDataSourceUrl(input.dbUrl, baseDir)
-      if (await this.exists(id)) throw new HubError('CONFLICT', `Tenant '${id}' already exists`)
+      const known = (await metadata.knex<TenantRow>('tenants').where({ id }).first('removed_at')) as
+        | Pick<TenantRow, 'removed_at'>
+        | undefined
+      if (known?.removed_at) {
+        throw new HubError('CONFLICT', `Tenant '${id}' was removed; a removed tenant's id is not reused`)
+      }
+      if (known) throw new HubError('CONFLICT', `Tenant '${id}' already exists`)
+      const model = input.model ?? null
+      const settings = JSON.stringify(TenantSettingsSchema.parse(input.settings ?? {}))
+      let datasets: number | undefined
+      if (input.check === false) {
+        if (model) await loadOverrides(model)
+      } else datasets = await probe(input.dbUrl, model)
       const r: TenantRow = {
         id,
         db_url: input.dbUrl,
-        model: input.model ?? null,
-        settings: JSON.stringify(TenantSettingsSchema.parse(input.settings ?? {})),
+        model,
+        settings,
         created_at: new Date().toISOString(),
+        removed_at: null,
       }
       await metadata.knex('tenants').insert(r)
-      return toInfo(r)
+      return { ...toInfo(r), ...(datasets === undefined ? {} : { datasets }) }
+    },
+    async remove(id) {
+      const now = new Date().toISOString()
+      const revokedKeys = await metadata.knex.transaction(async (trx) => {
+        const r = await trx('tenants').where({ id }).whereNull('removed_at').first('id')
+        if (!r) throw new HubError('NOT_FOUND', `No tenant '${id}'`)
+        const n = await trx('api_keys')
+          .where({ tenant: id })
+          .whereNull('revoked_at')
+          .update({ revoked_at: now })
+        await trx('tenants').where({ id }).update({ removed_at: now, db_url: '' })
+        return n
+      })
+      await dropRuntime(id)
+      return { revokedKeys }
     },
     async updateSettings(id, patch) {
       const current = TenantSettingsSchema.parse(JSON.parse((await row(id)).settings))
@@ -157,7 +233,12 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
     async dbUrl(id) {
       return (await row(id)).db_url
     },
-    runtime(id) {
+    async runtime(id) {
+      // A tenant removed by another process (`hub tenant remove`) stops being served here too.
+      if (!(await exists(id))) {
+        await dropRuntime(id)
+        throw new HubError('NOT_FOUND', `No tenant '${id}'`)
+      }
       let p = runtimes.get(id)
       if (!p) {
         p = open(id)
@@ -166,11 +247,7 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       }
       return p
     },
-    async invalidate(id) {
-      const p = runtimes.get(id)
-      runtimes.delete(id)
-      if (p) await (await p.catch(() => null))?.ds.knex.destroy()
-    },
+    invalidate: dropRuntime,
     async poolStats() {
       const opened = await Promise.all(
         [...runtimes.entries()].map(async ([tenant, p]) => ({ tenant, rt: await p.catch(() => null) })),
@@ -182,7 +259,7 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       })
     },
     async health() {
-      const rows = (await metadata.knex<TenantRow>('tenants').select()) as TenantRow[]
+      const rows = (await live().select()) as TenantRow[]
       return Promise.all(
         rows.map(async (r) => {
           try {
