@@ -30,6 +30,8 @@ export interface DemoKey {
   tenant: string
   keyFile: string
   secret: string
+  /** True only on the start that issued the key: the only time `hub start` prints it. */
+  created: boolean
 }
 
 /**
@@ -62,13 +64,14 @@ export async function ensureDemo(opts: {
       await tenants.add({ id: demo.id, dbUrl: `sqlite:${file}`, model: 'pharma', check: false })
     }
     let secret = (await readFile(keyFile, 'utf8').catch(() => '')).trim()
-    if (!secret) {
+    const created = !secret
+    if (created) {
       // First start, or the operator removed the key file: issue a fresh admin key.
       secret = (await createApiKey(metadata, { tenant: demo.id, role: 'admin', label: 'demo admin' })).secret
       await writeFile(keyFile, `${secret}\n`, { mode: 0o600 })
       await chmod(keyFile, 0o600)
     }
-    keys.push({ tenant: demo.id, keyFile, secret })
+    keys.push({ tenant: demo.id, keyFile, secret, created })
   }
   return keys
 }
