@@ -14,6 +14,7 @@ import { loadConnectors } from '../connectors/loader.ts'
 import { createHub } from '../hub/hub.ts'
 import { openMetadataStore } from '../metadata/store.ts'
 import { createRateLimiter } from '../rate-limit/index.ts'
+import { resealStoredSecrets, secretBoxFor } from '../secrets/index.ts'
 import { createTenantRegistry } from '../tenants/registry.ts'
 import { createApp } from './app.ts'
 import { type DemoKey, ensureDemo } from './bootstrap-demo.ts'
@@ -48,8 +49,13 @@ export async function createHubApp(
   const metrics = createMetrics()
   const metadata = openMetadataStore(config.databaseUrl, config.home)
   await metadata.migrate()
+  const secrets = secretBoxFor(config)
+  // Rows written before secrets were encrypted at rest are sealed now (idempotent, row by row).
+  const sealed = await resealStoredSecrets(metadata.knex, secrets, { plaintextOnly: true })
+  if (sealed.resealed) logger.info({ count: sealed.resealed }, 'stored secrets encrypted')
   const tenants = createTenantRegistry({
     metadata,
+    secrets,
     baseDir: config.home,
     logger,
     engine: { maxRows: config.limits.maxRows, timeoutMs: config.limits.queryTimeoutMs },

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type MetadataStore, openMetadataStore } from '../metadata/store.ts'
+import { createSecretBox, generateKey, keyRingOf } from '../secrets/index.ts'
 import { createTenantRegistry, type TenantRegistry } from './registry.ts'
 
 let metadata: MetadataStore
@@ -12,7 +13,11 @@ const home = mkdtempSync(join(tmpdir(), 'nl2q-tenants-'))
 beforeAll(async () => {
   metadata = openMetadataStore(`sqlite:${join(home, 'hub.sqlite')}`)
   await metadata.migrate()
-  tenants = createTenantRegistry({ metadata, baseDir: home })
+  tenants = createTenantRegistry({
+    metadata,
+    baseDir: home,
+    secrets: createSecretBox(keyRingOf(generateKey(), [], 'test')),
+  })
 })
 afterAll(async () => {
   await tenants.close()
@@ -31,6 +36,11 @@ describe('tenant registry', () => {
     expect(listed).toEqual([expect.objectContaining({ id: 'north', dialect: 'mysql', model: null })])
     expect(JSON.stringify(listed)).not.toContain('hunter2')
     expect(await tenants.dbUrl('north')).toContain('hunter2')
+    const stored = (await metadata.knex('tenants').where({ id: 'north' }).first('db_url')) as {
+      db_url: string
+    }
+    expect(stored.db_url).toMatch(/^nl2q:v1:[0-9a-f]{16}:/)
+    expect(stored.db_url).not.toContain('hunter2')
   })
 
   it('rejects bad tenant ids and duplicates', async () => {

@@ -12,6 +12,7 @@ import { dedicateToReads } from '../engine/execute.ts'
 import { loadOverrides } from '../engine/index.ts'
 import { HubError } from '../errors.ts'
 import type { MetadataStore } from '../metadata/store.ts'
+import { type SecretBox, secretContext } from '../secrets/index.ts'
 import { type Engine, openEngine } from './open-engine.ts'
 
 export const TenantIdSchema = z
@@ -94,24 +95,25 @@ export interface TenantRegistry {
 
 export interface TenantRegistryOptions {
   metadata: MetadataStore
+  /** Seals the data-source URLs at rest (AES-256-GCM); see `secrets/`. */
+  secrets: SecretBox
   /** Relative sqlite: paths resolve against this directory (HUB_HOME). */
   baseDir: string
   logger?: Logger
   engine?: { maxRows?: number; timeoutMs?: number }
 }
 
-function toInfo(row: TenantRow): TenantInfo {
-  return {
-    id: row.id,
-    dialect: parseDataSourceUrl(row.db_url).dialect,
-    model: row.model,
-    createdAt: row.created_at,
-  }
-}
+const urlContext = (id: string) => secretContext('tenants', 'db_url', id)
 
 export function createTenantRegistry(options: TenantRegistryOptions): TenantRegistry {
-  const { metadata, baseDir, logger } = options
+  const { metadata, baseDir, logger, secrets } = options
   const runtimes = new Map<string, Promise<TenantRuntime>>()
+  /** The stored URL is sealed (or plaintext from before encryption, sealed at the next start). */
+  const urlOf = (r: TenantRow): string => secrets.open(r.db_url, urlContext(r.id))
+
+  function toInfo(r: TenantRow, url = urlOf(r)): TenantInfo {
+    return { id: r.id, dialect: parseDataSourceUrl(url).dialect, model: r.model, createdAt: r.created_at }
+  }
 
   const live = () => metadata.knex<TenantRow>('tenants').whereNull('removed_at')
 
@@ -123,7 +125,7 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
 
   async function open(id: string): Promise<TenantRuntime> {
     const r = await row(id)
-    const ds = openDataSource(r.db_url, { readOnly: true, baseDir })
+    const ds = openDataSource(urlOf(r), { readOnly: true, baseDir })
     // The tenant pool only ever reads: its sessions stay READ ONLY (fewer round trips per query).
     dedicateToReads(ds)
     try {
@@ -169,7 +171,7 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
   return {
     async list() {
       const rows = (await live().select().orderBy('id')) as TenantRow[]
-      return rows.map(toInfo)
+      return rows.map((r) => toInfo(r))
     },
     exists,
     async settings(id) {
@@ -193,14 +195,14 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       } else datasets = await probe(input.dbUrl, model)
       const r: TenantRow = {
         id,
-        db_url: input.dbUrl,
+        db_url: secrets.seal(input.dbUrl, urlContext(id)),
         model,
         settings,
         created_at: new Date().toISOString(),
         removed_at: null,
       }
       await metadata.knex('tenants').insert(r)
-      return { ...toInfo(r), ...(datasets === undefined ? {} : { datasets }) }
+      return { ...toInfo(r, input.dbUrl), ...(datasets === undefined ? {} : { datasets }) }
     },
     async remove(id) {
       const now = new Date().toISOString()
@@ -231,7 +233,7 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       return next
     },
     async dbUrl(id) {
-      return (await row(id)).db_url
+      return urlOf(await row(id))
     },
     async runtime(id) {
       // A tenant removed by another process (`hub tenant remove`) stops being served here too.
@@ -266,7 +268,7 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
             const rt = runtimes.get(r.id)
             if (rt) await ping((await rt).ds)
             else {
-              const ds = openDataSource(r.db_url, { readOnly: true, baseDir })
+              const ds = openDataSource(urlOf(r), { readOnly: true, baseDir })
               try {
                 await ping(ds)
               } finally {

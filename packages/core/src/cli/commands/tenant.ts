@@ -3,6 +3,7 @@ import { createAuditLog } from '../../audit/index.ts'
 import { loadConfig } from '../../config/index.ts'
 import { HubError } from '../../errors.ts'
 import { type MetadataStore, openMetadataStore } from '../../metadata/store.ts'
+import { secretBoxFor } from '../../secrets/index.ts'
 import { createTenantRegistry, type TenantRegistry } from '../../tenants/registry.ts'
 
 async function withRegistry<T>(
@@ -10,7 +11,7 @@ async function withRegistry<T>(
 ): Promise<T> {
   const config = loadConfig()
   const metadata = openMetadataStore(config.databaseUrl, config.home)
-  const tenants = createTenantRegistry({ metadata, baseDir: config.home })
+  const tenants = createTenantRegistry({ metadata, baseDir: config.home, secrets: secretBoxFor(config) })
   try {
     await metadata.migrate()
     return await fn(tenants, { metadata, home: config.home })
