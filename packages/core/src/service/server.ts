@@ -65,6 +65,7 @@ export async function createHubApp(
   // Signed checkpoints of every chain head make truncation of the tail detectable (hub audit verify).
   const stopCheckpoints = audit.startCheckpoints({
     intervalMs: config.auditCheckpointMs,
+    everyEvents: config.auditCheckpointEvents,
     onError: (err) => logger.error({ err }, 'audit checkpoint failed'),
   })
   const hub = createHub({ tenants, audit, metrics, cache: config.cache })
