@@ -50,6 +50,11 @@ export async function createHubApp(
   const metadata = openMetadataStore(config.databaseUrl, config.home)
   await metadata.migrate()
   const secrets = secretBoxFor(config)
+  if (!config.secrets.key && metadata.dialect === 'mysql') {
+    logger.warn(
+      'HUB_SECRET_KEY is not set: secrets are sealed with HUB_HOME/secret.key; replicas must share it',
+    )
+  }
   // Rows written before secrets were encrypted at rest are sealed now (idempotent, row by row).
   const sealed = await resealStoredSecrets(metadata.knex, secrets, { plaintextOnly: true })
   if (sealed.resealed) logger.info({ count: sealed.resealed }, 'stored secrets encrypted')
