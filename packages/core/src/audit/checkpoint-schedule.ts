@@ -27,6 +27,9 @@ export function createCheckpointSchedule(options: CheckpointScheduleOptions): Ch
   const { sign, heads, intervalMs, everyEvents, onError } = options
   /** The last seq this process signed (or saw signed) per tenant; unknown counts as 0. */
   const signed = new Map<string, number>()
+  /** The seq at which a count-triggered signing was last asked for: a failing chain is retried
+   * after another N events (or by the timer), not on every append. */
+  const asked = new Map<string, number>()
   const running = new Map<string, Promise<void>>()
   const again = new Set<string>()
   let stopped = false
@@ -66,7 +69,10 @@ export function createCheckpointSchedule(options: CheckpointScheduleOptions): Ch
 
   return {
     appended(tenant, seq) {
-      if (seq - (signed.get(tenant) ?? 0) >= everyEvents) run(tenant)
+      const since = Math.max(signed.get(tenant) ?? 0, asked.get(tenant) ?? 0)
+      if (seq - since < everyEvents) return
+      asked.set(tenant, seq)
+      run(tenant)
     },
     stop() {
       stopped = true
