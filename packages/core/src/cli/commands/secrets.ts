@@ -42,7 +42,11 @@ async function rotate(): Promise<void> {
     const next = generateKey()
     writeKeyFile(path, [next, ...old])
     const box = createSecretBox(keyRingOf(next, [...old, ...config.secrets.previous.map(secretKeyOf)], path))
-    const { resealed, remaining } = await resealStoredSecrets(metadata.knex, box)
+    const first = await resealStoredSecrets(metadata.knex, box)
+    // A second pass picks up rows another process sealed with an old key during the first.
+    const second = await resealStoredSecrets(metadata.knex, box)
+    const resealed = first.resealed + second.resealed
+    const remaining = second.remaining
     if (remaining) {
       process.stdout.write(`${resealed} secret(s) re-encrypted; ${remaining} changed meanwhile: run again\n`)
       process.exitCode = 1
