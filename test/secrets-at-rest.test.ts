@@ -4,7 +4,14 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../packages/core/src/config/index.ts'
 import { openMetadataStore } from '../packages/core/src/metadata/store.ts'
-import { generateKey, readKeyFile } from '../packages/core/src/secrets/index.ts'
+import {
+  createSecretBox,
+  generateKey,
+  keyRingOf,
+  readKeyFile,
+  secretContext,
+  writeKeyFile,
+} from '../packages/core/src/secrets/index.ts'
 import { createLogger } from '../packages/core/src/service/logger.ts'
 import { createHubApp } from '../packages/core/src/service/server.ts'
 import { DEMO_CACHE } from './global-setup.ts'
@@ -105,5 +112,40 @@ describe('tenant database URLs at rest', () => {
     expect(JSON.parse((await ask(env)).stdout).rowCount).toBe(1)
     // The key file no longer opens them: the error names the key that would.
     expect((await ask()).stderr).toContain(`encrypted with key ${next.id}`)
+  })
+})
+
+describe('hub secrets rotate after a crash', () => {
+  it('finishes a rotation that stopped half-way: every row is readable meanwhile and none is lost', async () => {
+    const crashed = mkdtempSync(join(tmpdir(), 'nl2q-secrets-crash-'))
+    try {
+      const [k1, k2] = [generateKey(), generateKey()]
+      const sealWith = (k: typeof k1, id: string, url: string) =>
+        createSecretBox(keyRingOf(k, [], 'test')).seal(url, secretContext('tenants', 'db_url', id))
+      // The state a crash leaves: the new key first in the file, the old one kept, rows on either.
+      const store = openMetadataStore(`sqlite:${join(crashed, 'hub.sqlite')}`, crashed)
+      await store.migrate()
+      const created_at = new Date().toISOString()
+      await store.knex('tenants').insert([
+        { id: 'east', db_url: sealWith(k1, 'east', NORTH), settings: '{}', created_at },
+        { id: 'west', db_url: sealWith(k2, 'west', NORTH), settings: '{}', created_at },
+      ])
+      await store.close()
+      writeKeyFile(join(crashed, 'secret.key'), [k2, k1])
+      const env = { HUB_HOME: crashed, HUB_DEMO: '0' }
+
+      expect((await runHub(['tenant', 'list'], env)).stdout).toMatch(/east\tmysql[\s\S]*west\tmysql/)
+      const rotated = await runHub(['secrets', 'rotate'], env)
+      expect(rotated.stdout).toMatch(/^2 secret\(s\) re-encrypted with the new key/)
+      const [k3, ...rest] = readKeyFile(join(crashed, 'secret.key'))
+      expect(rest).toEqual([])
+      const reopened = openMetadataStore(`sqlite:${join(crashed, 'hub.sqlite')}`)
+      const rows = (await reopened.knex('tenants').select('db_url')) as { db_url: string }[]
+      await reopened.close()
+      expect(rows.map((r) => keyIdOf(r.db_url))).toEqual([k3!.id, k3!.id])
+      expect((await runHub(['tenant', 'list'], env)).stdout).toMatch(/east\tmysql[\s\S]*west\tmysql/)
+    } finally {
+      rmSync(crashed, { recursive: true, force: true })
+    }
   })
 })
