@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 function tighten(path: string, mode: number): void {
@@ -14,7 +14,10 @@ function tighten(path: string, mode: number): void {
 /** HUB_HOME holds the store, the keys and the demo databases: owner only (0700). */
 export function secureHome(home: string): void {
   mkdirSync(home, { recursive: true, mode: 0o700 })
-  if (process.platform !== 'win32') tighten(home, 0o700)
+  if (process.platform === 'win32') return
+  // Never a shared directory someone pointed HUB_HOME at (sticky like /tmp, or not ours).
+  const st = statSync(home)
+  if ((st.mode & 0o1000) === 0 && st.uid === process.getuid?.()) tighten(home, 0o700)
 }
 
 /**
