@@ -60,6 +60,12 @@ export interface Dataset {
   pluralLabel?: string
   /** Verbs that point at this dataset as the fact ("wrote", "prescribed" → prescriptions). */
   verbs?: string[]
+  /**
+   * Shared reference data (a product catalogue): principals a row rule binds may read it whole even
+   * though no rule reaches it. Without it such a dataset is withheld from them (engine/visibility.ts),
+   * because its rows cannot be scoped. A dataset a rule does reach is scoped either way.
+   */
+  unrestricted?: boolean
 }
 
 export interface Join {

@@ -10,6 +10,7 @@ import {
 } from '../db/index.ts'
 import { dedicateToReads } from '../engine/execute.ts'
 import { loadOverrides } from '../engine/index.ts'
+import { policyReport } from '../engine/policy-report.ts'
 import { HubError } from '../errors.ts'
 import type { MetadataStore } from '../metadata/store.ts'
 import { type SecretBox, secretContext } from '../secrets/index.ts'
@@ -132,6 +133,12 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       const started = performance.now()
       const engine = await openEngine(ds, { model: r.model, ...options.engine })
       logger?.info({ tenant: id, ms: Math.round(performance.now() - started) }, 'tenant opened')
+      const { unreachable } = policyReport(engine.model)
+      if (unreachable.length > 0)
+        logger?.warn(
+          { tenant: id, datasets: unreachable },
+          'row policy reaches no foreign-key path to these datasets: they are withheld from every principal a rule binds (hub tenant check)',
+        )
       return { id, ds, engine, settings: TenantSettingsSchema.parse(JSON.parse(r.settings)) }
     } catch (err) {
       await ds.knex.destroy()

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { createAuditLog } from '../../audit/index.ts'
 import { loadConfig } from '../../config/index.ts'
+import { formatPolicyReport, policyReport } from '../../engine/policy-report.ts'
 import { HubError } from '../../errors.ts'
 import { type MetadataStore, openMetadataStore } from '../../metadata/store.ts'
 import { secretBoxFor } from '../../secrets/index.ts'
@@ -21,6 +22,19 @@ async function withRegistry<T>(
   }
 }
 
+/**
+ * Print which row rules reach each dataset of the tenant, and how; warnings go to stderr too, so
+ * they are seen when stdout is piped. Returns the datasets no rule can reach.
+ */
+function printPolicyReach(model: Parameters<typeof policyReport>[0]): string[] {
+  const report = policyReport(model)
+  for (const line of formatPolicyReport(report)) {
+    process.stdout.write(`${line}\n`)
+    if (line.startsWith('WARNING:')) process.stderr.write(`${line}\n`)
+  }
+  return report.unreachable
+}
+
 export function register(program: Command): void {
   const tenant = program.command('tenant').description('Manage tenants')
   tenant
@@ -37,6 +51,7 @@ export function register(program: Command): void {
           `tenant ${info.id} added (${info.dialect})` +
             `${info.datasets === undefined ? '' : `; ${info.datasets} datasets`}\n`,
         )
+        if (opts.check) printPolicyReach((await tenants.runtime(id)).engine.model)
       })
     })
   tenant
@@ -57,6 +72,25 @@ export function register(program: Command): void {
           `tenant ${id} removed; ${revokedKeys} API key(s) revoked; its audit trail is kept\n`,
         )
       })
+    })
+  tenant
+    .command('check <id>')
+    .description(
+      'Show, per dataset, which row-policy rules reach it and by which foreign-key path; exit 1 when a rule exists and some dataset is reached by none',
+    )
+    .action(async (id: string) => {
+      const unreachable = await withRegistry(async (tenants) => {
+        try {
+          const rt = await tenants.runtime(id)
+          process.stdout.write(
+            `tenant ${id} (${rt.ds.dialect}); ${rt.engine.model.datasets.length} datasets\n`,
+          )
+          return printPolicyReach(rt.engine.model)
+        } finally {
+          await tenants.close()
+        }
+      })
+      if (unreachable.length > 0) process.exitCode = 1
     })
   tenant
     .command('limits <id> [limits...]')

@@ -125,6 +125,8 @@ export function pharmaModel(dialect: Dialect = 'sqlite'): SemanticModel {
       ...extra,
     })),
     hidden: false,
+    // as in models/pharma.yaml: the product catalogue is shared reference data
+    ...(t.name === 'products' ? { unrestricted: true } : {}),
   }))
   return {
     name: 'pharma',
