@@ -8,7 +8,7 @@ export {
 } from './audit-log.ts'
 export { canonicalJson, chainHash, GENESIS_HASH, sha256Hex } from './canonical.ts'
 export { CHECKPOINT_KEY_FILE, type CheckpointKey, loadCheckpointKey } from './checkpoint-key.ts'
-export type { Checkpoint } from './checkpoints.ts'
+export { type Checkpoint, checkpointMessage } from './checkpoints.ts'
 export { auditEventFor } from './event-for.ts'
 export type { AuditAppendInput, AuditEvent, AuditOutcome, AuditRecord } from './record.ts'
 export { createRefusalFloods, type RefusalFloods, type RefusalFloodsOptions } from './refusal-floods.ts'

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { z } from 'zod'
 import { HubError } from '../errors.ts'
+import { SecretKeySchema } from '../secrets/secret-key.ts'
 
 const csv = z.string().transform((s) =>
   s
@@ -65,13 +66,25 @@ export const EnvSchema = z.object({
   HUB_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HUB_METRICS_PORT: port.optional(),
   HUB_CONNECTORS: csv.optional(),
-  HUB_AUDIT_CHECKPOINT_MS: positiveInt.default(300_000),
+  HUB_AUDIT_CHECKPOINT_MS: positiveInt.default(60_000),
+  HUB_AUDIT_CHECKPOINT_EVENTS: positiveInt.default(1000),
+  /** AES-256-GCM key for secrets at rest (tenant database URLs); default: HUB_HOME/secret.key. */
+  HUB_SECRET_KEY: SecretKeySchema.optional(),
+  /** Older keys, comma-separated, that still decrypt during a rotation (`hub secrets rotate`). */
+  HUB_SECRET_KEY_PREVIOUS: csv.pipe(z.array(SecretKeySchema)).optional(),
   HUB_CACHE_TTL_MS: z.coerce.number().int().min(0).default(60_000),
   HUB_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).default(1000),
   HUB_CACHE_MAX_ROWS: z.coerce.number().int().min(0).default(1000),
 })
 
-const SECRET_VARS = ['HUB_DATABASE_URL', 'HUB_JWT_SECRET', 'HUB_JWT_PUBLIC_KEY', 'HUB_METRICS_TOKEN'] as const
+const SECRET_VARS = [
+  'HUB_DATABASE_URL',
+  'HUB_JWT_SECRET',
+  'HUB_JWT_PUBLIC_KEY',
+  'HUB_SECRET_KEY',
+  'HUB_SECRET_KEY_PREVIOUS',
+  'HUB_METRICS_TOKEN',
+] as const
 
 export interface HubConfig {
   port: number
@@ -99,8 +112,11 @@ export interface HubConfig {
     maxAgeSec: number | undefined
   }
   rateLimit: { points: number; windowSec: number; anonymousPoints: number }
-  /** How often the audit chain heads are signed into checkpoints. */
+  /** Audit chain heads are signed every `auditCheckpointMs` or `auditCheckpointEvents`, whichever first. */
   auditCheckpointMs: number
+  auditCheckpointEvents: number
+  /** Key for secrets at rest; undefined = the key file in HUB_HOME (generated on first use). */
+  secrets: { key: Buffer | undefined; previous: Buffer[] }
   /** Result cache (0 disables); entries are keyed by tenant, roles, attributes and plan. */
   cache: { ttlMs: number; maxEntries: number; maxRows: number }
   limits: {
@@ -185,6 +201,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       maxAgeSec: e.HUB_JWT_MAX_AGE,
     },
     auditCheckpointMs: e.HUB_AUDIT_CHECKPOINT_MS,
+    auditCheckpointEvents: e.HUB_AUDIT_CHECKPOINT_EVENTS,
+    secrets: { key: e.HUB_SECRET_KEY, previous: e.HUB_SECRET_KEY_PREVIOUS ?? [] },
     cache: { ttlMs: e.HUB_CACHE_TTL_MS, maxEntries: e.HUB_CACHE_MAX_ENTRIES, maxRows: e.HUB_CACHE_MAX_ROWS },
     rateLimit: {
       points: e.HUB_RATE_LIMIT,

@@ -16,6 +16,7 @@ import { loadConnectors } from '../connectors/loader.ts'
 import { createHub } from '../hub/hub.ts'
 import { openMetadataStore } from '../metadata/store.ts'
 import { createRateLimiter } from '../rate-limit/index.ts'
+import { resealStoredSecrets, secretBoxFor } from '../secrets/index.ts'
 import { createTenantRegistry } from '../tenants/registry.ts'
 import { createApp } from './app.ts'
 import { type DemoKey, ensureDemo } from './bootstrap-demo.ts'
@@ -57,8 +58,18 @@ export async function createHubApp(
   const metrics = createMetrics()
   const metadata = openMetadataStore(config.databaseUrl, config.home)
   await metadata.migrate()
+  const secrets = secretBoxFor(config)
+  if (!config.secrets.key && metadata.dialect === 'mysql') {
+    logger.warn(
+      'HUB_SECRET_KEY is not set: secrets are sealed with HUB_HOME/secret.key; replicas must share it',
+    )
+  }
+  // Rows written before secrets were encrypted at rest are sealed now (idempotent, row by row).
+  const sealed = await resealStoredSecrets(metadata.knex, secrets, { plaintextOnly: true })
+  if (sealed.resealed) logger.info({ count: sealed.resealed }, 'stored secrets encrypted')
   const tenants = createTenantRegistry({
     metadata,
+    secrets,
     baseDir: config.home,
     logger,
     engine: { maxRows: config.limits.maxRows, timeoutMs: config.limits.queryTimeoutMs },
@@ -68,6 +79,7 @@ export async function createHubApp(
   // Signed checkpoints of every chain head make truncation of the tail detectable (hub audit verify).
   const stopCheckpoints = audit.startCheckpoints({
     intervalMs: config.auditCheckpointMs,
+    everyEvents: config.auditCheckpointEvents,
     onError: (err) => logger.error({ err }, 'audit checkpoint failed'),
   })
   const hub = createHub({ tenants, audit, metrics, cache: config.cache })

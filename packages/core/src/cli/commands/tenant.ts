@@ -1,20 +1,26 @@
 import type { Command } from 'commander'
+import { createAuditLog } from '../../audit/index.ts'
 import { loadConfig } from '../../config/index.ts'
 import { type Engine, loadOverrides } from '../../engine/index.ts'
 import { formatPolicyReport, policyReport } from '../../engine/policy-report.ts'
 import { HubError } from '../../errors.ts'
-import { openMetadataStore } from '../../metadata/store.ts'
+import { type MetadataStore, openMetadataStore } from '../../metadata/store.ts'
 import { localPrincipal } from '../../principal.ts'
+import { secretBoxFor } from '../../secrets/index.ts'
 import { answerableExamples, matchingBundledModel } from '../../tenants/onboarding.ts'
 import { createTenantRegistry, type TenantRegistry } from '../../tenants/registry.ts'
 
-async function withRegistry<T>(fn: (tenants: TenantRegistry) => Promise<T>): Promise<T> {
+async function withRegistry<T>(
+  fn: (tenants: TenantRegistry, store: { metadata: MetadataStore; home: string }) => Promise<T>,
+): Promise<T> {
   const config = loadConfig()
   const metadata = openMetadataStore(config.databaseUrl, config.home)
+  const tenants = createTenantRegistry({ metadata, baseDir: config.home, secrets: secretBoxFor(config) })
   try {
     await metadata.migrate()
-    return await fn(createTenantRegistry({ metadata, baseDir: config.home }))
+    return await fn(tenants, { metadata, home: config.home })
   } finally {
+    await tenants.close()
     await metadata.close()
   }
 }
@@ -63,19 +69,36 @@ export function register(program: Command): void {
     .option('--no-check', 'do not open the data source and build the model before saving')
     .action(async (id: string, opts: { db: string; model?: string; check: boolean }) => {
       await withRegistry(async (tenants) => {
-        const info = await tenants.add({ id, dbUrl: opts.db, model: opts.model ?? null })
+        // Checked before anything is saved: a tenant that cannot be opened is not registered.
+        const info = await tenants.add({ id, dbUrl: opts.db, model: opts.model ?? null, check: opts.check })
+        process.stdout.write(
+          `tenant ${info.id} added (${info.dialect})` +
+            `${info.datasets === undefined ? '' : `; ${info.datasets} datasets`}\n`,
+        )
         if (opts.check) {
-          try {
-            const rt = await tenants.runtime(id)
-            process.stdout.write(
-              `tenant ${info.id} added (${info.dialect}); ${rt.engine.model.datasets.length} datasets\n`,
-            )
-            printPolicyReach(rt.engine.model)
-            await describeNewTenant(rt.engine, id, opts.model)
-          } finally {
-            await tenants.close()
-          }
-        } else process.stdout.write(`tenant ${info.id} added (${info.dialect})\n`)
+          const rt = await tenants.runtime(id)
+          printPolicyReach(rt.engine.model)
+          await describeNewTenant(rt.engine, id, opts.model)
+        }
+      })
+    })
+  tenant
+    .command('remove <id>')
+    .description('Remove a tenant: revoke its API keys and erase its URL; its audit trail is kept')
+    .action(async (id: string) => {
+      await withRegistry(async (tenants, { metadata, home }) => {
+        const { revokedKeys } = await tenants.remove(id)
+        await createAuditLog(metadata, { home }).append(id, {
+          action: 'tenant.remove',
+          resource: `tenant:${id}`,
+          outcome: 'success',
+          channel: 'cli',
+          subject: 'local-operator',
+          detail: { revokedKeys },
+        })
+        process.stdout.write(
+          `tenant ${id} removed; ${revokedKeys} API key(s) revoked; its audit trail is kept\n`,
+        )
       })
     })
   tenant
