@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import type { Connector, ConnectorContext, SecurityMiddleware } from '../connectors/contract.ts'
 import { HubError } from '../errors.ts'
-import { DOCS_HTML } from './docs-page.ts'
+import { mountApiReference } from './api-reference.ts'
 import { problemHandler, problemResponse } from './errors.ts'
 import { accessLog } from './middleware/access-log.ts'
 import { requestId } from './middleware/request-id.ts'
@@ -95,7 +95,6 @@ export function createApp(options: AppOptions): OpenAPIHono {
     const body = await services.metrics.registry.metrics()
     return c.body(body, 200, { 'content-type': services.metrics.registry.contentType })
   })
-  app.get('/docs', (c) => c.html(DOCS_HTML))
 
   app.use('/v1/*', security.authenticate(), security.rateLimit)
   app.route('/', meRoutes())
@@ -111,19 +110,6 @@ export function createApp(options: AppOptions): OpenAPIHono {
   }
   for (const connector of connectors) connector.routes?.(app, ctx)
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'A hub API key (nl2q_…) or a JWT from the configured issuer',
-  })
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'NL2Q Hub',
-      version: '0.1.0',
-      description:
-        'Answers natural-language questions about business data, scoped to what each caller may see.',
-    },
-  })
+  mountApiReference(app)
   return app
 }

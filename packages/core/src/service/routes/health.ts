@@ -9,6 +9,29 @@ const ReadySchema = z
   .object({ status: z.enum(['ok', 'unavailable']), checks: z.array(CheckSchema) })
   .openapi('Readiness')
 
+const PROBES = [
+  { path: '/health/live', description: 'liveness: 200 while the process is up' },
+  {
+    path: '/health/ready',
+    description:
+      'readiness: 200 when the metadata store, every tenant data source and every connector answer, else 503 naming which',
+  },
+]
+
+const ProbesSchema = z
+  .object({
+    probes: z.array(z.object({ path: z.string(), description: z.string() })),
+  })
+  .openapi('HealthProbes', { example: { probes: PROBES } })
+
+const index = createRoute({
+  method: 'get',
+  path: '/health',
+  tags: ['operations'],
+  summary: 'The health probes',
+  responses: { 200: jsonResponse(ProbesSchema, 'The probes, for a load balancer or an orchestrator') },
+})
+
 const live = createRoute({
   method: 'get',
   path: '/health/live',
@@ -30,6 +53,7 @@ const ready = createRoute({
 
 export function healthRoutes(services: Services, connectors: Connector[], isDraining: () => boolean) {
   return createRouter()
+    .openapi(index, (c) => c.json({ probes: PROBES }, 200))
     .openapi(live, (c) => c.json({ status: 'ok' as const }, 200))
     .openapi(ready, async (c) => {
       const checks: z.infer<typeof CheckSchema>[] = []

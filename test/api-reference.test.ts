@@ -1,0 +1,114 @@
+import { mkdirSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { type ServerType, serve } from '@hono/node-server'
+import { type Browser, chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestHub, type TestHub } from './helpers/hub.ts'
+
+/** Debian's chromium (.ci/run installs it); playwright-core drives it, it downloads no browser. */
+const CHROMIUM = process.env.NL2Q_CHROMIUM ?? '/usr/bin/chromium'
+const ARTIFACTS = join(import.meta.dirname, '..', '.tmp', 'artifacts')
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
+
+interface OpenApiDoc {
+  info: { description: string }
+  paths: Record<string, Record<string, { summary?: string }>>
+  components: { securitySchemes: Record<string, { type: string; scheme: string }> }
+}
+
+let hub: TestHub
+let server: ServerType
+let base: string
+let browser: Browser
+let doc: OpenApiDoc
+
+beforeAll(async () => {
+  // the connectors too (MCP, Power BI), as `hub start` loads them
+  hub = await createTestHub({ noConnectors: false })
+  server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: hub.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
+  })
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  doc = (await (await fetch(`${base}/openapi.json`)).json()) as OpenApiDoc
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await new Promise((r) => server?.close(r))
+  await hub?.close()
+})
+
+describe('the API reference', () => {
+  it('redirects / to /docs and lists the health probes at /health', async () => {
+    const root = await fetch(`${base}/`, { redirect: 'manual' })
+    expect(root.status).toBe(302)
+    expect(root.headers.get('location')).toBe('/docs')
+    const health = (await (await fetch(`${base}/health`)).json()) as { probes: { path: string }[] }
+    expect(health.probes.map((p) => p.path)).toEqual(['/health/live', '/health/ready'])
+  })
+
+  it('documents the security schemes and the other doors (/mcp, /odata, the .mez, /metrics)', () => {
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' })
+    expect(doc.components.securitySchemes.basic).toMatchObject({ type: 'http', scheme: 'basic' })
+    for (const door of ['/mcp', '/odata', '/powerbi/NL2Q.mez', '/metrics', 'packages/mcp-server/README.md'])
+      expect(doc.info.description).toContain(door)
+    expect(Object.keys(doc.paths)).toContain('/metrics')
+  })
+
+  it('renders every operation in headless Chromium, offline, with no console error', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    const errors: string[] = []
+    const hosts = new Set<string>()
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text())
+    })
+    page.on('pageerror', (e) => errors.push(e.message))
+    page.on('request', (r) => {
+      const url = new URL(r.url())
+      if (url.protocol.startsWith('http')) hosts.add(url.host.replace(/:\d+$/, ''))
+    })
+    await page.goto(`${base}/`)
+    expect(new URL(page.url()).pathname).toBe('/docs')
+    const expected = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    )
+    const opblocks = page.locator('.opblock')
+    await expect.poll(() => opblocks.count(), { timeout: 30_000 }).toBe(expected.length)
+    const rendered = await opblocks.evaluateAll((blocks) =>
+      blocks.map(
+        (b) =>
+          `${b.querySelector('.opblock-summary-method')?.textContent} ${b.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`,
+      ),
+    )
+    expect(rendered.sort()).toEqual(expected.sort())
+    await expect.poll(() => page.locator('.info .title').textContent()).toContain('NL2Q Hub')
+    expect(await page.locator('.info').textContent()).toContain('Other doors')
+    expect(await page.locator('button.authorize').count()).toBe(1)
+
+    // request and response schemas resolved from components, with examples
+    await page.locator('.opblock-post:has([data-path="/v1/ask"]) .opblock-summary').click()
+    const ask = page.locator('.opblock-post:has([data-path="/v1/ask"]) .opblock-body')
+    await expect.poll(() => ask.textContent()).toContain('Tirosint')
+    expect(await ask.textContent()).not.toContain('$ref')
+
+    mkdirSync(ARTIFACTS, { recursive: true })
+    await page.screenshot({ path: join(ARTIFACTS, 'api-reference.png'), fullPage: false })
+    expect(errors).toEqual([])
+    expect([...hosts].filter((h) => !LOOPBACK.has(h))).toEqual([])
+    await page.close()
+  })
+})
