@@ -11,10 +11,30 @@ const CHROMIUM = process.env.NL2Q_CHROMIUM ?? '/usr/bin/chromium'
 const ARTIFACTS = join(import.meta.dirname, '..', '.tmp', 'artifacts')
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
 
+interface Media {
+  schema?: { $ref?: string; example?: unknown }
+  example?: unknown
+  examples?: unknown
+}
+interface Operation {
+  requestBody?: { content: Record<string, Media> }
+  responses: Record<string, { content?: Record<string, Media> }>
+}
 interface OpenApiDoc {
   info: { description: string }
-  paths: Record<string, Record<string, { summary?: string }>>
-  components: { securitySchemes: Record<string, { type: string; scheme: string }> }
+  paths: Record<string, Record<string, Operation>>
+  components: {
+    schemas: Record<string, { example?: unknown }>
+    securitySchemes: Record<string, { type: string; scheme: string }>
+  }
+}
+
+/** A media type shows an example: its own, or its schema's (through a component $ref). */
+function hasExample(media: Media): boolean {
+  if (media.example !== undefined || media.examples !== undefined) return true
+  const ref = media.schema?.$ref?.replace('#/components/schemas/', '')
+  const schema = ref ? doc.components.schemas[ref] : media.schema
+  return schema?.example !== undefined
 }
 
 let hub: TestHub
@@ -67,6 +87,21 @@ describe('the API reference', () => {
     for (const door of ['/mcp', '/odata', '/powerbi/NL2Q.mez', '/metrics', 'packages/mcp-server/README.md'])
       expect(doc.info.description).toContain(door)
     expect(Object.keys(doc.paths)).toContain('/metrics')
+  })
+
+  it('gives every operation an example request body and success response', () => {
+    const missing: string[] = []
+    for (const [path, item] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(item)) {
+        const media = [
+          ...Object.values(op.requestBody?.content ?? {}),
+          ...Object.entries(op.responses)
+            .filter(([status]) => status.startsWith('2'))
+            .flatMap(([, r]) => Object.values(r.content ?? {})),
+        ]
+        if (media.some((m) => !hasExample(m))) missing.push(`${method.toUpperCase()} ${path}`)
+      }
+    expect(missing).toEqual([])
   })
 
   it('renders every operation in headless Chromium, offline, with no console error', async () => {

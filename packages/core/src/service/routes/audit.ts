@@ -48,7 +48,35 @@ const listAudit = createRoute({
       cursor: z.string().max(64).optional().describe('nextCursor of the previous page'),
     }),
   },
-  responses: { 200: jsonResponse(AuditPageSchema, 'One page of events'), ...commonErrors },
+  responses: {
+    200: jsonResponse(AuditPageSchema, 'One page of events', {
+      items: [
+        {
+          tenant: 'acme',
+          seq: 42,
+          time: '2025-01-15T09:30:00.000Z',
+          subject: 'apikey:10cbe589a20a4e5e',
+          credentialId: '10cbe589a20a4e5e',
+          action: 'ask',
+          resource: 'prescriptions',
+          requestId: '8eee99c5-49b4-4acb-9586-f8259edcbb84',
+          clientIp: '203.0.113.7',
+          channel: 'api',
+          outcome: 'success',
+          rowCount: 1,
+          durationMs: 40,
+          questionHash: '3f1c…',
+          planHash: '9a0b…',
+          sqlHash: 'c7d2…',
+          detail: null,
+          prevHash: '65bc1210bfd4f5be97fa61af747537b4f7514d46254753dadf3bef4e75f8b0bb',
+          hash: '9e820e0a81c66bc0428314737e5d1a2dc5c06d8f40eccda313920c08803bffa9',
+        },
+      ],
+      nextCursor: 'czo0Mg',
+    }),
+    ...commonErrors,
+  },
 })
 
 /** A tenant admin reads their own tenant's trail; the read itself is audited. */

@@ -22,14 +22,16 @@ const ProbesSchema = z
   .object({
     probes: z.array(z.object({ path: z.string(), description: z.string() })),
   })
-  .openapi('HealthProbes', { example: { probes: PROBES } })
+  .openapi('HealthProbes')
 
 const index = createRoute({
   method: 'get',
   path: '/health',
   tags: ['operations'],
   summary: 'The health probes',
-  responses: { 200: jsonResponse(ProbesSchema, 'The probes, for a load balancer or an orchestrator') },
+  responses: {
+    200: jsonResponse(ProbesSchema, 'The probes, for a load balancer or an orchestrator', { probes: PROBES }),
+  },
 })
 
 const live = createRoute({
@@ -37,7 +39,7 @@ const live = createRoute({
   path: '/health/live',
   tags: ['operations'],
   summary: 'The process is up',
-  responses: { 200: jsonResponse(z.object({ status: z.literal('ok') }), 'Alive') },
+  responses: { 200: jsonResponse(z.object({ status: z.literal('ok') }), 'Alive', { status: 'ok' }) },
 })
 
 const ready = createRoute({
@@ -46,7 +48,14 @@ const ready = createRoute({
   tags: ['operations'],
   summary: 'Metadata store, every tenant data source and every connector answer',
   responses: {
-    200: jsonResponse(ReadySchema, 'Ready'),
+    200: jsonResponse(ReadySchema, 'Ready', {
+      status: 'ok',
+      checks: [
+        { name: 'metadata', ok: true },
+        { name: 'tenant:acme', ok: true },
+        { name: 'odata', ok: true },
+      ],
+    }),
     503: jsonResponse(ReadySchema, 'A dependency is down (details name which, never how to reach it)'),
   },
 })
