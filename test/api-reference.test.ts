@@ -89,6 +89,21 @@ describe('the API reference', () => {
     expect(Object.keys(doc.paths)).toContain('/metrics')
   })
 
+  it('resolves every $ref of the document to one of its components', () => {
+    const refs = new Set<string>()
+    JSON.stringify(doc, (key, value: unknown) => {
+      if (key === '$ref') refs.add(String(value))
+      return value
+    })
+    expect(refs.size).toBeGreaterThan(5)
+    const components = doc.components as unknown as Record<string, Record<string, unknown>>
+    const unresolved = [...refs].filter((ref) => {
+      const [, , kind, name] = ref.split('/')
+      return !ref.startsWith('#/components/') || !components[kind!]?.[name!]
+    })
+    expect(unresolved).toEqual([])
+  })
+
   it('gives every operation an example request body and success response', () => {
     const missing: string[] = []
     for (const [path, item] of Object.entries(doc.paths))
