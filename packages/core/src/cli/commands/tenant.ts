@@ -2,10 +2,12 @@ import type { Command } from 'commander'
 import { loadConfig } from '../../config/index.ts'
 import { HubError } from '../../errors.ts'
 import { openMetadataStore } from '../../metadata/store.ts'
-import { createTenantRegistry, type TenantRegistry } from '../../tenants/registry.ts'
+import type { TenantRegistry } from '../../tenants/registry.ts'
 
 async function withRegistry<T>(fn: (tenants: TenantRegistry) => Promise<T>): Promise<T> {
   const config = loadConfig()
+  // imported here, not above: `hub --help` should not load the engine
+  const { createTenantRegistry } = await import('../../tenants/registry.ts')
   const metadata = openMetadataStore(config.databaseUrl, config.home)
   try {
     await metadata.migrate()
