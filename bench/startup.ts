@@ -89,7 +89,7 @@ export async function run(): Promise<void> {
       first / bareServer,
     )
     row(
-      'start to ready, existing HUB_HOME (goal ≤ 1 s)',
+      'start to ready, same HUB_HOME (goal ≤ 1 s)',
       secs(second),
       `bare http server ${secs(bareServer)}`,
       second / bareServer,
