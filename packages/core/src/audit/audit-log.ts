@@ -14,6 +14,7 @@ import {
 } from './checkpoints.ts'
 import { mysqlWriter } from './mysql-writer.ts'
 import { type AuditAppendInput, type AuditEvent, type AuditRow, fromRow, prepareEvent } from './record.ts'
+import { noteAuditAppend } from './request-scope.ts'
 import { sqliteWriter } from './sqlite-writer.ts'
 import { type VerifyResult, verifyTenant, walkChain } from './verify.ts'
 import type { AppendResult } from './writer.ts'
@@ -134,6 +135,7 @@ export function createAuditLog(metadata: MetadataStore, options: AuditLogOptions
 
   const log: AuditLog = {
     async append(tenant, event) {
+      noteAuditAppend(event.outcome)
       try {
         return await enqueue(tenant, prepareEvent(event))
       } catch (cause) {

@@ -11,5 +11,7 @@ export { CHECKPOINT_KEY_FILE, type CheckpointKey, loadCheckpointKey } from './ch
 export type { Checkpoint } from './checkpoints.ts'
 export { auditEventFor } from './event-for.ts'
 export type { AuditAppendInput, AuditEvent, AuditOutcome, AuditRecord } from './record.ts'
+export { createRefusalFloods, type RefusalFloods, type RefusalFloodsOptions } from './refusal-floods.ts'
+export { type RequestAuditScope, withRequestAuditScope } from './request-scope.ts'
 export type { VerifyResult } from './verify.ts'
 export type { AppendResult } from './writer.ts'

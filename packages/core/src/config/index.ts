@@ -36,6 +36,17 @@ export const EnvSchema = z.object({
   HUB_JWT_TENANT_CLAIM: z.string().default('tenant'),
   HUB_JWT_ROLES_CLAIM: z.string().default('roles'),
   HUB_JWT_CLOCK_TOLERANCE: z.coerce.number().int().min(0).max(300).default(30),
+  /** Seconds (`3600`) or a span with a unit (`90s`, `30m`, `1h`, `1d`). */
+  HUB_JWT_MAX_AGE: z
+    .string()
+    .regex(/^\s*\d{1,9}\s*[smhd]?\s*$/i, "must be seconds or a number with a unit s, m, h or d (e.g. '1h')")
+    .transform((v) => {
+      const m = /^(\d+)([smhd]?)$/i.exec(v.trim().replace(/\s+/g, '')) as RegExpExecArray
+      const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[(m[2] ?? '').toLowerCase()] ?? 1
+      return Number(m[1]) * unit
+    })
+    .pipe(z.number().int().positive('must be more than zero'))
+    .optional(),
   HUB_DEMO: bool.default(true),
   HUB_CORS_ORIGINS: csv.default([]),
   HUB_TRUSTED_PROXIES: csv.default([]),
@@ -48,6 +59,11 @@ export const EnvSchema = z.object({
   HUB_QUERY_TIMEOUT_MS: positiveInt.default(15_000),
   HUB_MAX_ROWS: positiveInt.default(10_000),
   HUB_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  HUB_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
+  HUB_KEEPALIVE_TIMEOUT_MS: positiveInt.default(5_000),
+  HUB_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(1_000),
+  HUB_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HUB_METRICS_PORT: port.optional(),
   HUB_CONNECTORS: csv.optional(),
   HUB_AUDIT_CHECKPOINT_MS: positiveInt.default(300_000),
   HUB_CACHE_TTL_MS: z.coerce.number().int().min(0).default(60_000),
@@ -55,7 +71,7 @@ export const EnvSchema = z.object({
   HUB_CACHE_MAX_ROWS: z.coerce.number().int().min(0).default(1000),
 })
 
-const SECRET_VARS = ['HUB_DATABASE_URL', 'HUB_JWT_SECRET', 'HUB_JWT_PUBLIC_KEY'] as const
+const SECRET_VARS = ['HUB_DATABASE_URL', 'HUB_JWT_SECRET', 'HUB_JWT_PUBLIC_KEY', 'HUB_METRICS_TOKEN'] as const
 
 export interface HubConfig {
   port: number
@@ -79,6 +95,8 @@ export interface HubConfig {
     tenantClaim: string
     rolesClaim: string
     clockToleranceSec: number
+    /** HUB_JWT_MAX_AGE: refuse tokens issued (`iat`) longer ago than this; requires `iat`. */
+    maxAgeSec: number | undefined
   }
   rateLimit: { points: number; windowSec: number; anonymousPoints: number }
   /** How often the audit chain heads are signed into checkpoints. */
@@ -91,7 +109,18 @@ export interface HubConfig {
     queryTimeoutMs: number
     maxRows: number
     shutdownGraceMs: number
+    /** Node server: the request head must arrive within this (slow-client protection). */
+    headersTimeoutMs: number
+    keepAliveTimeoutMs: number
+    /** Open connections accepted at once; 0 = no cap. */
+    maxConnections: number
   }
+  /**
+   * Prometheus `/metrics`: with a token, served on the public port to `Authorization: Bearer
+   * <token>` only; with a port, served there (and, without a token, not on the public port). With
+   * neither, not served at all: metric labels name tenants.
+   */
+  metrics: { token: string | undefined; port: number | undefined }
 }
 
 /** Resolve `<NAME>_FILE` variants: the file's content (trimmed) becomes the variable's value. */
@@ -153,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       tenantClaim: e.HUB_JWT_TENANT_CLAIM,
       rolesClaim: e.HUB_JWT_ROLES_CLAIM,
       clockToleranceSec: e.HUB_JWT_CLOCK_TOLERANCE,
+      maxAgeSec: e.HUB_JWT_MAX_AGE,
     },
     auditCheckpointMs: e.HUB_AUDIT_CHECKPOINT_MS,
     cache: { ttlMs: e.HUB_CACHE_TTL_MS, maxEntries: e.HUB_CACHE_MAX_ENTRIES, maxRows: e.HUB_CACHE_MAX_ROWS },
@@ -167,6 +197,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       queryTimeoutMs: e.HUB_QUERY_TIMEOUT_MS,
       maxRows: e.HUB_MAX_ROWS,
       shutdownGraceMs: e.HUB_SHUTDOWN_GRACE_MS,
+      headersTimeoutMs: e.HUB_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HUB_KEEPALIVE_TIMEOUT_MS,
+      maxConnections: e.HUB_MAX_CONNECTIONS,
     },
+    metrics: { token: e.HUB_METRICS_TOKEN, port: e.HUB_METRICS_PORT },
   }
 }

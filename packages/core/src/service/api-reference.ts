@@ -27,7 +27,7 @@ is loaded — both are by default):
 | \`/mcp\` | Model Context Protocol (Streamable HTTP) for hosted AI agents; desktop assistants run \`nl2q-mcp\` (stdio) | \`packages/mcp-server/README.md\` |
 | \`/odata\` | OData v4 feed of every dataset and saved question, for Power BI and Excel (Basic or Bearer) | \`packages/powerbi-connector/README.md\` |
 | [\`/powerbi/NL2Q.mez\`](/powerbi/NL2Q.mez) | the Power Query custom connector to download | \`packages/powerbi-connector/README.md\` |
-| [\`/metrics\`](/metrics) | Prometheus metrics | \`docs/architecture.md\` |
+| \`/metrics\` | Prometheus metrics: on \`HUB_METRICS_PORT\`, or here with \`HUB_METRICS_TOKEN\` as a Bearer token | \`docs/architecture.md\` |
 | [\`/health\`](/health) | the liveness and readiness probes | |
 `
 
@@ -90,23 +90,6 @@ export function mountApiReference(app: OpenAPIHono): void {
     return c.body(body, 200, { 'content-type': type, 'cache-control': 'public, max-age=3600' })
   })
 
-  app.openAPIRegistry.registerPath({
-    method: 'get',
-    path: '/metrics',
-    tags: ['operations'],
-    summary: 'Prometheus metrics: requests by route template, latencies, pools, audit writes',
-    responses: {
-      200: {
-        description: 'Prometheus text exposition format',
-        content: {
-          'text/plain; version=0.0.4': {
-            schema: { type: 'string' },
-            example: 'nl2q_http_requests_total{method="GET",route="/v1/me",status="200"} 3\n',
-          },
-        },
-      },
-    },
-  })
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

@@ -1,7 +1,9 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDataSource } from '../db/index.ts'
 import { type MetadataStore, openMetadataStore } from '../metadata/store.ts'
 import { createTenantRegistry, type TenantRegistry } from './registry.ts'
 
@@ -47,5 +49,27 @@ describe('tenant registry', () => {
 
   it('answers NOT_FOUND for an unknown tenant', async () => {
     await expect(tenants.runtime('nobody')).rejects.toMatchObject({ code: 'NOT_FOUND' })
+  })
+
+  it('logs a warning naming the datasets its row policy cannot reach when a tenant opens', async () => {
+    const loose = openDataSource(`sqlite:${join(home, 'loose.sqlite')}`)
+    await loose.knex.raw('CREATE TABLE territories (territory_id TEXT PRIMARY KEY)')
+    await loose.knex.raw('CREATE TABLE hcps (hcp_id TEXT PRIMARY KEY, territory_id TEXT)')
+    await loose.knex.destroy()
+    writeFileSync(
+      join(home, 'loose.yaml'),
+      'rowPolicies:\n  - { dataset: territories, column: territory_id, in: { attribute: territories } }\n',
+    )
+    const lines: string[] = []
+    const logger = pino({ level: 'warn' }, { write: (l: string) => lines.push(l) })
+    const logged = createTenantRegistry({ metadata, baseDir: home, logger })
+    try {
+      await logged.add({ id: 'loose', dbUrl: 'sqlite:loose.sqlite', model: join(home, 'loose.yaml') })
+      await logged.runtime('loose')
+      const warn = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.level === 40)
+      expect(warn).toMatchObject({ tenant: 'loose', datasets: ['hcps'] })
+    } finally {
+      await logged.close()
+    }
   })
 })

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import { z } from 'zod'
 import { type DataSource, type Dialect, openDataSource, parseDataSourceUrl, ping } from '../db/index.ts'
 import { dedicateToReads } from '../engine/execute.ts'
+import { policyReport } from '../engine/policy-report.ts'
 import { HubError } from '../errors.ts'
 import type { MetadataStore } from '../metadata/store.ts'
 import { type Engine, openEngine } from './open-engine.ts'
@@ -58,6 +59,8 @@ export interface TenantRegistry {
     model?: string | null
     settings?: TenantSettings
   }): Promise<TenantInfo>
+  /** Set (or with null clear) the tenant's overrides model; the next runtime() reads it. */
+  setModel(id: string, model: string | null): Promise<void>
   /** Merge settings into a tenant's (e.g. per-role rate limits); returns the result. */
   updateSettings(id: string, patch: TenantSettings): Promise<TenantSettings>
   /** The data-source URL (a secret): for the operator CLI only, never for an API. */
@@ -68,8 +71,8 @@ export interface TenantRegistry {
   invalidate(id: string): Promise<void>
   /** Connections in use and idle in each opened tenant pool (for /metrics). */
   poolStats(): Promise<{ tenant: string; used: number; free: number }[]>
-  /** Ping every tenant data source (for /health/ready). */
-  health(): Promise<{ tenant: string; ok: boolean; error?: string }[]>
+  /** Ping every tenant data source, or only `tenant`'s (GET /v1/admin/health). */
+  health(tenant?: string): Promise<{ tenant: string; ok: boolean; error?: string }[]>
   close(): Promise<void>
 }
 
@@ -109,6 +112,12 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       const started = performance.now()
       const engine = await openEngine(ds, { model: r.model, ...options.engine })
       logger?.info({ tenant: id, ms: Math.round(performance.now() - started) }, 'tenant opened')
+      const { unreachable } = policyReport(engine.model)
+      if (unreachable.length > 0)
+        logger?.warn(
+          { tenant: id, datasets: unreachable },
+          'row policy reaches no foreign-key path to these datasets: they are withheld from every principal a rule binds (hub tenant check)',
+        )
       return { id, ds, engine, settings: TenantSettingsSchema.parse(JSON.parse(r.settings)) }
     } catch (err) {
       await ds.knex.destroy()
@@ -128,7 +137,13 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       return TenantSettingsSchema.parse(JSON.parse((await row(id)).settings))
     },
     async add(input) {
-      const id = TenantIdSchema.parse(input.id)
+      const parsed = TenantIdSchema.safeParse(input.id)
+      if (!parsed.success)
+        throw new HubError(
+          'VALIDATION_FAILED',
+          `'${input.id}': ${parsed.error.issues[0]?.message ?? 'invalid id'}`,
+        )
+      const id = parsed.data
       parseDataSourceUrl(input.dbUrl, baseDir)
       if (await this.exists(id)) throw new HubError('CONFLICT', `Tenant '${id}' already exists`)
       const r: TenantRow = {
@@ -140,6 +155,11 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       }
       await metadata.knex('tenants').insert(r)
       return toInfo(r)
+    },
+    async setModel(id, model) {
+      await row(id)
+      await metadata.knex('tenants').where({ id }).update({ model })
+      await this.invalidate(id)
     },
     async updateSettings(id, patch) {
       const current = TenantSettingsSchema.parse(JSON.parse((await row(id)).settings))
@@ -181,8 +201,9 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
         return pool ? [{ tenant, used: pool.numUsed(), free: pool.numFree() }] : []
       })
     },
-    async health() {
-      const rows = (await metadata.knex<TenantRow>('tenants').select()) as TenantRow[]
+    async health(tenant) {
+      const query = metadata.knex<TenantRow>('tenants').select()
+      const rows = (await (tenant === undefined ? query : query.where({ id: tenant }))) as TenantRow[]
       return Promise.all(
         rows.map(async (r) => {
           try {
