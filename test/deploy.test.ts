@@ -38,8 +38,12 @@ describe('deploy/Dockerfile', () => {
     expect(finalStage.some((i) => /g\+\+|build-essential/.test(i.getTextContent()))).toBe(false)
   })
 
-  it('starts the same entry point as the README (the hub CLI start command)', () => {
-    expect(dockerfile).toMatch(/CMD \[.*packages\/core\/src\/cli\/main\.ts", "start"\]/)
+  it('starts the same entry point as the README (the compiled hub CLI start command)', () => {
+    expect(dockerfile).toMatch(/CMD \["node", "packages\/core\/dist\/cli\/main\.js", "start"\]/)
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>
+    }
+    expect(pkg.scripts.start).toBe('node packages/core/dist/cli/main.js start')
   })
 })
 

@@ -5,7 +5,7 @@ import { cors } from 'hono/cors'
 import type { Connector, ConnectorContext, SecurityMiddleware } from '../connectors/contract.ts'
 import { HubError } from '../errors.ts'
 import { allowedMethods } from './allowed-methods.ts'
-import { DOCS_HTML } from './docs-page.ts'
+import { mountApiReference } from './api-reference.ts'
 import { problemHandler, problemResponse } from './errors.ts'
 import { accessLog } from './middleware/access-log.ts'
 import { requestId } from './middleware/request-id.ts'
@@ -108,7 +108,6 @@ export function createApp(options: AppOptions): OpenAPIHono {
   // /metrics on the public port only behind HUB_METRICS_TOKEN; HUB_METRICS_PORT serves it apart
   // (server.ts); with neither it is not served, since its labels name tenants.
   if (config.metrics.token) app.route('/', metricsRoutes(services, config.metrics.token))
-  app.get('/docs', (c) => c.html(DOCS_HTML))
 
   app.use('/v1/*', security.authenticate(), security.rateLimit)
   app.route('/', meRoutes())
@@ -124,19 +123,6 @@ export function createApp(options: AppOptions): OpenAPIHono {
   }
   for (const connector of connectors) connector.routes?.(app, ctx)
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'A hub API key (nl2q_…) or a JWT from the configured issuer',
-  })
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'NL2Q Hub',
-      version: '0.1.0',
-      description:
-        'Answers natural-language questions about business data, scoped to what each caller may see.',
-    },
-  })
+  mountApiReference(app)
   return app
 }

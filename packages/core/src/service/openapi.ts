@@ -50,11 +50,21 @@ export const refusalErrors = {
   422: problem('The question or SQL was refused (UNANSWERABLE, READ_ONLY, UNKNOWN_FIELD, SQL_REJECTED)'),
 }
 
-export const jsonBody = <T extends z.ZodType>(schema: T, description = 'Request body') => ({
-  body: { content: { 'application/json': { schema } }, required: true, description },
+/** A JSON request body; `example` (typed by the schema) is what the API reference shows. */
+export const jsonBody = <T extends z.ZodType>(
+  schema: T,
+  description = 'Request body',
+  example?: z.input<T>,
+) => ({
+  body: {
+    content: { 'application/json': { schema, ...(example === undefined ? {} : { example }) } },
+    required: true,
+    description,
+  },
 })
 
-export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+/** A JSON response; `example` (typed by the schema) is what the API reference shows. */
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string, example?: z.output<T>) => ({
   description,
-  content: { 'application/json': { schema } },
+  content: { 'application/json': { schema, ...(example === undefined ? {} : { example }) } },
 })

@@ -15,7 +15,14 @@ const adminHealth = createRoute({
   summary: "Whether your tenant's data source answers (within 2 s)",
   security: [{ bearer: [] }],
   middleware: [requireRole('admin')] as const,
-  responses: { 200: jsonResponse(TenantHealthSchema, 'Health of your tenant'), ...commonErrors },
+  responses: {
+    200: jsonResponse(TenantHealthSchema, 'Health of your tenant', {
+      tenant: 'acme',
+      status: 'ok',
+      checks: [{ name: 'data-source', ok: true }],
+    }),
+    ...commonErrors,
+  },
 })
 
 /** A tenant admin checks their own data source; other tenants are neither pinged nor named. */

@@ -49,7 +49,35 @@ const listAudit = createRoute({
       cursor: z.string().max(64).optional().describe('nextCursor of the previous page'),
     }),
   },
-  responses: { 200: jsonResponse(AuditPageSchema, 'One page of events'), ...commonErrors },
+  responses: {
+    200: jsonResponse(AuditPageSchema, 'One page of events', {
+      items: [
+        {
+          tenant: 'acme',
+          seq: 42,
+          time: '2025-01-15T09:30:00.000Z',
+          subject: 'apikey:10cbe589a20a4e5e',
+          credentialId: '10cbe589a20a4e5e',
+          action: 'ask',
+          resource: 'prescriptions',
+          requestId: '8eee99c5-49b4-4acb-9586-f8259edcbb84',
+          clientIp: '203.0.113.7',
+          channel: 'api',
+          outcome: 'success',
+          rowCount: 1,
+          durationMs: 40,
+          questionHash: '3f1c…',
+          planHash: '9a0b…',
+          sqlHash: 'c7d2…',
+          detail: null,
+          prevHash: '65bc1210bfd4f5be97fa61af747537b4f7514d46254753dadf3bef4e75f8b0bb',
+          hash: '9e820e0a81c66bc0428314737e5d1a2dc5c06d8f40eccda313920c08803bffa9',
+        },
+      ],
+      nextCursor: 'czo0Mg',
+    }),
+    ...commonErrors,
+  },
 })
 
 const AuditHeadSchema = z
@@ -72,7 +100,20 @@ const auditHead = createRoute({
   summary: "The latest signed checkpoint of your tenant's audit chain, to anchor outside the hub",
   security: [{ bearer: [] }],
   middleware: [requireRole('admin')] as const,
-  responses: { 200: jsonResponse(AuditHeadSchema, 'The latest signed head'), ...commonErrors },
+  responses: {
+    200: jsonResponse(AuditHeadSchema, 'The latest signed head', {
+      tenant: 'acme',
+      seq: 1042,
+      hash: '9e820e0a81c66bc0428314737e5d1a2dc5c06d8f40eccda313920c08803bffa9',
+      at: '2025-01-15T09:31:00.000Z',
+      keyId: '4be2c1f09a7d3e55',
+      algorithm: 'HMAC-SHA256',
+      signature: '0c5b8e7f2d9a41c6b3e0f7a81d2c4e6f9b0a3d5c7e1f2a4b6c8d0e2f4a6b8c0d',
+      signed:
+        '{"createdAt":"2025-01-15T09:31:00.000Z","hash":"9e820e0a81c66bc0428314737e5d1a2dc5c06d8f40eccda313920c08803bffa9","keyId":"4be2c1f09a7d3e55","seq":1042,"tenant":"acme","v":1}',
+    }),
+    ...commonErrors,
+  },
 })
 
 /** A tenant admin reads their own tenant's trail; the read itself is audited. */

@@ -11,12 +11,37 @@ const ReadySchema = z
   .object({ status: z.enum(['ok', 'unavailable']), checks: z.array(CheckSchema) })
   .openapi('Readiness')
 
+const PROBES = [
+  { path: '/health/live', description: 'liveness: 200 while the process is up' },
+  {
+    path: '/health/ready',
+    description:
+      'readiness: 200 when the metadata store, every tenant data source and every connector answer, else 503 naming which',
+  },
+]
+
+const ProbesSchema = z
+  .object({
+    probes: z.array(z.object({ path: z.string(), description: z.string() })),
+  })
+  .openapi('HealthProbes')
+
+const index = createRoute({
+  method: 'get',
+  path: '/health',
+  tags: ['operations'],
+  summary: 'The health probes',
+  responses: {
+    200: jsonResponse(ProbesSchema, 'The probes, for a load balancer or an orchestrator', { probes: PROBES }),
+  },
+})
+
 const live = createRoute({
   method: 'get',
   path: '/health/live',
   tags: ['operations'],
   summary: 'The process is up',
-  responses: { 200: jsonResponse(z.object({ status: z.literal('ok') }), 'Alive') },
+  responses: { 200: jsonResponse(z.object({ status: z.literal('ok') }), 'Alive', { status: 'ok' }) },
 })
 
 const ready = createRoute({
@@ -27,7 +52,14 @@ const ready = createRoute({
   description:
     "Tenant data sources are not checked here (one tenant's database must not take the hub out of service); an admin sees their own at GET /v1/admin/health. Each check waits at most 2 s.",
   responses: {
-    200: jsonResponse(ReadySchema, 'Ready'),
+    200: jsonResponse(ReadySchema, 'Ready', {
+      status: 'ok',
+      checks: [
+        { name: 'metadata', ok: true },
+        { name: 'tenant:acme', ok: true },
+        { name: 'odata', ok: true },
+      ],
+    }),
     503: jsonResponse(ReadySchema, 'A dependency is down (details name which, never how to reach it)'),
   },
 })
@@ -45,6 +77,7 @@ export function bounded(name: string, run: () => Promise<Check | undefined>): Pr
 
 export function healthRoutes(services: Services, connectors: Connector[], isDraining: () => boolean) {
   return createRouter()
+    .openapi(index, (c) => c.json({ probes: PROBES }, 200))
     .openapi(live, (c) => c.json({ status: 'ok' as const }, 200))
     .openapi(ready, async (c) => {
       const checks = await Promise.all([
