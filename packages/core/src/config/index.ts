@@ -47,6 +47,9 @@ export const EnvSchema = z.object({
   HUB_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   HUB_QUERY_TIMEOUT_MS: positiveInt.default(15_000),
   HUB_MAX_ROWS: positiveInt.default(10_000),
+  HUB_SQLITE_WORKERS: positiveInt.optional(),
+  HUB_TENANT_MAX_QUERIES: positiveInt.default(4),
+  HUB_TENANT_MAX_QUEUED: z.coerce.number().int().min(0).default(32),
   HUB_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   HUB_CONNECTORS: csv.optional(),
   HUB_AUDIT_CHECKPOINT_MS: positiveInt.default(300_000),
@@ -91,6 +94,11 @@ export interface HubConfig {
     queryTimeoutMs: number
     maxRows: number
     shutdownGraceMs: number
+    /** SQLite query worker processes (default: CPUs, at least 2). */
+    sqliteWorkers: number | undefined
+    /** Per-tenant bulkhead: queries running at once, and waiting beyond those. */
+    tenantMaxQueries: number
+    tenantMaxQueued: number
   }
 }
 
@@ -167,6 +175,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       queryTimeoutMs: e.HUB_QUERY_TIMEOUT_MS,
       maxRows: e.HUB_MAX_ROWS,
       shutdownGraceMs: e.HUB_SHUTDOWN_GRACE_MS,
+      sqliteWorkers: e.HUB_SQLITE_WORKERS,
+      tenantMaxQueries: e.HUB_TENANT_MAX_QUERIES,
+      tenantMaxQueued: e.HUB_TENANT_MAX_QUEUED,
     },
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { cancelled } from '../engine/execute-errors.ts'
 import type { QueryPlan } from '../engine/plan.ts'
 import { createResultCache } from '../engine/result-cache.ts'
 import { HubError, isHubError } from '../errors.ts'
@@ -92,6 +93,12 @@ export function createHub(options: HubOptions): HubWithControls {
     }
   }
 
+  /** The audit outcome of a failed read: a deadline is `timeout`, a client mistake `denied`. */
+  function outcomeOf(err: HubError | null): AuditEventInput['outcome'] {
+    if (err?.code === 'QUERY_TIMEOUT' || err?.code === 'TIMEOUT') return 'timeout'
+    return err && err.status < 500 ? 'denied' : 'error'
+  }
+
   /** Run a read, time it, audit success or failure, and only then hand the rows back. */
   async function audited<T extends QueryResult>(
     principal: Principal,
@@ -104,9 +111,12 @@ export function createHub(options: HubOptions): HubWithControls {
     let result: T & { planHash?: string; sqlHash?: string; cached?: boolean }
     try {
       result = await run()
+      // The request already ended (its deadline answered 504, or the client left) while the read
+      // finished: nobody receives these rows, and the record must say so, not `success`.
+      if (ctx.signal?.aborted) throw cancelled(ctx.signal.reason)
     } catch (err) {
       const e = isHubError(err) ? err : null
-      const outcome = e && e.status < 500 ? 'denied' : 'error'
+      const outcome = outcomeOf(e)
       metrics?.queryDuration.observe(
         { tenant: principal.tenant, kind: action, outcome },
         (performance.now() - started) / 1000,

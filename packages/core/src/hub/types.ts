@@ -76,7 +76,8 @@ export interface DatasetSummary {
 export interface AuditEventInput {
   action: string
   resource?: string | null
-  outcome: 'success' | 'failure' | 'denied' | 'error'
+  /** timeout: the query or the request ran past its deadline (504), whatever else it did. */
+  outcome: 'success' | 'failure' | 'denied' | 'error' | 'timeout'
   rowCount?: number | null
   durationMs?: number | null
   questionHash?: string | null

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino'
 import { z } from 'zod'
 import { type DataSource, type Dialect, openDataSource, parseDataSourceUrl, ping } from '../db/index.ts'
+import { dataSourceUnavailable, isDataSourceDown } from '../db/unavailable.ts'
+import type { BulkheadOptions } from '../engine/bulkhead.ts'
 import { dedicateToReads } from '../engine/execute.ts'
 import { HubError } from '../errors.ts'
 import type { MetadataStore } from '../metadata/store.ts'
@@ -78,7 +80,7 @@ export interface TenantRegistryOptions {
   /** Relative sqlite: paths resolve against this directory (HUB_HOME). */
   baseDir: string
   logger?: Logger
-  engine?: { maxRows?: number; timeoutMs?: number }
+  engine?: { maxRows?: number; timeoutMs?: number; concurrency?: BulkheadOptions }
 }
 
 function toInfo(row: TenantRow): TenantInfo {
@@ -112,7 +114,8 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       return { id, ds, engine, settings: TenantSettingsSchema.parse(JSON.parse(r.settings)) }
     } catch (err) {
       await ds.knex.destroy()
-      throw err
+      // A database that is down is a 503 the client may retry, not a server fault (500).
+      throw isDataSourceDown(err) ? dataSourceUnavailable(err) : err
     }
   }
 

@@ -16,7 +16,7 @@ const AuditEventSchema = z
     requestId: z.string().nullable(),
     clientIp: z.string().nullable(),
     channel: z.string().nullable(),
-    outcome: z.enum(['success', 'failure', 'denied', 'error']),
+    outcome: z.enum(['success', 'failure', 'denied', 'error', 'timeout']),
     rowCount: z.number().int().nullable(),
     durationMs: z.number().int().nullable(),
     questionHash: z.string().nullable(),

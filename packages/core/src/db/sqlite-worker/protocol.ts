@@ -1,0 +1,20 @@
+/** What the hub sends to the SQLite worker (worker.mjs) and what it answers. */
+export interface SqliteTask {
+  /** Absolute path of the database file; the worker opens it read-only + query_only. */
+  file: string
+  sql: string
+  bindings: unknown[]
+  maxRows: number
+  /** The worker's own deadline (checked per scanned row and between rows); the pool kills it later. */
+  timeoutMs: number
+}
+
+export type SqliteAnswer =
+  | { ok: true; columns: string[]; rows: unknown[][]; truncated: boolean }
+  | {
+      ok: false
+      /** timeout: past the deadline; read-only: not a single read-only statement; argument: bad bindings. */
+      kind: 'timeout' | 'read-only' | 'argument' | 'sqlite' | 'other'
+      code: string
+      message: string
+    }
