@@ -99,4 +99,29 @@ describe('a request that times out while its query waits', () => {
     const row = await auditOf('pharmadb', res.headers.get('x-request-id'))
     expect(row).toMatchObject({ action: 'data.sql', outcome: 'timeout', row_count: null })
   })
+
+  it('kills the database query and audits timeout when the request deadline passes while it runs', async () => {
+    // 60^5 rows to count: runs far longer than the request deadline.
+    const sql = 'SELECT COUNT(*) AS n FROM calls a, calls b, calls c, calls d, calls e'
+    const started = performance.now()
+    const res = await hub.call('/v1/sql', { method: 'POST', key: keys.pharmadb, json: { sql } })
+    expect(res.status).toBe(504)
+    expect(performance.now() - started).toBeLessThan(REQUEST_TIMEOUT_MS + 1000)
+    const running = async () => {
+      const conn = openDataSource(db.url)
+      try {
+        const [list] = (await conn.knex.raw(
+          "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' AND INFO LIKE '%calls%' AND INFO NOT LIKE '%PROCESSLIST%'",
+        )) as [{ n: number }[]]
+        return Number(list[0]?.n)
+      } finally {
+        await conn.knex.destroy()
+      }
+    }
+    // KILL QUERY is asynchronous on the server: give it a moment, bounded.
+    for (let i = 0; i < 20 && (await running()) > 0; i++) await new Promise((r) => setTimeout(r, 100))
+    expect(await running()).toBe(0)
+    const row = await auditOf('pharmadb', res.headers.get('x-request-id'))
+    expect(row).toMatchObject({ action: 'data.sql', outcome: 'timeout', row_count: null })
+  })
 })
