@@ -57,7 +57,7 @@ function sqliteError(
     return new HubError('READ_ONLY', 'Only a single read-only SELECT may run here', { cause })
   if (code.startsWith('SQLITE_READONLY') || /readonly|read-only|query_only/i.test(message))
     return new HubError('READ_ONLY', 'Only reads are allowed here', { cause })
-  if (isDataSourceDown({ code })) return dataSourceUnavailable(cause)
+  if (kind === 'unavailable' || isDataSourceDown({ code })) return dataSourceUnavailable(cause)
   if (kind === 'sqlite')
     return new HubError('BAD_REQUEST', `The database rejected the query (${code})`, { cause })
   if (kind === 'argument') return new HubError('BAD_REQUEST', 'The database rejected the query', { cause })

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, renameSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -202,6 +202,27 @@ describe('SQLite', () => {
       'TIMEOUT',
     )
     expect(Date.now() - started).toBeLessThan(1500)
+  })
+
+  it('reads the new database after the file was replaced (renamed into place)', async () => {
+    const file = join(dir, 'swap.sqlite')
+    const write = async (path: string, n: number) => {
+      const w = openDataSource(`sqlite:${path}`)
+      await w.knex.raw('CREATE TABLE t (n INTEGER)')
+      await w.knex.raw('INSERT INTO t VALUES (?)', [n])
+      await w.knex.destroy()
+    }
+    await write(file, 1)
+    const reader = openDataSource(`sqlite:${file}`, { readOnly: true })
+    try {
+      const q = { sql: 'SELECT n FROM t', bindings: [] }
+      expect((await executeReadOnly(reader, q, opts)).rows).toEqual([[1]])
+      await write(`${file}.next`, 2)
+      renameSync(`${file}.next`, file)
+      expect((await executeReadOnly(reader, q, opts)).rows).toEqual([[2]])
+    } finally {
+      await reader.knex.destroy()
+    }
   })
 
   it('answers 503 DATA_SOURCE_UNAVAILABLE with a retry hint when the SQLite file is missing', async () => {

@@ -13,8 +13,11 @@ export type SqliteAnswer =
   | { ok: true; columns: string[]; rows: unknown[][]; truncated: boolean }
   | {
       ok: false
-      /** timeout: past the deadline; read-only: not a single read-only statement; argument: bad bindings. */
-      kind: 'timeout' | 'read-only' | 'argument' | 'sqlite' | 'other'
+      /**
+       * timeout: past the deadline; read-only: not a single read-only statement; argument: bad
+       * bindings; unavailable: the file is missing or unreadable.
+       */
+      kind: 'timeout' | 'read-only' | 'argument' | 'unavailable' | 'sqlite' | 'other'
       code: string
       message: string
     }

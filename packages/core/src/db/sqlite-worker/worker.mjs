@@ -2,13 +2,14 @@
 // a statement that runs past its deadline can be stopped by killing the process. Plain JavaScript on
 // purpose: it loads the same under tsx, vitest and compiled output, with no loader in the child.
 // The protocol (task and answer shapes) is described in ./protocol.ts.
+import { statSync } from 'node:fs'
 import Database from 'better-sqlite3'
 
 /** Must equal SQLITE_DEADLINE_FUNCTION in engine/execute.ts (guarded SQL calls it per scanned row). */
 const DEADLINE_FUNCTION = 'nl2q_alive'
 const MAX_HANDLES = 32
 
-/** Open handles by file, least recently used first. */
+/** Open handles by file ({ db, ino, dev }), least recently used first. */
 const handles = new Map()
 let deadlineAt = Number.POSITIVE_INFINITY
 
@@ -26,25 +27,31 @@ class ReadOnlyError extends Error {
   }
 }
 
+/**
+ * The open handle of `file`, reopened when the file was replaced since (a re-seeded demo tenant is
+ * renamed into place): a handle keeps reading the old inode, the hub's own pool would not.
+ */
 function handle(file) {
-  let db = handles.get(file)
-  if (db) {
-    handles.delete(file)
-    handles.set(file, db)
-    return db
+  const { ino, dev } = statSync(file)
+  const cached = handles.get(file)
+  handles.delete(file)
+  if (cached && cached.ino === ino && cached.dev === dev) {
+    handles.set(file, cached)
+    return cached.db
   }
-  db = new Database(file, { readonly: true, fileMustExist: true })
+  cached?.db.close()
+  const db = new Database(file, { readonly: true, fileMustExist: true })
   db.pragma('busy_timeout = 5000')
   db.pragma('query_only = ON')
   db.function(DEADLINE_FUNCTION, { deterministic: false, directOnly: true }, () => {
     if (Date.now() > deadlineAt) throw new DeadlineError()
     return 1
   })
-  handles.set(file, db)
+  handles.set(file, { db, ino, dev })
   if (handles.size > MAX_HANDLES) {
     const [oldest, old] = handles.entries().next().value
     handles.delete(oldest)
-    old.close()
+    old.db.close()
   }
   return db
 }
@@ -77,15 +84,17 @@ function run(task) {
 function failure(err) {
   const code = typeof err?.code === 'string' ? err.code : ''
   const kind =
-    code === 'NL2Q_DEADLINE'
-      ? 'timeout'
-      : code === 'NL2Q_READ_ONLY'
-        ? 'read-only'
-        : err instanceof RangeError || err instanceof TypeError
-          ? 'argument'
-          : code.startsWith('SQLITE_')
-            ? 'sqlite'
-            : 'other'
+    code === 'ENOENT' || code === 'EACCES' || code === 'EPERM'
+      ? 'unavailable'
+      : code === 'NL2Q_DEADLINE'
+        ? 'timeout'
+        : code === 'NL2Q_READ_ONLY'
+          ? 'read-only'
+          : err instanceof RangeError || err instanceof TypeError
+            ? 'argument'
+            : code.startsWith('SQLITE_')
+              ? 'sqlite'
+              : 'other'
   return { ok: false, kind, code, message: String(err?.message ?? err) }
 }
 
