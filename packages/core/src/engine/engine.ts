@@ -123,7 +123,12 @@ export function createEngine(options: EngineOptions) {
     const res = await bulkhead.run(
       () => {
         const left = Math.max(1, timeoutMs - Math.round(performance.now() - started))
-        return executeReadOnly(ds, compiled, { timeoutMs: left, maxRows: cap, signal: call.signal })
+        return executeReadOnly(ds, compiled, { timeoutMs: left, maxRows: cap, signal: call.signal }).catch(
+          (err: unknown) => {
+            // Name the configured limit, not what was left of it after waiting for a slot.
+            throw isHubError(err) && err.code === 'QUERY_TIMEOUT' ? timedOut(timeoutMs, err.cause) : err
+          },
+        )
       },
       call.signal ? AbortSignal.any([call.signal, queueLimit]) : queueLimit,
       (reason) => (call.signal?.aborted ? cancelled(reason) : timedOut(timeoutMs)),

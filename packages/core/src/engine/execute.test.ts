@@ -176,11 +176,12 @@ describe('SQLite', () => {
     } finally {
       clearInterval(beat)
     }
+    // Bounds leave room for a loaded machine; on the hub's thread this statement ran for minutes.
     const took = Date.now() - started
     expect(took).toBeGreaterThanOrEqual(450)
-    expect(took).toBeLessThan(1500)
+    expect(took).toBeLessThan(3000)
     expect(ticks).toBeGreaterThan(10)
-    expect(maxGap).toBeLessThan(200)
+    expect(maxGap).toBeLessThan(500)
     // The killed worker is replaced: the next query answers.
     const ok = await executeReadOnly(ds, { sql: 'SELECT COUNT(*) FROM calls', bindings: [] }, opts)
     expect(ok.rows).toEqual([[60]])
