@@ -41,8 +41,18 @@ export async function runSqlite(
     if (deadline.aborted) throw timedOut(opts.timeoutMs, err)
     throw new HubError('INTERNAL', 'The SQLite worker failed', { cause: err })
   }
-  if (answer.ok) return { columns: answer.columns, rows: answer.rows, truncated: answer.truncated }
+  if (answer.ok) {
+    const rows = 'json' in answer ? (JSON.parse(answer.json) as unknown[][]) : answer.rows.map(withBuffers)
+    return { columns: answer.columns, rows, truncated: answer.truncated }
+  }
   throw sqliteError(answer, query, opts.timeoutMs)
+}
+
+/** The structured clone turns a BLOB's Buffer into a plain Uint8Array; give callers a Buffer again. */
+function withBuffers(row: unknown[]): unknown[] {
+  return row.map((v) =>
+    v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v,
+  )
 }
 
 function sqliteError(

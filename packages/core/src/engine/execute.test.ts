@@ -205,6 +205,16 @@ describe('SQLite', () => {
     expect(Date.now() - started).toBeLessThan(1500)
   })
 
+  it('passes BLOBs and text from the worker unchanged', async () => {
+    const r = await executeReadOnly(
+      ds,
+      { sql: "SELECT x'00ff' AS b, ? AS s, 1.5 AS f, NULL AS z", bindings: ['é\u{1F600}'] },
+      opts,
+    )
+    expect(r.rows).toEqual([[Buffer.from([0, 255]), 'é\u{1F600}', 1.5, null]])
+    expect(Buffer.isBuffer(r.rows[0]?.[0])).toBe(true)
+  })
+
   it('reads the new database after the file was replaced (renamed into place)', async () => {
     const file = join(dir, 'swap.sqlite')
     const write = async (path: string, n: number) => {

@@ -10,7 +10,11 @@ export interface SqliteTask {
 }
 
 export type SqliteAnswer =
-  | { ok: true; columns: string[]; rows: unknown[][]; truncated: boolean }
+  | ({ ok: true; columns: string[]; truncated: boolean } & (
+      | { rows: unknown[][] }
+      /** Rows as one JSON string when every cell is a JSON value (cheaper to pass than a clone). */
+      | { json: string }
+    ))
   | {
       ok: false
       /**
