@@ -10,7 +10,7 @@ import { createLogger } from '../packages/core/src/service/logger.ts'
 import { createHubApp } from '../packages/core/src/service/server.ts'
 import { fmt, pharmaOnMysql, pool, row } from './lib.ts'
 
-const DEV = join(import.meta.dirname, '..', '..', 'shared', 'eval', 'pharma-dev.jsonl')
+const DEV = join(import.meta.dirname, '..', 'test', 'fixtures', 'eval', 'pharma-dev.jsonl')
 const CONCURRENCY = 8
 const REQUESTS = 300
 const ROUNDS = 3

@@ -12,7 +12,7 @@ import {
 import { localPrincipal } from '../packages/core/src/principal.ts'
 import { fmt, percentile, row } from './lib.ts'
 
-const DEV = join(import.meta.dirname, '..', '..', 'shared', 'eval', 'pharma-dev.jsonl')
+const DEV = join(import.meta.dirname, '..', 'test', 'fixtures', 'eval', 'pharma-dev.jsonl')
 
 /** Parse + plan + compile per dev question (no I/O), against the SQLite execution of the same SQL. */
 export async function run(): Promise<void> {

@@ -22,8 +22,14 @@ let db: Awaited<ReturnType<typeof createTestDatabase>>
 let hub: TestHub
 const keys: Record<string, string> = {}
 
-async function tenantWithKey(id: string, dbUrl: string, model: string | null = null): Promise<void> {
-  await hub.services.tenants.add({ id, dbUrl, model })
+async function tenantWithKey(
+  id: string,
+  dbUrl: string,
+  model: string | null = null,
+  check = true,
+): Promise<void> {
+  // check: false registers a tenant whose data source is down now (it went down after `tenant add`).
+  await hub.services.tenants.add({ id, dbUrl, model, check })
   keys[id] = (await createApiKey(hub.services.metadata, { tenant: id, role: 'admin' })).secret
 }
 
@@ -47,8 +53,8 @@ beforeAll(async () => {
     },
   })
   await tenantWithKey('pharmadb', db.url, 'pharma')
-  await tenantWithKey('downdb', `mysql://root@127.0.0.1:${await closedPort()}/nothing`)
-  await tenantWithKey('gonefile', `sqlite:${join(hub.home, 'tenants', 'no-such-file.sqlite')}`)
+  await tenantWithKey('downdb', `mysql://root@127.0.0.1:${await closedPort()}/nothing`, null, false)
+  await tenantWithKey('gonefile', `sqlite:${join(hub.home, 'tenants', 'no-such-file.sqlite')}`, null, false)
   // Open the MariaDB tenant (introspection, value index) before any test measures time.
   await hub.services.tenants.runtime('pharmadb')
 })

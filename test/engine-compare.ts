@@ -5,7 +5,7 @@ import { isHubError } from '../packages/core/src/errors.ts'
 import type { Principal } from '../packages/core/src/principal.ts'
 
 /**
- * Result comparison the way the NL evaluation judges answers (shared/eval/check.py): the answer is
+ * Result comparison the way the NL evaluation judges answers (test/fixtures/eval/check.py): the answer is
  * right when its rows, projected onto some choice of its columns, equal the gold rows — as a
  * multiset, or in order. Numbers compare to 5 significant digits; dates may be 'YYYY-MM-DD',
  * 'YYYY-MM' or a year.

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildHeldoutDb } from './fixtures/heldout-schemas.ts'
-import { REPO, SHARED } from './helpers/shared.ts'
+import { EVAL, FIXTURES, REPO } from './helpers/fixtures.ts'
 
 /**
  * Held-out NL questions written before the parser was tuned on them (test/fixtures/*-heldout.jsonl),
@@ -15,16 +15,15 @@ import { REPO, SHARED } from './helpers/shared.ts'
  */
 const run = promisify(execFile)
 const repo = REPO
-const shared = SHARED
 const cli = join(repo, 'packages', 'core', 'src', 'cli', 'main.ts')
 const tsx = join(repo, 'node_modules', '.bin', 'tsx')
-const fixtures = join(repo, 'test', 'fixtures')
+const fixtures = FIXTURES
 
 /** Runs check.py with EVAL_FLOOR; resolves to its summary line (check.py exits non-zero below the floor). */
 async function check(db: string, questions: string, floor: number, model?: string): Promise<string> {
   const ask = [tsx, cli, 'ask', '--db', `sqlite:${db}`, ...(model ? ['--model', model] : []), '--json']
   try {
-    const { stdout } = await run('python3', [join(shared, 'eval', 'check.py'), db, questions, '--', ...ask], {
+    const { stdout } = await run('python3', [join(EVAL, 'check.py'), db, questions, '--', ...ask], {
       env: { ...process.env, EVAL_FLOOR: String(floor) },
       maxBuffer: 16 * 1024 * 1024,
     })
@@ -40,7 +39,7 @@ describe('NL engine on held-out questions', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'nl2q-heldout-'))
     await Promise.all([
-      run('python3', [join(shared, 'eval', 'reference_pharma.py'), join(dir, 'pharma.sqlite')]),
+      run('python3', [join(EVAL, 'reference_pharma.py'), join(dir, 'pharma.sqlite')]),
       buildHeldoutDb('hr', join(dir, 'hr.sqlite')),
       buildHeldoutDb('support', join(dir, 'support.sqlite')),
     ])

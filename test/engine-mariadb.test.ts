@@ -14,8 +14,8 @@ import {
 } from '../packages/core/src/engine/index.ts'
 import { localPrincipal } from '../packages/core/src/principal.ts'
 import { norm } from './engine-compare.ts'
+import { EVAL } from './helpers/fixtures.ts'
 import { createTestDatabase } from './helpers/mysql.ts'
-import { SHARED } from './helpers/shared.ts'
 
 /**
  * The same questions give the same answers on MariaDB as on SQLite: a sample of the reference
@@ -23,7 +23,6 @@ import { SHARED } from './helpers/shared.ts'
  * numbers) is compared.
  */
 const run = promisify(execFile)
-const shared = SHARED
 
 const MYSQL_DDL = [
   `CREATE TABLE territories (territory_id varchar(16) PRIMARY KEY, territory_name varchar(64), region varchar(32), district varchar(64))`,
@@ -118,7 +117,7 @@ describe('engine answers alike on SQLite and MariaDB', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'nl2q-parity-'))
     const ref = join(dir, 'ref.sqlite')
-    await run('python3', [join(shared, 'eval', 'reference_pharma.py'), ref])
+    await run('python3', [join(EVAL, 'reference_pharma.py'), ref])
     const full = openDataSource(`sqlite:${ref}`)
     sqlite = openDataSource(`sqlite:${join(dir, 'sample.sqlite')}`)
     testDb = await createTestDatabase('nl2q_engine')

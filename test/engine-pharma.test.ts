@@ -15,16 +15,15 @@ import {
 import { isHubError } from '../packages/core/src/errors.ts'
 import { localPrincipal, type Principal } from '../packages/core/src/principal.ts'
 import { goldCaseTests, sameAnswer } from './engine-compare.ts'
-import { REPO, SHARED } from './helpers/shared.ts'
+import { EVAL, REPO } from './helpers/fixtures.ts'
 
 /**
  * The NL engine on the pharma demo schema, against a database built by the evaluation's own
- * independent generator (shared/eval/reference_pharma.py): the dev set through the CLI and check.py,
+ * independent generator (test/fixtures/eval/reference_pharma.py): the dev set through the CLI and check.py,
  * held-out paraphrases against hand-written SQL, refusals, row policy, and planning speed.
  */
 const run = promisify(execFile)
 const repo = REPO
-const shared = SHARED
 const AS_OF = '2025-01-15'
 const Y24 = "BETWEEN '2024-01-01' AND '2024-12-31'"
 const RX_PR = 'FROM prescriptions p JOIN products pr ON pr.product_id = p.product_id'
@@ -165,7 +164,7 @@ describe('engine on the pharma reference database', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'nl2q-pharma-'))
     db = join(dir, 'ref.sqlite')
-    await run('python3', [join(shared, 'eval', 'reference_pharma.py'), db])
+    await run('python3', [join(EVAL, 'reference_pharma.py'), db])
     ds = openDataSource(`sqlite:${db}`, { readOnly: true })
     const schema = await introspect(ds)
     const model = inferModel(schema, await loadOverrides('pharma'))
@@ -185,9 +184,9 @@ describe('engine on the pharma reference database', () => {
     const { stdout } = await run(
       'python3',
       [
-        join(shared, 'eval', 'check.py'),
+        join(EVAL, 'check.py'),
         db,
-        join(shared, 'eval', 'pharma-dev.jsonl'),
+        join(EVAL, 'pharma-dev.jsonl'),
         '--',
         tsx,
         cli,
@@ -205,7 +204,7 @@ describe('engine on the pharma reference database', () => {
   }, 240_000)
 
   it('answers most of the dev set with the purely inferred model (no overrides)', async () => {
-    const dev = readFileSync(join(shared, 'eval', 'pharma-dev.jsonl'), 'utf8')
+    const dev = readFileSync(join(EVAL, 'pharma-dev.jsonl'), 'utf8')
       .split('\n')
       .filter(Boolean)
       .map(
@@ -285,7 +284,7 @@ describe('engine on the pharma reference database', () => {
   })
 
   it('plans and compiles a question in well under a millisecond (median)', () => {
-    const dev = readFileSync(join(shared, 'eval', 'pharma-dev.jsonl'), 'utf8')
+    const dev = readFileSync(join(EVAL, 'pharma-dev.jsonl'), 'utf8')
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { question: string; asOf?: string })

@@ -201,6 +201,53 @@ describe('options become plan parts', () => {
     expect(raw.status).toBe(400)
   })
 
+  it('reads an in-list on the left of and/or, on the right and nested, like the eq filters it stands for', async () => {
+    const first = await json("/odata/hcps?$filter=specialty eq 'Endocrinology'&$select=state&$top=1", acmeKey)
+    const state = String(first.value[0]?.state)
+    const ids = async (filter: string) =>
+      (await readAll(`/odata/hcps?$filter=${filter}&$select=hcp_id&$orderby=hcp_id`, acmeKey, 5000)).rows.map(
+        (r) => r.hcp_id,
+      )
+    const both = await ids(`specialty eq 'Endocrinology' and state eq '${state}'`)
+    expect(both.length).toBeGreaterThan(0)
+    expect(await ids(`specialty in ('Endocrinology') and state eq '${state}'`)).toEqual(both)
+    expect(await ids(`state eq '${state}' and specialty in ('Endocrinology')`)).toEqual(both)
+    expect(await ids(`specialty in ('Endocrinology') and state in ('${state}', 'ZZ')`)).toEqual(both)
+    const either = await ids(`specialty eq 'Endocrinology' or state eq '${state}'`)
+    expect(await ids(`specialty in ('Endocrinology') or state eq '${state}'`)).toEqual(either)
+    expect(
+      await ids(
+        `(specialty in ('Endocrinology') or state eq 'ZZ') and not (state in ('ZZ')) and state eq '${state}'`,
+      ),
+    ).toEqual(both)
+  })
+
+  it('refuses a representation it cannot give with 406 NOT_ACCEPTABLE', async () => {
+    for (const path of ['/odata/products?$format=xml', '/odata/$metadata?$format=json']) {
+      const res = await get(path, acmeKey)
+      expect(res.status, path).toBe(406)
+      const body = (await res.json()) as { error: { code: string } }
+      expect(body.error.code, path).toBe('NOT_ACCEPTABLE')
+    }
+    const res = await get('/odata/products', acmeKey, { accept: 'application/xml' })
+    expect(res.status).toBe(406)
+  })
+
+  it('answers malformed query options with 400 BAD_REQUEST, not 501', async () => {
+    for (const q of [
+      '$filter=1',
+      '$filter=eq',
+      "$filter='x'",
+      '$filter=trx add 1',
+      '$orderby=,',
+      '$orderby=1',
+    ]) {
+      const res = await get(`/odata/prescriptions?${q}`, acmeKey)
+      expect(res.status, q).toBe(400)
+      expect(((await res.json()) as { error: { code: string } }).error.code, q).toBe('BAD_REQUEST')
+    }
+  })
+
   it('refuses unsupported options with 501 OData errors instead of ignoring them', async () => {
     for (const q of ['$apply=groupby((payer_type))', '$expand=hcp', '$search=tirosint']) {
       const res = await get(`/odata/prescriptions?${q}`, acmeKey)

@@ -14,14 +14,14 @@ import {
   openSqliteSource,
   type PharmaSource,
 } from '../packages/core/src/sql-guard/testing/sources.ts'
-import { SHARED } from './helpers/shared.ts'
+import { CORPORA } from './helpers/fixtures.ts'
 
 /**
- * Every line of the shared SQL-injection corpora, as a whole statement and spliced into a string
+ * Every line of the SQL-injection corpora (test/fixtures/corpora), as a whole statement and spliced into a string
  * literal. The guard may accept or reject; it must never throw anything but a HubError, whatever it
  * accepts must run (or fail with a HubError) and nothing may change the data.
  */
-const CORPUS_DIR = process.env.NL2Q_SQLI_CORPUS ?? join(SHARED, 'corpora', 'sqli')
+const CORPUS_DIR = process.env.NL2Q_SQLI_CORPUS ?? join(CORPORA, 'sqli')
 const files = readdirSync(CORPUS_DIR)
   .filter((f) => f.endsWith('.txt'))
   .sort()

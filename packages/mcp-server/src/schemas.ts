@@ -88,6 +88,8 @@ const MeasureSummary = z.object({
   type: z.string(),
   aggregation: z.string(),
   synonyms: z.array(z.string()),
+  derived: z.boolean().describe('Computed from other measures (e.g. a ratio), not a column'),
+  nullable: z.boolean().describe('May be empty (NULL)'),
 })
 const DimensionSummary = z.object({
   name: z.string(),
@@ -95,10 +97,16 @@ const DimensionSummary = z.object({
   type: z.string(),
   kind: z.enum(['key', 'dimension', 'time']),
   synonyms: z.array(z.string()),
+  nullable: z.boolean().describe('May be empty (NULL)'),
 })
 
+/**
+ * Exactly what describe_dataset returns (the hub's DatasetSummary): the SDK turns a zod object into
+ * a JSON Schema with `additionalProperties: false`, so a field missing here fails strict clients.
+ */
 export const datasetOutput = z.object({
   name: z.string(),
+  primaryKey: z.array(z.string()).describe('Key fields: unique per row'),
   label: z.string(),
   description: z.string(),
   synonyms: z.array(z.string()),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase } from '../../../../test/helpers/mysql.ts'
+import { createSelectOnlyUser } from '../../../../test/helpers/mysql-user.ts'
 import type { HubError } from '../errors.ts'
 import { classifyType, introspect, openDataSource, parseDataSourceUrl, redactUrl } from './index.ts'
 import { withSafeSqlMode } from './knex.ts'
@@ -64,11 +65,12 @@ const DDL = [
      area DECIMAL(10,2), FOREIGN KEY (region_id) REFERENCES regions(region_id))`,
 ]
 
-async function checkIntrospection(url: string) {
+async function checkIntrospection(url: string, readerUrl = url) {
   const ds = openDataSource(url)
+  const reader = readerUrl === url ? ds : openDataSource(readerUrl)
   try {
     for (const ddl of DDL) await ds.knex.raw(ddl)
-    const schema = await introspect(ds)
+    const schema = await introspect(reader)
     const stores = schema.tables.find((t) => t.name === 'stores')!
     const regions = schema.tables.find((t) => t.name === 'regions')!
     expect(stores.primaryKey).toEqual(['store_id'])
@@ -85,6 +87,7 @@ async function checkIntrospection(url: string) {
     expect(regions.columns.find((c) => c.name === 'region_name')?.unique).toBe(true)
     expect(stores.columns.find((c) => c.name === 'region_id')?.nullable).toBe(false)
   } finally {
+    if (reader !== ds) await reader.knex.destroy()
     await ds.knex.destroy()
   }
 }
@@ -115,6 +118,25 @@ describe('introspect on MariaDB', () => {
 
   it('reads tables, types, primary, unique and foreign keys', async () => {
     await checkIntrospection(db.url)
+  })
+})
+
+describe('introspect on MariaDB as a SELECT-only user', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>
+  let user: Awaited<ReturnType<typeof createSelectOnlyUser>>
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    user = await createSelectOnlyUser(db.name)
+  })
+  afterAll(async () => {
+    await user?.drop()
+    await db?.drop()
+  })
+
+  // MariaDB 10.11 hides information_schema.TABLE_CONSTRAINTS rows from a `GRANT SELECT` account;
+  // joining it made every foreign key vanish, so row policies could not propagate.
+  it('finds the same primary, unique and foreign keys as the owner does', async () => {
+    await checkIntrospection(db.url, user.url)
   })
 })
 

@@ -115,26 +115,36 @@ async function introspectMysql(knex: Knex): Promise<TableInfo[]> {
   const [tables] = (await knex.raw(
     `SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'VIEW') AND TABLE_NAME NOT LIKE 'knex\\_%' ORDER BY TABLE_NAME`,
   )) as [{ t: string }[]]
+  // Keys come from KEY_COLUMN_USAGE alone: it lists every column of a PRIMARY KEY, UNIQUE and
+  // FOREIGN KEY constraint to any user who may read the table. TABLE_CONSTRAINTS and
+  // REFERENTIAL_CONSTRAINTS are not usable: MariaDB 10.11 shows their rows only to users with more
+  // than SELECT, so a production `GRANT SELECT ON db.*` account saw no foreign key, the row policy
+  // could not propagate, and nothing said so. The kind of a constraint follows from the row itself:
+  // REFERENCED_TABLE_NAME set = foreign key, the name PRIMARY = primary key (MySQL and MariaDB
+  // always name it so), anything else = unique. (A PostgreSQL variant must likewise read a catalog
+  // every reader sees — pg_catalog.pg_constraint — because its information_schema key views list
+  // only tables the user owns.)
   const [keys] = (await knex.raw(
-    `SELECT k.TABLE_NAME AS t, k.COLUMN_NAME AS c, k.CONSTRAINT_NAME AS name, k.ORDINAL_POSITION AS pos,
-            k.REFERENCED_TABLE_NAME AS rt, k.REFERENCED_COLUMN_NAME AS rc, tc.CONSTRAINT_TYPE AS kind
-       FROM information_schema.KEY_COLUMN_USAGE k
-       JOIN information_schema.TABLE_CONSTRAINTS tc
-         ON tc.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND tc.TABLE_NAME = k.TABLE_NAME AND tc.CONSTRAINT_NAME = k.CONSTRAINT_NAME
-      WHERE k.TABLE_SCHEMA = DATABASE() ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
-  )) as [
-    { t: string; c: string; name: string; pos: number; rt: string | null; rc: string | null; kind: string }[],
-  ]
+    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, CONSTRAINT_NAME AS name, ORDINAL_POSITION AS pos,
+            REFERENCED_TABLE_NAME AS rt, REFERENCED_COLUMN_NAME AS rc
+       FROM information_schema.KEY_COLUMN_USAGE
+      WHERE TABLE_SCHEMA = DATABASE()
+        -- a foreign key into another schema joins nothing the model knows: leave it out
+        AND (REFERENCED_TABLE_NAME IS NULL OR REFERENCED_TABLE_SCHEMA = TABLE_SCHEMA)
+      ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`,
+  )) as [{ t: string; c: string; name: string; pos: number; rt: string | null; rc: string | null }[]]
+  const kindOf = (k: { name: string; rt: string | null }): 'PRIMARY KEY' | 'FOREIGN KEY' | 'UNIQUE' =>
+    k.rt ? 'FOREIGN KEY' : k.name === 'PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE'
   const out: TableInfo[] = []
   for (const { t } of tables) {
     const tk = keys.filter((k) => k.t === t)
-    const pk = tk.filter((k) => k.kind === 'PRIMARY KEY').map((k) => k.c)
+    const pk = tk.filter((k) => kindOf(k) === 'PRIMARY KEY').map((k) => k.c)
     const uniqueByName = new Map<string, string[]>()
-    for (const k of tk.filter((k) => k.kind === 'UNIQUE'))
+    for (const k of tk.filter((k) => kindOf(k) === 'UNIQUE'))
       uniqueByName.set(k.name, [...(uniqueByName.get(k.name) ?? []), k.c])
     const unique = new Set([...uniqueByName.values()].filter((c) => c.length === 1).map((c) => c[0]))
     const fkByName = new Map<string, ForeignKeyInfo>()
-    for (const k of tk.filter((k) => k.kind === 'FOREIGN KEY' && k.rt)) {
+    for (const k of tk.filter((k) => kindOf(k) === 'FOREIGN KEY')) {
       const e = fkByName.get(k.name) ?? { columns: [], refTable: k.rt as string, refColumns: [] }
       e.columns.push(k.c)
       e.refColumns.push(k.rc as string)

@@ -1,5 +1,5 @@
 /**
- * Static reference data of the pharma demo (shared/datasets/pharma.md): the thyroid market's
+ * Static reference data of the pharma demo (test/fixtures/datasets/pharma.md): the thyroid market's
  * products, specialties, payers, segments and call patterns. The generator draws
  * from these; the numbers here shape the story the data tells (who writes what, where).
  */

@@ -1,5 +1,5 @@
 /**
- * The pharma schema (shared/datasets/pharma.md) as data, rendered to DDL per dialect. Keys and
+ * The pharma schema (test/fixtures/datasets/pharma.md) as data, rendered to DDL per dialect. Keys and
  * foreign keys are real constraints: they are how the engine's introspection infers joins.
  */
 

@@ -112,7 +112,7 @@ function failure(err: unknown): unknown {
 }
 
 /**
- * Generate the pharma demo (shared/datasets/pharma.md) and load it into `target`, with keys,
+ * Generate the pharma demo (test/fixtures/datasets/pharma.md) and load it into `target`, with keys,
  * foreign keys and indexes. Refuses (CONFLICT) if any pharma table exists, unless `replace`.
  */
 export async function seedPharma(target: DataSource, options: SeedOptions): Promise<SeedResult> {

@@ -20,9 +20,18 @@ import { buildLexicon, type Lexicon } from './nl/lexicon.ts'
 import { type PlannedQuestion, planQuestion } from './nl/planner.ts'
 import { withSuggestions } from './nl/refuse.ts'
 import { type QueryPlan, QueryPlanSchema } from './plan.ts'
-import { fieldVisible, resolveRowScopes, visibleModel } from './policy.ts'
+import { resolveRowScopes } from './policy.ts'
 import { summarizeModel } from './summarize.ts'
 import { emptyValueIndex, type ValueIndex } from './values/value-index.ts'
+import {
+  fieldVisible,
+  roleVisibleModel,
+  viewKey,
+  visibleModel,
+  type WithheldDataset,
+  withheldDatasets,
+  withheldError,
+} from './visibility.ts'
 
 export interface EngineOptions {
   ds: DataSource
@@ -39,11 +48,31 @@ export interface CallOptions {
   signal?: AbortSignal
 }
 
-/** The principal's view of the model, and the parser's vocabulary for it (built once per role set). */
+/** The principal's view of the model, and the parser's vocabulary for it (built once per `viewKey`). */
 interface View {
+  /** What the principal may read: every compile and listing uses this. */
   model: SemanticModel
+  /** The model by role alone, for NL planning, so a withheld dataset is refused by name. */
+  planning: SemanticModel
+  /** Datasets a binding row policy cannot scope, by name. */
+  withheld: Map<string, WithheldDataset>
   lexicon: Lexicon
   summary?: DatasetSummary[]
+}
+
+/** Every dataset a plan reads: its root and the dataset of each `dataset.field` it names. */
+function planDatasets(p: QueryPlan): Set<string> {
+  const out = new Set<string>([p.dataset])
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) for (const x of v) walk(x)
+    else if (v && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'field' && typeof x === 'string' && x.includes('.')) out.add(x.split('.')[0] ?? '')
+        else walk(x)
+      }
+  }
+  walk(p)
+  return out
 }
 
 /** Principal for planning when none is given: sees everything that is not hidden. */
@@ -61,18 +90,31 @@ export function createEngine(options: EngineOptions) {
   const views = new Map<string, View>()
   const bulkhead = createBulkhead(options.concurrency ?? { maxConcurrent: 4, maxQueued: 32 })
 
-  /** Visibility depends on roles only (attributes drive row scopes, not columns). */
+  /**
+   * Visibility depends on roles (columns) and on which row rules bind the principal (withheld
+   * datasets); attribute values drive row scopes only.
+   */
   function view(principal: Principal): View {
-    const key = [...new Set(principal.roles)].sort().join(',')
+    const key = viewKey(model, principal)
     let v = views.get(key)
     if (!v) {
       v = {
         model: visibleModel(model, principal),
+        planning: roleVisibleModel(model, principal),
+        withheld: new Map(withheldDatasets(model, principal).map((w) => [w.dataset, w])),
         lexicon: buildLexicon(model, values, (f) => fieldVisible(f, principal)),
       }
       views.set(key, v)
     }
     return v
+  }
+
+  /** Refuse, by name, a plan that reads a dataset the principal's row policy cannot scope. */
+  function assertScopable(v: View, p: QueryPlan): void {
+    for (const name of planDatasets(p)) {
+      const w = v.withheld.get(name)
+      if (w) throw withheldError(w)
+    }
   }
 
   function examples(principal: Principal): string[] {
@@ -85,7 +127,9 @@ export function createEngine(options: EngineOptions) {
     const principal = opts.principal ?? PLANNER
     const v = view(principal)
     try {
-      return planQuestion(question, v.model, v.lexicon, opts.asOf)
+      const planned = planQuestion(question, v.planning, v.lexicon, opts.asOf)
+      assertScopable(v, planned.plan)
+      return planned
     } catch (err) {
       throw withSuggestions(err, isHubError(err) ? safeExamples(principal) : [])
     }
@@ -108,6 +152,7 @@ export function createEngine(options: EngineOptions) {
         `Invalid query plan: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
       )
     const v = view(principal)
+    assertScopable(v, parsed.data)
     return compilePlan(v.model, parsed.data, ds.knex, ds.dialect, resolveRowScopes(model, principal))
   }
 
@@ -219,7 +264,12 @@ export function createEngine(options: EngineOptions) {
     return v.summary
   }
 
-  return { model, dialect: ds.dialect, plan, compile, ask, query, sql, stream, summarize }
+  /** Datasets hidden from the principal because the row policy that binds it cannot scope them. */
+  function withheld(principal: Principal): WithheldDataset[] {
+    return [...view(principal).withheld.values()]
+  }
+
+  return { model, dialect: ds.dialect, plan, compile, ask, query, sql, stream, summarize, withheld }
 }
 
 export type Engine = ReturnType<typeof createEngine>

@@ -31,6 +31,7 @@ export {
   QueryPlanSchema,
   type TimeGrain,
 } from './plan.ts'
-export { fieldVisible, resolveRowScopes, visibleModel } from './policy.ts'
+export { resolveRowScopes } from './policy.ts'
 export { cacheKey, createResultCache, type ResultCache, type ResultCacheOptions } from './result-cache.ts'
 export { buildValueIndex, type IndexedColumn, type ValueIndex } from './values/value-index.ts'
+export { fieldVisible, visibleModel, type WithheldDataset, withheldDatasets } from './visibility.ts'

@@ -17,6 +17,8 @@ export interface Field {
   dataset: string
   /** Physical column; absent for derived measures. */
   column?: string
+  /** The column accepts NULL (false for NOT NULL and primary-key columns; absent = unknown, may be NULL). */
+  nullable?: boolean
   /**
    * Derived measure, e.g. profit = sales - cost: an expression over other measures of the dataset.
    * `level: 'aggregate'` (the default) combines the aggregates (SUM(sales) - SUM(cost), SUM(nrx) / SUM(trx));
@@ -60,6 +62,12 @@ export interface Dataset {
   pluralLabel?: string
   /** Verbs that point at this dataset as the fact ("wrote", "prescribed" → prescriptions). */
   verbs?: string[]
+  /**
+   * Shared reference data (a product catalogue): principals a row rule binds may read it whole even
+   * though no rule reaches it. Without it such a dataset is withheld from them (engine/visibility.ts),
+   * because its rows cannot be scoped. A dataset a rule does reach is scoped either way.
+   */
+  unrestricted?: boolean
 }
 
 export interface Join {

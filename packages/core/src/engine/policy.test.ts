@@ -7,13 +7,8 @@ import { createPharmaSchema, pharmaModel, testPrincipal } from '../sql-guard/tes
 import { inferModel } from './model/infer.ts'
 import { loadOverrides } from './model/overrides.ts'
 import type { SemanticModel } from './model-types.ts'
-import {
-  applyRowScope,
-  resolveRowScopes,
-  scopedTableSubquery,
-  scopeForTable,
-  visibleModel,
-} from './policy.ts'
+import { applyRowScope, resolveRowScopes, scopedTableSubquery, scopeForTable } from './policy.ts'
+import { visibleModel } from './visibility.ts'
 
 const T12 = ['ACM-T01', 'ACM-T02']
 const restricted = testPrincipal(['analyst'], { territories: ['ACM-T02', 'ACM-T01', 'ACM-T01'] })

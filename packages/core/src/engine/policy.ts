@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import type { Principal } from '../principal.ts'
-import type { Dataset, Field, RowPolicyRule, SemanticModel } from './model-types.ts'
+import type { Dataset, RowPolicyRule, SemanticModel } from './model-types.ts'
 
 /**
  * Row and column policy, resolved once per (model, principal) and shared by the plan compiler and
@@ -54,12 +54,22 @@ function columnOf(dataset: Dataset, name: string): string {
   return field?.column ?? name
 }
 
+/**
+ * The rules that bind the principal: they apply to one of its roles and, for an optional rule, the
+ * principal carries the attribute. Carrying it with no values still binds (and denies): emptying
+ * someone's list must not widen what they see.
+ */
+export function bindingRules(model: SemanticModel, principal: Principal): RowPolicyRule[] {
+  return model.rowPolicies.filter(
+    (r) =>
+      ruleApplies(r, principal) &&
+      (r.in.required !== false || principal.attributes[r.in.attribute] !== undefined),
+  )
+}
+
 function ownPredicates(model: SemanticModel, principal: Principal, dataset: Dataset): RowScope | null {
-  const rules = model.rowPolicies
-    .filter((r) => r.dataset === dataset.name && ruleApplies(r, principal))
-    // An optional rule binds only principals that carry its attribute. Carrying it with no values
-    // still binds (and denies): emptying someone's list must not widen what they see.
-    .filter((r) => r.in.required !== false || principal.attributes[r.in.attribute] !== undefined)
+  const rules = bindingRules(model, principal)
+    .filter((r) => r.dataset === dataset.name)
     .sort((a, b) => a.column.localeCompare(b.column) || a.in.attribute.localeCompare(b.in.attribute))
   if (rules.length === 0) return null
   const predicates: ScopePredicate[] = []
@@ -268,56 +278,4 @@ export function scopedTableSubquery(
   else qb.select(`${alias}.*`)
   if (scope) addPredicates(qb, alias, scope, 0)
   return qb
-}
-
-/** May the principal see this field? Hidden fields and fields whose roles exclude the principal are out. */
-export function fieldVisible(field: Field, principal: Principal): boolean {
-  if (field.hidden) return false
-  if (field.roles && !principal.roles.some((r) => field.roles?.includes(r))) return false
-  return true
-}
-
-/**
- * The model as the principal may see it: hidden datasets, hidden fields and fields reserved to other
- * roles are gone (so they are simply unknown downstream), as are derived measures over them and joins
- * to vanished datasets. Row policies stay: they are resolved on the full model.
- */
-export function visibleModel(model: SemanticModel, principal: Principal): SemanticModel {
-  const datasets: Dataset[] = []
-  for (const d of model.datasets) {
-    if (d.hidden) continue
-    let fields = d.fields.filter((f) => fieldVisible(f, principal))
-    // Drop derived measures whose operands are gone, until stable (derived over derived).
-    for (let changed = true; changed; ) {
-      const names = new Set(fields.map((f) => f.name))
-      const next = fields.filter(
-        (f) => !f.derived || (names.has(f.derived.left) && names.has(f.derived.right)),
-      )
-      changed = next.length !== fields.length
-      fields = next
-    }
-    const names = new Set(fields.map((f) => f.column ?? f.name))
-    datasets.push({
-      ...d,
-      fields: fields.map((f) => ({
-        ...f,
-        synonyms: [...f.synonyms],
-        ...(f.roles ? { roles: [...f.roles] } : {}),
-      })),
-      labelColumns: d.labelColumns.filter((c) => names.has(c)),
-      defaultTimeDimension:
-        d.defaultTimeDimension && fields.some((f) => f.name === d.defaultTimeDimension)
-          ? d.defaultTimeDimension
-          : undefined,
-      synonyms: [...d.synonyms],
-      primaryKey: [...d.primaryKey],
-    })
-  }
-  const kept = new Set(datasets.map((d) => d.name))
-  return {
-    ...model,
-    datasets,
-    joins: model.joins.filter((j) => kept.has(j.from.dataset) && kept.has(j.to.dataset)),
-    rowPolicies: model.rowPolicies.map((r) => ({ ...r })),
-  }
 }

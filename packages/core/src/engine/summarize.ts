@@ -88,6 +88,7 @@ export function summarizeModel(
           aggregation: f.aggregation ?? 'sum',
           synonyms: f.synonyms,
           derived: f.derived !== undefined,
+          nullable: f.nullable !== false,
         })),
         dimensions: dimensions.map((f) => ({
           name: f.name,
@@ -100,6 +101,7 @@ export function summarizeModel(
                 ? ('time' as const)
                 : ('dimension' as const),
           synonyms: f.synonyms,
+          nullable: f.nullable !== false,
         })),
         examples,
       }

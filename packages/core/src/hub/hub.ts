@@ -3,6 +3,7 @@ import { cancelled } from '../engine/execute-errors.ts'
 import type { QueryPlan } from '../engine/plan.ts'
 import { cacheKey, createResultCache } from '../engine/result-cache.ts'
 import { createSingleFlight } from '../engine/single-flight.ts'
+import { withheldError } from '../engine/visibility.ts'
 import { HubError, isHubError } from '../errors.ts'
 import { hasRole, type Principal } from '../principal.ts'
 import type { Metrics } from '../service/metrics.ts'
@@ -245,7 +246,11 @@ export function createHub(options: HubOptions): HubWithControls {
     async dataset(principal, name) {
       const all = await hub.datasets(principal)
       const found = all.find((d) => d.name === name)
-      if (!found) throw new HubError('NOT_FOUND', `No dataset '${name}'`)
+      if (!found) {
+        const w = (await runtime(principal)).engine.withheld(principal).find((d) => d.dataset === name)
+        if (w) throw withheldError(w)
+        throw new HubError('NOT_FOUND', `No dataset '${name}'`)
+      }
       return found
     },
     audit: (principal, tenant, event, ctx) => record(principal, tenant, event, ctx),

@@ -62,6 +62,8 @@ export interface DatasetSummary {
     aggregation: string
     synonyms: string[]
     derived: boolean
+    /** May hold NULL (false only for a NOT NULL column). */
+    nullable: boolean
   }[]
   dimensions: {
     name: string
@@ -69,6 +71,8 @@ export interface DatasetSummary {
     type: string
     kind: 'key' | 'dimension' | 'time'
     synonyms: string[]
+    /** May hold NULL (false only for a NOT NULL column, e.g. a required foreign key). */
+    nullable: boolean
   }[]
   examples: string[]
 }
@@ -76,8 +80,11 @@ export interface DatasetSummary {
 export interface AuditEventInput {
   action: string
   resource?: string | null
-  /** timeout: the query or the request ran past its deadline (504), whatever else it did. */
-  outcome: 'success' | 'failure' | 'denied' | 'error' | 'timeout'
+  /**
+   * `failure`: bad credential; `denied`: not allowed; `invalid`: a malformed or impossible request;
+   * `timeout`: the query or the request ran past its deadline (504), whatever else it did.
+   */
+  outcome: 'success' | 'failure' | 'denied' | 'invalid' | 'error' | 'timeout'
   rowCount?: number | null
   durationMs?: number | null
   questionHash?: string | null

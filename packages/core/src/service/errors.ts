@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { HubError, isHubError } from '../errors.ts'
+import { type ErrorCode, HubError, isHubError } from '../errors.ts'
 
 /** RFC 9457 problem document. `code` is the stable machine-readable code; no stack, SQL or secrets. */
 export interface Problem {
@@ -46,28 +46,29 @@ export function problemFor(err: HubError, requestId: string, instance?: string):
   }
 }
 
+/** Stable codes for the statuses Hono and its validators raise as HTTPException. */
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  504: 'TIMEOUT',
+}
+
 /** Map anything thrown to a HubError; an unknown error is a server fault, never blamed on the client. */
 export function toHubError(err: unknown): HubError {
   if (isHubError(err)) return err
   if (err instanceof HTTPException) {
     const status = err.status
-    const code =
-      status === 413
-        ? 'PAYLOAD_TOO_LARGE'
-        : status === 404
-          ? 'NOT_FOUND'
-          : status === 405
-            ? 'METHOD_NOT_ALLOWED'
-            : status === 401
-              ? 'UNAUTHENTICATED'
-              : status === 403
-                ? 'FORBIDDEN'
-                : status === 504
-                  ? 'TIMEOUT'
-                  : status < 500
-                    ? 'BAD_REQUEST'
-                    : 'INTERNAL'
-    const message = status < 500 ? err.message || TITLES[status] || 'Bad request' : 'Internal error'
+    const code = CODE_BY_STATUS[status] ?? (status < 500 ? 'BAD_REQUEST' : 'INTERNAL')
+    const message =
+      status === 415
+        ? 'The request body must be JSON: send it with the header Content-Type: application/json'
+        : status < 500
+          ? err.message || TITLES[status] || 'Bad request'
+          : 'Internal error'
     return new HubError(code, message, { status, cause: err })
   }
   return new HubError(
@@ -80,6 +81,7 @@ export function toHubError(err: unknown): HubError {
 }
 
 export function problemResponse(c: Context, err: HubError): Response {
+  c.set('problem', err)
   const requestId = c.get('requestId') ?? 'unknown'
   const body = problemFor(err, requestId, new URL(c.req.url).pathname)
   const headers = new Headers({ 'content-type': 'application/problem+json' })
@@ -91,7 +93,8 @@ export function problemResponse(c: Context, err: HubError): Response {
 export function problemHandler(err: Error, c: Context): Response {
   const hubError = toHubError(err)
   const log = c.get('log')
-  if (hubError.status >= 500)
+  // 501: the client asked for something the hub does not implement; not a fault of the hub.
+  if (hubError.status >= 500 && hubError.status !== 501)
     log?.error({ err: hubError.cause ?? err, code: hubError.code }, 'request failed')
   else log?.debug({ code: hubError.code }, 'request rejected')
   return problemResponse(c, hubError)

@@ -4,7 +4,8 @@ import type NodeSqlParser from 'node-sql-parser'
 import type { Dialect } from '../db/index.ts'
 import { SQLITE_DEADLINE_FUNCTION } from '../engine/execute.ts'
 import type { Dataset, SemanticModel } from '../engine/model-types.ts'
-import { resolveRowScopes, scopedTableSubquery, scopeForTable, visibleModel } from '../engine/policy.ts'
+import { resolveRowScopes, scopedTableSubquery, scopeForTable } from '../engine/policy.ts'
+import { visibleModel, withheldDatasets, withheldError } from '../engine/visibility.ts'
 import { HubError } from '../errors.ts'
 import type { Principal } from '../principal.ts'
 import { lexSql, PARAM_PREFIX } from './lexer.ts'
@@ -64,8 +65,8 @@ function builder(dialect: Dialect): Knex {
 /**
  * Check SQL written by a person or an assistant and return a safe equivalent: exactly one
  * read-only SELECT over the principal's visible tables and columns, with the row policy applied to
- * every table reference and the row cap in place. Throws HubError('SQL_REJECTED') otherwise, and
- * never anything else.
+ * every table reference and the row cap in place. Throws HubError('SQL_REJECTED') otherwise, or
+ * HubError('FORBIDDEN') for a table the principal's row policy cannot scope (`withheldDatasets`).
  *
  * Pipeline: lex (dialect rules; strings → parameters) → parse (node-sql-parser) → validate and
  * rebuild a canonical AST (tables → placeholders) → sqlify → splice each placeholder with the
@@ -106,7 +107,10 @@ function guard(sql: string, options: GuardOptions): GuardedSql {
     const prev = datasets.get(key)
     datasets.set(key, prev ? { ...prev, fields: [...prev.fields, ...d.fields] } : d)
   }
-  const rebuilder = new Rebuilder({ dialect, datasets, params: new Set(lexed.strings.keys()) })
+  const withheld = new Map(
+    withheldDatasets(options.model, options.principal).map((w) => [w.table.toLowerCase(), withheldError(w)]),
+  )
+  const rebuilder = new Rebuilder({ dialect, datasets, params: new Set(lexed.strings.keys()), withheld })
   const ast = rebuilder.statement(statements[0])
   if (rebuilder.usedParams.size !== lexed.strings.size)
     reject(

@@ -24,6 +24,11 @@ export interface RebuildInput {
   datasets: Map<string, Dataset>
   /** Parameter names produced by the lexer. */
   params: ReadonlySet<string>
+  /**
+   * Tables (lower-cased) of datasets withheld because the row policy cannot scope them: naming one
+   * throws this refusal instead of "unknown table", so the caller learns why.
+   */
+  withheld?: ReadonlyMap<string, Error>
 }
 
 export const PLACEHOLDER_PREFIX = '__nl2q_t'
@@ -329,6 +334,8 @@ export class Rebuilder {
     }
     const dataset = this.input.datasets.get(key)
     if (!dataset) {
+      const refusal = this.input.withheld?.get(key)
+      if (refusal) throw refusal
       const known = [...this.input.datasets.values()].map((d) => d.table).sort()
       reject(`Unknown table "${name}". Tables you can query: ${known.join(', ')}`)
     }

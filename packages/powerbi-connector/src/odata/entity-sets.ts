@@ -67,13 +67,19 @@ export function datasetEntitySet(summary: DatasetSummary): EntitySet | null {
   if (!IDENTIFIER.test(summary.name)) return null
   const properties: EntityProperty[] = []
   const seen = new Set<string>()
-  const add = (name: string, type: string, label: string) => {
-    if (!IDENTIFIER.test(name) || seen.has(name)) return
-    seen.add(name)
-    properties.push({ name, source: name, type: edmTypeOf(type), nullable: true, label })
+  const add = (f: { name: string; type: string; label: string; nullable: boolean }) => {
+    if (!IDENTIFIER.test(f.name) || seen.has(f.name)) return
+    seen.add(f.name)
+    properties.push({
+      name: f.name,
+      source: f.name,
+      type: edmTypeOf(f.type),
+      nullable: f.nullable,
+      label: f.label,
+    })
   }
-  for (const d of summary.dimensions) add(d.name, d.type, d.label)
-  for (const m of summary.measures) add(m.name, m.type, m.label)
+  for (const d of summary.dimensions) add(d)
+  for (const m of summary.measures) add(m)
   if (properties.length === 0) return null
   const key = datasetKey(
     summary,

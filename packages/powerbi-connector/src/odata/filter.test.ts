@@ -70,6 +70,71 @@ describe('$filter → plan filter', () => {
     })
   })
 
+  it('reads an in-list on either side of and/or, nested, negated and beside quoted parentheses', () => {
+    const cash = { op: 'in', field: 'payer_type', values: ['Cash'] }
+    const trx = { op: 'gt', field: 'trx', value: 2 }
+    expect(parseFilter(set, "payer_type in ('Cash') and trx gt 2")).toEqual({ op: 'and', args: [cash, trx] })
+    expect(parseFilter(set, "trx gt 2 and payer_type in ('Cash')")).toEqual({ op: 'and', args: [trx, cash] })
+    expect(parseFilter(set, "payer_type in ('Cash') or trx gt 2")).toEqual({ op: 'or', args: [cash, trx] })
+    expect(parseFilter(set, "payer_type in ('Cash') and trx gt 2 or rx_id eq 7")).toEqual({
+      op: 'or',
+      args: [
+        { op: 'and', args: [cash, trx] },
+        { op: 'eq', field: 'rx_id', value: 7 },
+      ],
+    })
+    expect(parseFilter(set, "rx_id in (1, 2) or payer_type in ('Cash') and trx gt 2")).toEqual({
+      op: 'or',
+      args: [
+        { op: 'in', field: 'rx_id', values: [1, 2] },
+        { op: 'and', args: [cash, trx] },
+      ],
+    })
+    expect(parseFilter(set, "(payer_type in ('Cash') or trx gt 2) and not (rx_id in (1))")).toEqual({
+      op: 'and',
+      args: [
+        { op: 'or', args: [cash, trx] },
+        { op: 'not', arg: { op: 'in', field: 'rx_id', values: [1] } },
+      ],
+    })
+    expect(parseFilter(set, "payer_type in ('a(b', 'it''s') and trx gt 2")).toEqual({
+      op: 'and',
+      args: [{ op: 'in', field: 'payer_type', values: ['a(b', "it's"] }, trx],
+    })
+    expect(parseFilter(set, "payer_type eq 'x in (' and trx gt 2")).toEqual({
+      op: 'and',
+      args: [{ op: 'eq', field: 'payer_type', value: 'x in (' }, trx],
+    })
+    expect(status(() => parseFilter(set, "payer_type in ('Cash' and trx gt 2"))).toBe(400)
+  })
+
+  it('negates only the operand right after not, as OData precedence says', () => {
+    const two = { op: 'gt', field: 'trx', value: 2 }
+    const cash = { op: 'eq', field: 'payer_type', value: 'Cash' }
+    expect(parseFilter(set, "not (trx gt 2) and payer_type eq 'Cash'")).toEqual({
+      op: 'and',
+      args: [{ op: 'not', arg: two }, cash],
+    })
+    expect(parseFilter(set, "not contains(payer_type,'x') or trx gt 2 and payer_type eq 'Cash'")).toEqual({
+      op: 'or',
+      args: [
+        { op: 'not', arg: { op: 'contains', field: 'payer_type', value: 'x' } },
+        { op: 'and', args: [two, cash] },
+      ],
+    })
+    expect(parseFilter(set, "not (trx gt 2) and payer_type eq 'Cash' or rx_id eq 7")).toEqual({
+      op: 'or',
+      args: [
+        { op: 'and', args: [{ op: 'not', arg: two }, cash] },
+        { op: 'eq', field: 'rx_id', value: 7 },
+      ],
+    })
+    expect(parseFilter(set, "not (trx gt 2 and payer_type eq 'Cash')")).toEqual({
+      op: 'not',
+      arg: { op: 'and', args: [two, cash] },
+    })
+  })
+
   it('compares timestamps in UTC and dates with a timestamp by its wall-clock date', () => {
     expect(parseFilter(set, 'filled_at ge 2024-10-01T02:00:00+02:00')).toEqual({
       op: 'gte',
@@ -95,5 +160,22 @@ describe('$filter → plan filter', () => {
     expect(status(() => parseFilter(set, 'year(week_ending) eq 2024'))).toBe(501)
     expect(status(() => parseFilter(set, "tolower(payer_type) eq 'cash'"))).toBe(501)
     expect(status(() => parseFilter(set, 'trx add 1 eq 2'))).toBe(501)
+  })
+
+  it.each(['1', 'eq', "'x'", 'null', '-1', 'trx', 'trx add 1', 'not 1', '1 and 2', 'is_company and 5'])(
+    'refuses the malformed $filter %j with 400, not 501',
+    (text) => {
+      expect(status(() => parseFilter(set, text))).toBe(400)
+    },
+  )
+
+  it('reads a bare Boolean property as a condition, and keeps 501 for valid but unsupported forms', () => {
+    expect(parseFilter(set, 'is_company')).toEqual({ op: 'eq', field: 'is_company', value: true })
+    expect(parseFilter(set, 'not is_company')).toEqual({
+      op: 'not',
+      arg: { op: 'eq', field: 'is_company', value: true },
+    })
+    expect(status(() => parseFilter(set, 'true'))).toBe(501)
+    expect(status(() => parseFilter(set, "payer_type has 'x'"))).toBe(501)
   })
 })

@@ -112,6 +112,12 @@ describe('$metadata', () => {
       }
     }
     expect(types.get('prescriptions')?.keys).toEqual(['rx_id'])
+    // NOT NULL columns, required foreign keys included, say so; a nullable column does not.
+    const rx = types.get('prescriptions')?.props
+    expect(rx?.get('hcp_id')?.nullable).toBe(false)
+    expect(rx?.get('product_id')?.nullable).toBe(false)
+    expect(rx?.get('week_ending')?.nullable).toBe(false)
+    expect(types.get('calls')?.props.get('product_id')?.nullable).toBe(true)
     expect(types.get('prescriptions')?.props.get('week_ending')?.type).toBe('Edm.Date')
   })
 })

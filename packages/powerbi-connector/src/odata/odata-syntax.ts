@@ -53,6 +53,8 @@ export type FilterNode =
   | { kind: 'compare'; op: Comparison; left: Operand; right: Operand }
   | { kind: 'call'; method: string; args: Operand[] }
   | { kind: 'in'; property: string; values: Literal[] }
+  /** A bare property in a Boolean position: valid OData only when the property is Boolean. */
+  | { kind: 'member'; name: string }
 
 export type Operand =
   | { kind: 'property'; name: string }
@@ -145,6 +147,40 @@ function listItems(raw: string): Literal[] {
   }
 }
 
+/**
+ * The grammar reads everything after `not` as its operand, so `not A and B` arrived as
+ * `not (A and B)`. `not` binds tighter than `and`/`or`: it negates the first operand of an
+ * unparenthesised chain (a parenthesised operand is a BoolParenExpression and is left whole).
+ */
+function negateFirst(token: Token): FilterNode {
+  if (token.type === 'AndExpression' || token.type === 'OrExpression') {
+    const v = token.value as { left: Token; right: Token }
+    return {
+      kind: token.type === 'AndExpression' ? 'and' : 'or',
+      left: negateFirst(v.left),
+      right: node(v.right),
+    }
+  }
+  return { kind: 'not', arg: node(token) }
+}
+
+/** Expressions whose value is a number: never a Boolean, so a syntax error where a condition is due. */
+const ARITHMETIC = new Set([
+  'AddExpression',
+  'SubExpression',
+  'MulExpression',
+  'DivExpression',
+  'ModExpression',
+  'NegateExpression',
+])
+
+const notBoolean = (token: Token) =>
+  badFilter(`$filter: '${decodeText(token.raw)}' is not a condition (expected e.g. Property eq value)`)
+
+/**
+ * Read a condition. A syntax error (a number or string where a condition is due, arithmetic, an
+ * operator keyword alone) is a 400; valid OData the feed cannot express (`has`, `true`, casts) a 501.
+ */
 function node(token: Token): FilterNode {
   const v = token.value as Record<string, Token> & { method?: string; parameters?: Token[] }
   switch (token.type) {
@@ -156,7 +192,7 @@ function node(token: Token): FilterNode {
         right: node(v.right as Token),
       }
     case 'NotExpression':
-      return { kind: 'not', arg: node(token.value as Token) }
+      return negateFirst(token.value as Token)
     case 'BoolParenExpression':
     case 'ParenExpression':
     case 'CommonExpression':
@@ -166,21 +202,82 @@ function node(token: Token): FilterNode {
     case 'InExpression': {
       const left = operand(v.left as Token)
       if (left.kind !== 'property') throw unsupported('in needs a property on its left')
-      return { kind: 'in', property: left.name, values: listItems((v.right as Token).raw) }
+      const list = v.right as Token | undefined
+      if (typeof list?.raw !== 'string') throw badFilter('in needs a list of literals: in (…)')
+      return { kind: 'in', property: left.name, values: listItems(list.raw) }
     }
     default: {
       const op = COMPARISONS[token.type]
       if (op) return { kind: 'compare', op, left: operand(v.left as Token), right: operand(v.right as Token) }
+      if (ARITHMETIC.has(token.type)) throw notBoolean(token)
+      const single = operand(token)
+      if (single.kind === 'property') return { kind: 'member', name: single.name }
+      if (single.kind === 'literal' && single.literal.edm !== 'Edm.Boolean') throw notBoolean(token)
       throw unsupported(`$filter: ${token.type.replace(/Expression$/, '')} expressions are not supported`)
     }
   }
+}
+
+/** Index of the `)` closing the `(` at `open`, skipping quoted literals; -1 when unclosed. */
+function closingParen(text: string, open: number): number {
+  let depth = 0
+  for (let i = open; i < text.length; i++) {
+    const ch = text[i]
+    if (ch === "'") {
+      // a quoted literal runs to the next lone quote ('' is an escaped quote)
+      for (i++; i < text.length; i++) {
+        if (text[i] === "'" && text[i + 1] === "'") i++
+        else if (text[i] === "'") break
+      }
+    } else if (ch === '(') depth++
+    else if (ch === ')' && --depth === 0) return i
+  }
+  return -1
+}
+
+const IN_START = /[A-Za-z_][A-Za-z0-9_./]*\s+in\s*\(/y
+
+/**
+ * The grammar reads the operand after `in` as a whole boolean expression, so `a in ('x') and b eq 1`
+ * became `a in (('x') and b eq 1)` with the `and` dropped from the tree. Each `property in (…)`
+ * outside a quoted literal is put in parentheses first, which the grammar reads correctly; a list
+ * that is not closed is left alone for the grammar to refuse.
+ */
+export function parenthesizeIn(text: string): string {
+  let out = ''
+  for (let i = 0; i < text.length; ) {
+    const ch = text[i] as string
+    if (ch === "'") {
+      let j = i + 1
+      for (; j < text.length; j++) {
+        if (text[j] === "'" && text[j + 1] === "'") j++
+        else if (text[j] === "'") break
+      }
+      out += text.slice(i, j + 1)
+      i = j + 1
+      continue
+    }
+    IN_START.lastIndex = i
+    const start = !/[A-Za-z0-9_./]/.test(text[i - 1] ?? '') && IN_START.exec(text)
+    if (start) {
+      const close = closingParen(text, i + start[0].length - 1)
+      if (close > 0) {
+        out += `(${text.slice(i, close + 1)})`
+        i = close + 1
+        continue
+      }
+    }
+    out += ch
+    i++
+  }
+  return out
 }
 
 /** Parse a decoded `$filter` value into the feed's filter AST (400 on a syntax error). */
 export function parseFilterSyntax(text: string): FilterNode {
   let token: Token
   try {
-    token = parser.filter(reencode(text.trim()))
+    token = parser.filter(reencode(parenthesizeIn(text.trim())))
   } catch (cause) {
     const at = /at (\d+)/.exec(String(cause))?.[1]
     throw badFilter(`$filter is not valid OData${at ? ` (near position ${at})` : ''}`, cause)
@@ -206,6 +303,7 @@ export function parseOrderBySyntax(text: string): OrderItem[] {
   return orderBy.items.map((item) => {
     const { expr, direction } = item.value as { expr: Token; direction: number }
     const op = operand(expr)
+    if (op.kind === 'literal') throw badFilter(`$orderby: '${op.literal.text}' is not a property name`)
     if (op.kind !== 'property') throw unsupported('$orderby supports property names only')
     return { property: op.name, direction: direction < 0 ? 'desc' : 'asc' }
   })

@@ -92,7 +92,7 @@ export function odataRoutes(options: FeedOptions): Hono {
   app.get(`${prefix}/$metadata`, async (c) => {
     const format = c.req.query('$format')
     if (format !== undefined && !['xml', 'application/xml'].includes(format.toLowerCase()))
-      throw new HubError('BAD_REQUEST', '$metadata is available as application/xml only', { status: 406 })
+      throw new HubError('NOT_ACCEPTABLE', '$metadata is available as application/xml only')
     const sets = await loadCatalog(sources, principal(c))
     return c.body(metadataXml(sets), 200, { 'content-type': 'application/xml' })
   })

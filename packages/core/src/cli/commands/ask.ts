@@ -5,10 +5,12 @@ import { buildValueIndex, createEngine, type Engine, inferModel, loadOverrides }
 import { HubError, isHubError } from '../../errors.ts'
 import type { AskResult } from '../../hub/types.ts'
 import { localPrincipal, type Principal } from '../../principal.ts'
+import { isRefusal, parseBatch } from './ask-batch.ts'
 
 /**
  * `hub ask "<question>" (--tenant <id> | --db <url> [--model <name|path>]) [--as-of D] [--json] [--batch FILE]`
- * runs as the local operator. Batch mode prints exactly one JSON object per input line on stdout.
+ * runs as the local operator. Batch mode prints exactly one JSON object per question line on stdout
+ * (see ask-batch.ts) and exits 1 when a line failed for a reason other than a refusal.
  */
 interface AskOptions {
   tenant?: string
@@ -69,26 +71,26 @@ function answerJson(id: unknown, r: AskResult) {
   }
 }
 
-async function runBatch(o: Opened, file: string, asOf: string | undefined): Promise<void> {
-  const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim())
-  for (const line of lines) {
-    let id: unknown = null
+/**
+ * Answers every line of a batch file, one JSON object per question line on stdout. Resolves to
+ * whether any line failed for a reason other than a refusal (a malformed line, a server fault).
+ */
+async function runBatch(o: Opened, file: string, asOf: string | undefined): Promise<boolean> {
+  let failed = false
+  for (const line of parseBatch(await readFile(file, 'utf8'))) {
     let out: unknown
     try {
-      const q = JSON.parse(line) as { id?: unknown; question?: unknown; asOf?: unknown }
-      id = q.id ?? null
-      if (typeof q.question !== 'string')
-        throw new HubError('BAD_REQUEST', 'Each line needs a "question" string')
-      const r = await o.engine.ask(o.principal, {
-        question: q.question,
-        ...(typeof q.asOf === 'string' ? { asOf: q.asOf } : asOf ? { asOf } : {}),
-      })
-      out = answerJson(id, r)
+      if ('error' in line) throw line.error
+      const when = line.asOf ?? asOf
+      const r = await o.engine.ask(o.principal, { question: line.question, ...(when ? { asOf: when } : {}) })
+      out = answerJson(line.id, r)
     } catch (err) {
-      out = { id, ok: false, error: errorJson(err) }
+      if (!isRefusal(err)) failed = true
+      out = { id: line.id, ok: false, error: errorJson(err) }
     }
     process.stdout.write(`${JSON.stringify(out)}\n`)
   }
+  return failed
 }
 
 function printTable(r: AskResult): void {
@@ -116,12 +118,16 @@ export function register(program: Command): void {
     .option('--as-of <date>', 'reference date for relative periods (YYYY-MM-DD)')
     .option('--limit <n>', 'rows to return at most')
     .option('--json', 'JSON output')
-    .option('--batch <file>', 'one {"id","question","asOf"?} per line; prints one JSON answer per line')
+    .option(
+      '--batch <file>',
+      'one question per line, plain or {"id","question","asOf"?}; # comments and blank lines skipped; one JSON answer per question',
+    )
     .action(async (question: string | undefined, opts: AskOptions) => {
       const o = await open(opts)
       try {
         if (opts.batch) {
-          await runBatch(o, opts.batch, opts.asOf)
+          // Refusals are answers; anything else (a malformed line, a fault) fails the run.
+          if (await runBatch(o, opts.batch, opts.asOf)) process.exitCode = 1
           return
         }
         if (!question) throw new HubError('BAD_REQUEST', 'Ask a question, or pass --batch FILE')

@@ -2,12 +2,14 @@ import { Command } from 'commander'
 import { vi } from 'vitest'
 import { register as registerAudit } from './audit.ts'
 import { register as registerKey } from './key.ts'
+import { register as registerTenant } from './tenant.ts'
 
 /** Run `hub <args>` in-process with HUB_HOME pointing at `home`; returns stdout and the exit code. */
 export async function runHub(home: string, args: string[]): Promise<{ out: string; code: number }> {
   const program = new Command('hub').exitOverride()
   registerKey(program)
   registerAudit(program)
+  registerTenant(program)
   const chunks: string[] = []
   const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
     chunks.push(String(chunk))

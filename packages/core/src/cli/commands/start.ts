@@ -12,8 +12,13 @@ export function register(program: Command): void {
       const config = loadConfig(env)
       const { url, hub } = await startHub(config)
       const lines = [`NL2Q Hub listening on ${url}  (API docs: ${url}/docs)`]
+      // A key is printed once, on the start that issues it; later starts name only its file.
       for (const k of hub.demoKeys) {
-        lines.push(`  demo tenant ${k.tenant}: admin API key ${k.secret}  (saved in ${k.keyFile})`)
+        lines.push(
+          k.created
+            ? `  demo tenant ${k.tenant}: admin API key ${k.secret}  (saved in ${k.keyFile})`
+            : `  demo tenant ${k.tenant}: admin API key in ${k.keyFile}`,
+        )
       }
       if (hub.demoKeys[0]) {
         lines.push(

@@ -43,6 +43,7 @@ function applyDataset(ds: Dataset, o: DatasetOverride, path: string, problems: P
   if (o.synonyms) ds.synonyms = [...new Set([...ds.synonyms, ...o.synonyms])]
   if (o.verbs) ds.verbs = [...new Set([...(ds.verbs ?? []), ...o.verbs])]
   if (o.hidden !== undefined) ds.hidden = o.hidden
+  if (o.unrestricted !== undefined) ds.unrestricted = o.unrestricted
   const has = (name: string) => ds.fields.some((f) => f.name === name && !f.derived)
   for (const [name, fo] of Object.entries(o.fields ?? {})) {
     const field = ds.fields.find((f) => f.name === name)

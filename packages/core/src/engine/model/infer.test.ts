@@ -16,7 +16,7 @@ const fk = (column: string, refTable: string, refColumn: string) => ({
   refColumns: [refColumn],
 })
 
-/** The pharma demo schema (shared/datasets/pharma.md) as introspection reports it. */
+/** The pharma demo schema (test/fixtures/datasets/pharma.md) as introspection reports it. */
 const pharma: SchemaInfo = {
   dialect: 'sqlite',
   tables: [

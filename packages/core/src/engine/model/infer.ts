@@ -39,6 +39,7 @@ function inferField(table: TableInfo, col: ColumnInfo, fkCols: Set<string>, data
     name: col.name,
     dataset,
     column: col.name,
+    nullable: col.nullable,
     kind,
     type: col.type === 'unknown' ? 'string' : col.type,
     label: labelFromWords(words),

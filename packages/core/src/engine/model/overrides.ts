@@ -57,6 +57,8 @@ export const DatasetOverrideSchema = z
     synonyms: z.array(phrase).optional(),
     verbs: z.array(phrase).optional(),
     hidden: z.boolean().optional(),
+    /** Shared reference data bound principals may read whole when no row rule reaches it (else withheld). */
+    unrestricted: z.boolean().optional(),
     labelColumns: z.array(z.string()).optional(),
     defaultTimeDimension: z.string().optional(),
     fields: z.record(z.string(), FieldOverrideSchema).optional(),

@@ -5,7 +5,7 @@ import type { Dataset, Field, FieldKind, SemanticModel } from '../../engine/mode
 import type { Principal, Role } from '../../principal.ts'
 
 /**
- * A small copy of the pharma schema (shape per /work/shared/datasets/pharma.md) with a few
+ * A small copy of the pharma schema (shape per test/fixtures/datasets/pharma.md) with a few
  * deterministic rows, and a hand-built semantic model of it, for policy / guard / executor tests.
  */
 
@@ -125,6 +125,8 @@ export function pharmaModel(dialect: Dialect = 'sqlite'): SemanticModel {
       ...extra,
     })),
     hidden: false,
+    // as in models/pharma.yaml: the product catalogue is shared reference data
+    ...(t.name === 'products' ? { unrestricted: true } : {}),
   }))
   return {
     name: 'pharma',
