@@ -59,6 +59,9 @@ export const EnvSchema = z.object({
   HUB_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   HUB_QUERY_TIMEOUT_MS: positiveInt.default(15_000),
   HUB_MAX_ROWS: positiveInt.default(10_000),
+  HUB_SQLITE_WORKERS: positiveInt.optional(),
+  HUB_TENANT_MAX_QUERIES: positiveInt.default(4),
+  HUB_TENANT_MAX_QUEUED: z.coerce.number().int().min(0).default(32),
   HUB_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   HUB_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
   HUB_KEEPALIVE_TIMEOUT_MS: positiveInt.default(5_000),
@@ -125,6 +128,11 @@ export interface HubConfig {
     queryTimeoutMs: number
     maxRows: number
     shutdownGraceMs: number
+    /** SQLite query worker processes (default: CPUs, at least 2). */
+    sqliteWorkers: number | undefined
+    /** Per-tenant bulkhead: queries running at once, and waiting beyond those. */
+    tenantMaxQueries: number
+    tenantMaxQueued: number
     /** Node server: the request head must arrive within this (slow-client protection). */
     headersTimeoutMs: number
     keepAliveTimeoutMs: number
@@ -215,6 +223,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       queryTimeoutMs: e.HUB_QUERY_TIMEOUT_MS,
       maxRows: e.HUB_MAX_ROWS,
       shutdownGraceMs: e.HUB_SHUTDOWN_GRACE_MS,
+      sqliteWorkers: e.HUB_SQLITE_WORKERS,
+      tenantMaxQueries: e.HUB_TENANT_MAX_QUERIES,
+      tenantMaxQueued: e.HUB_TENANT_MAX_QUEUED,
       headersTimeoutMs: e.HUB_HEADERS_TIMEOUT_MS,
       keepAliveTimeoutMs: e.HUB_KEEPALIVE_TIMEOUT_MS,
       maxConnections: e.HUB_MAX_CONNECTIONS,

@@ -42,7 +42,10 @@ export const commonErrors = {
   401: problem('Missing or invalid credential'),
   403: problem('The role does not allow this'),
   429: problem('Rate limit exceeded'),
-  503: problem('Audit trail or data source unavailable'),
+  503: problem(
+    'Audit trail unavailable (AUDIT_UNAVAILABLE), data source down (DATA_SOURCE_UNAVAILABLE) or too many queries of the tenant (TENANT_BUSY); see Retry-After',
+  ),
+  504: problem('The query (QUERY_TIMEOUT) or the request (TIMEOUT) ran past its deadline'),
 }
 
 export const refusalErrors = {

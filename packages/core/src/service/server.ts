@@ -13,6 +13,7 @@ import {
 import type { HubConfig } from '../config/index.ts'
 import type { Connector } from '../connectors/contract.ts'
 import { loadConnectors } from '../connectors/loader.ts'
+import { useSqliteWorkers } from '../db/sqlite-worker/pool.ts'
 import { createHub } from '../hub/hub.ts'
 import { openMetadataStore } from '../metadata/store.ts'
 import { createRateLimiter } from '../rate-limit/index.ts'
@@ -72,8 +73,16 @@ export async function createHubApp(
     secrets,
     baseDir: config.home,
     logger,
-    engine: { maxRows: config.limits.maxRows, timeoutMs: config.limits.queryTimeoutMs },
+    engine: {
+      maxRows: config.limits.maxRows,
+      timeoutMs: config.limits.queryTimeoutMs,
+      concurrency: {
+        maxConcurrent: config.limits.tenantMaxQueries,
+        maxQueued: config.limits.tenantMaxQueued,
+      },
+    },
   })
+  const releaseSqliteWorkers = useSqliteWorkers({ maxWorkers: config.limits.sqliteWorkers })
   const demoKeys = config.demo ? await ensureDemo({ home: config.home, metadata, tenants, logger }) : []
   const audit = createAuditLog(metadata, { home: config.home })
   // Signed checkpoints of every chain head make truncation of the tail detectable (hub audit verify).
@@ -138,6 +147,7 @@ export async function createHubApp(
       for (const c of connectors)
         await c.close?.().catch((err) => logger.warn({ err }, 'connector close failed'))
       await tenants.close()
+      await releaseSqliteWorkers()
       await limiter.close()
       await metadata.close()
     },

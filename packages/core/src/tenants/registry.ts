@@ -8,6 +8,8 @@ import {
   ping,
   redactUrl,
 } from '../db/index.ts'
+import { dataSourceUnavailable, isDataSourceDown } from '../db/unavailable.ts'
+import type { BulkheadOptions } from '../engine/bulkhead.ts'
 import { dedicateToReads } from '../engine/execute.ts'
 import { loadOverrides } from '../engine/index.ts'
 import { policyReport } from '../engine/policy-report.ts'
@@ -103,7 +105,7 @@ export interface TenantRegistryOptions {
   /** Relative sqlite: paths resolve against this directory (HUB_HOME). */
   baseDir: string
   logger?: Logger
-  engine?: { maxRows?: number; timeoutMs?: number }
+  engine?: { maxRows?: number; timeoutMs?: number; concurrency?: BulkheadOptions }
 }
 
 const urlContext = (id: string) => secretContext('tenants', 'db_url', id)
@@ -144,7 +146,8 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       return { id, ds, engine, settings: TenantSettingsSchema.parse(JSON.parse(r.settings)) }
     } catch (err) {
       await ds.knex.destroy()
-      throw err
+      // A database that is down is a 503 the client may retry, not a server fault (500).
+      throw isDataSourceDown(err) ? dataSourceUnavailable(err) : err
     }
   }
 

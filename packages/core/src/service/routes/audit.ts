@@ -17,7 +17,7 @@ const AuditEventSchema = z
     requestId: z.string().nullable(),
     clientIp: z.string().nullable(),
     channel: z.string().nullable(),
-    outcome: z.enum(['success', 'failure', 'denied', 'invalid', 'error']),
+    outcome: z.enum(['success', 'failure', 'denied', 'invalid', 'error', 'timeout']),
     rowCount: z.number().int().nullable(),
     durationMs: z.number().int().nullable(),
     questionHash: z.string().nullable(),
