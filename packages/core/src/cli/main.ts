@@ -3,7 +3,9 @@ import { Command, CommanderError } from 'commander'
 import { EnvSchema } from '../config/index.ts'
 import { loadConnectors } from '../connectors/loader.ts'
 import { isHubError } from '../errors.ts'
+import { createLogger } from '../service/logger.ts'
 import { commands } from './commands/index.ts'
+import { commandContext } from './hub-runtime.ts'
 
 /**
  * `hub <command>`: every built-in command registers itself from ./commands; connectors add theirs
@@ -21,7 +23,9 @@ async function main(argv: string[]): Promise<void> {
   const builtIn = program.commands.some((c) => c.name() === name || c.aliases().includes(name ?? ''))
   if (!builtIn) {
     const names = EnvSchema.shape.HUB_CONNECTORS.parse(process.env.HUB_CONNECTORS)
-    for (const connector of await loadConnectors(names)) connector.commands?.(program)
+    const logger = createLogger('warn')
+    for (const connector of await loadConnectors(names))
+      connector.commands?.(program, commandContext(connector, logger))
   }
   await program.parseAsync(argv)
 }

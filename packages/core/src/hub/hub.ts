@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto'
 import type { QueryPlan } from '../engine/plan.ts'
 import { createResultCache } from '../engine/result-cache.ts'
 import { HubError, isHubError } from '../errors.ts'
+import type { Metrics } from '../metrics/registry.ts'
 import { hasRole, type Principal } from '../principal.ts'
-import type { Metrics } from '../service/metrics.ts'
 import type { TenantRegistry } from '../tenants/registry.ts'
 import type {
   AskInput,
@@ -218,7 +218,7 @@ export function createHub(options: HubOptions): HubWithControls {
       if (!found) throw new HubError('NOT_FOUND', `No dataset '${name}'`)
       return found
     },
-    audit: (principal, tenant, event, ctx) => record(principal, tenant, event, ctx),
+    audit: (principal, event, ctx) => record(principal, principal.tenant, event, ctx),
     invalidateCache: (tenant) => cache.invalidate(tenant),
   }
   return hub

@@ -2,7 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
-import type { Connector, ConnectorContext, SecurityMiddleware } from '../connectors/contract.ts'
+import type { Connector, RouteContext, SecurityMiddleware } from '../connectors/contract.ts'
 import { HubError } from '../errors.ts'
 import { DOCS_HTML } from './docs-page.ts'
 import { problemHandler, problemResponse } from './errors.ts'
@@ -23,6 +23,8 @@ export interface AppOptions {
   /** Route groups of the core that sit behind auth (keys admin, audit, …). */
   protectedRoutes?: OpenAPIHono[]
   connectors?: Connector[]
+  /** The per-request doors of one connector (hub, state, secrets, audit bound to the caller). */
+  connectorContext?: (connector: Connector) => RouteContext<Record<string, unknown>>
   isDraining?: () => boolean
 }
 
@@ -102,14 +104,11 @@ export function createApp(options: AppOptions): OpenAPIHono {
   app.route('/', dataRoutes(services))
   for (const routes of options.protectedRoutes ?? []) app.route('/', routes)
 
-  const ctx: ConnectorContext = {
-    hub: services.hub,
-    metadata: services.metadata,
-    config,
-    logger: services.logger,
-    security,
+  for (const connector of connectors) {
+    if (!connector.routes) continue
+    if (!options.connectorContext) throw new Error(`no context to mount connector ${connector.name}`)
+    connector.routes(app, options.connectorContext(connector))
   }
-  for (const connector of connectors) connector.routes?.(app, ctx)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -9,17 +9,18 @@ import {
   requireRole,
 } from '../auth/index.ts'
 import type { HubConfig } from '../config/index.ts'
-import type { Connector } from '../connectors/contract.ts'
+import { connectorRuntime, hubInfo } from '../connectors/context.ts'
+import type { Connector, SecurityMiddleware } from '../connectors/contract.ts'
 import { loadConnectors } from '../connectors/loader.ts'
 import { createHub } from '../hub/hub.ts'
 import { openMetadataStore } from '../metadata/store.ts'
+import { createMetrics } from '../metrics/registry.ts'
 import { createRateLimiter } from '../rate-limit/index.ts'
 import { resealStoredSecrets, secretBoxFor } from '../secrets/index.ts'
 import { createTenantRegistry } from '../tenants/registry.ts'
 import { createApp } from './app.ts'
 import { type DemoKey, ensureDemo } from './bootstrap-demo.ts'
 import { createLogger } from './logger.ts'
-import { createMetrics } from './metrics.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { keysRoutes } from './routes/keys.ts'
 import { refreshRoutes } from './routes/refresh.ts'
@@ -38,6 +39,8 @@ export interface CreateHubAppOptions {
   connectors?: Connector[]
   /** Skip loading connector packages (tests of the core). */
   noConnectors?: boolean
+  /** Where connectors read `HUB_<NAME>_*` (default `process.env`; tests pass their own). */
+  env?: NodeJS.ProcessEnv
 }
 
 /** Build everything a running hub needs, without listening: used by `hub start` and by tests. */
@@ -73,19 +76,44 @@ export async function createHubApp(
   const connectors = options.noConnectors
     ? []
     : (options.connectors ?? (await loadConnectors(config.connectors)))
+  const runtimes = connectors.map((connector) =>
+    connectorRuntime(
+      {
+        hub,
+        knex: metadata.knex,
+        secrets,
+        registry: metrics.registry,
+        logger,
+        info: hubInfo(config),
+        env: options.env ?? process.env,
+      },
+      connector,
+    ),
+  )
+  // Awaited before the hub listens: a connector's migrations are done before its first request.
+  for (const [i, connector] of connectors.entries()) {
+    const rt = runtimes[i]
+    if (connector.setup && rt) await connector.setup(rt.setupContext())
+  }
   const authenticator = createAuthenticator({ config, metadata, tenants })
   const limiter = createRateLimiter({ config, metadata, tenants })
   let draining = false
+  const security: SecurityMiddleware = {
+    authenticate: (o) => authenticate({ authenticator, audit, limiter, ...o }),
+    rateLimit: limiter.middleware(),
+    requireRole,
+  }
   const app = createApp({
     services,
-    security: {
-      authenticate: (o) => authenticate({ authenticator, audit, limiter, ...o }),
-      rateLimit: limiter.middleware(),
-      requireRole,
-    },
+    security,
     clientIp: clientIpMiddleware({ trustedProxies: config.trustedProxies }),
     protectedRoutes: [keysRoutes(services), auditRoutes(services), refreshRoutes(services)],
     connectors,
+    connectorContext: (connector) => {
+      const rt = runtimes[connectors.indexOf(connector)]
+      if (!rt) throw new Error(`connector ${connector.name} has no runtime`)
+      return rt.routeContext(security)
+    },
     isDraining: () => draining,
   })
   return {

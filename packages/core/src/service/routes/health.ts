@@ -45,8 +45,8 @@ export function healthRoutes(services: Services, connectors: Connector[], isDrai
         }
       }
       for (const connector of connectors) {
-        if (connector.health)
-          checks.push(await connector.health().catch(() => ({ name: connector.name, ok: false })))
+        if (connector.healthCheck)
+          checks.push(await connector.healthCheck().catch(() => ({ name: connector.name, ok: false })))
       }
       if (isDraining()) checks.push({ name: 'shutdown', ok: false, detail: 'draining' })
       const ok = checks.every((x) => x.ok)
