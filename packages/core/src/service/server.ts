@@ -9,10 +9,11 @@ import {
   requireRole,
 } from '../auth/index.ts'
 import type { HubConfig } from '../config/index.ts'
-import { connectorRuntime, hubInfo } from '../connectors/context.ts'
+import { type ConnectorHost, connectorRuntime, hubInfo } from '../connectors/context.ts'
 import type { Connector, SecurityMiddleware } from '../connectors/contract.ts'
 import { loadConnectors } from '../connectors/loader.ts'
 import { createHub } from '../hub/hub.ts'
+import { createJobRunner, type JobRunner } from '../jobs/index.ts'
 import { openMetadataStore } from '../metadata/store.ts'
 import { createMetrics } from '../metrics/registry.ts'
 import { createRateLimiter } from '../rate-limit/index.ts'
@@ -30,6 +31,8 @@ export interface RunningHub {
   app: OpenAPIHono
   services: Services
   demoKeys: DemoKey[]
+  /** The connectors' jobs: run now, schedules, history. */
+  jobs: JobRunner
   /** Drain in-flight requests, then close pools and connectors. */
   close(): Promise<void>
 }
@@ -76,25 +79,23 @@ export async function createHubApp(
   const connectors = options.noConnectors
     ? []
     : (options.connectors ?? (await loadConnectors(config.connectors)))
-  const runtimes = connectors.map((connector) =>
-    connectorRuntime(
-      {
-        hub,
-        knex: metadata.knex,
-        secrets,
-        registry: metrics.registry,
-        logger,
-        info: hubInfo(config),
-        env: options.env ?? process.env,
-      },
-      connector,
-    ),
-  )
+  const host: ConnectorHost = {
+    hub,
+    knex: metadata.knex,
+    secrets,
+    registry: metrics.registry,
+    logger,
+    info: hubInfo(config),
+    env: options.env ?? process.env,
+  }
+  const runtimes = connectors.map((connector) => connectorRuntime(host, connector))
   // Awaited before the hub listens: a connector's migrations are done before its first request.
   for (const [i, connector] of connectors.entries()) {
     const rt = runtimes[i]
     if (connector.setup && rt) await connector.setup(rt.setupContext())
   }
+  const jobs = createJobRunner({ host, knex: metadata.knex, connectors, redisUrl: config.redisUrl })
+  if (connectors.some((c) => c.jobs && Object.keys(c.jobs).length > 0)) await jobs.startSchedules()
   const authenticator = createAuthenticator({ config, metadata, tenants })
   const limiter = createRateLimiter({ config, metadata, tenants })
   let draining = false
@@ -120,9 +121,11 @@ export async function createHubApp(
     app,
     services,
     demoKeys,
+    jobs,
     async close() {
       draining = true
       stopCheckpoints()
+      await jobs.close().catch((err: unknown) => logger.warn({ err }, 'job runner close failed'))
       await audit.checkpoint().catch((err: unknown) => logger.error({ err }, 'final audit checkpoint failed'))
       for (const c of connectors)
         await c.close?.().catch((err) => logger.warn({ err }, 'connector close failed'))
