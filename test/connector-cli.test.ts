@@ -31,17 +31,31 @@ describe('hub connector secret / config', () => {
     const list = await runHub(['connector', 'secret', 'list', 'jobtest', '--tenant', 'acme'], env)
     expect(list.stdout).toContain('token')
     expect(list.stdout).not.toContain('tok-123456789')
+    let sealedWith = ''
     const metadata = openMetadataStore(`sqlite:${hub.home}/hub.sqlite`)
     try {
       const rows = (await metadata.knex('connector_secrets').select('value')) as { value: string }[]
       expect(rows).toHaveLength(1)
       expect(rows[0]?.value).toMatch(/^nl2q:v1:/)
+      sealedWith = rows[0]?.value.split(':')[2] ?? ''
     } finally {
       await metadata.close()
     }
     const run = await runHub(['job', 'run', 'jobtest:sync', '--tenant', 'acme'], env)
     expect(run).toMatchObject({ code: 0 })
     expect(run.stdout).toContain('"tokenLength":13')
+    // A key rotation re-seals connector secrets too: the job still reads the value afterwards.
+    expect(await runHub(['secrets', 'rotate'], env)).toMatchObject({ code: 0 })
+    const rotated = openMetadataStore(`sqlite:${hub.home}/hub.sqlite`)
+    try {
+      const after = (await rotated.knex('connector_secrets').first('value')) as { value: string }
+      expect(after.value.split(':')[2]).not.toBe(sealedWith)
+    } finally {
+      await rotated.close()
+    }
+    expect((await runHub(['job', 'run', 'jobtest:sync', '--tenant', 'acme'], env)).stdout).toContain(
+      '"tokenLength":13',
+    )
     // Another tenant's run cannot see acme's secret.
     const other = await runHub(['job', 'run', 'jobtest:sync', '--tenant', 'globex'], env)
     expect(other.stdout).toContain('"tokenLength":null')
