@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createAuditLog } from '../packages/core/src/audit/index.ts'
@@ -42,6 +44,16 @@ const connector = () =>
       }),
     },
   })
+
+/** Remove this file's BullMQ keys (its own random prefix) from the shared Redis. */
+async function dropRedisKeys(prefix: string): Promise<void> {
+  const { hostname, port } = new URL(REDIS_URL)
+  const cli = (...args: string[]) =>
+    promisify(execFile)('redis-cli', ['-h', hostname, '-p', port || '6379', ...args])
+  const { stdout } = await cli('--scan', '--pattern', `${prefix}:*`)
+  const keys = stdout.split('\n').filter(Boolean)
+  for (let i = 0; i < keys.length; i += 100) await cli('del', ...keys.slice(i, i + 100))
+}
 
 const backends = [
   { store: 'SQLite', queue: 'embedded' },
@@ -104,6 +116,7 @@ describe.each(backends)('jobs on a $store metadata store, $queue', ({ store, que
     await other?.close()
     await hub?.close()
     await drop?.()
+    if (queue === 'BullMQ') await dropRedisKeys(prefix)
   })
 
   it('runs a job now as the tenant integration principal, records it and reports progress', async () => {
