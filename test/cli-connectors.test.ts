@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Command } from 'commander'
 import { afterAll, describe, expect, it } from 'vitest'
+import { commandContext } from '../packages/core/src/cli/hub-runtime.ts'
 import { loadConnectors, readConnectorManifests } from '../packages/core/src/connectors/loader.ts'
+import { createLogger } from '../packages/core/src/service/logger.ts'
 import { buildMez } from '../packages/powerbi-connector/src/mez/build.ts'
 import { runHub } from './helpers/cli.ts'
 
@@ -27,7 +29,7 @@ describe('connector commands in the hub CLI', () => {
     for (const m of manifests) {
       const [connector] = await loadConnectors([m.name], root)
       const program = new Command()
-      connector?.commands?.(program)
+      if (connector) connector.commands?.(program, commandContext(connector, createLogger('silent')))
       expect(Object.fromEntries(program.commands.map((c) => [c.name(), c.description()])), m.name).toEqual(
         m.commands,
       )

@@ -62,7 +62,7 @@ const key = () => hub.keys.acme as string
 beforeAll(async () => {
   hub = await createTestHub({
     env: { HUB_RATE_LIMIT: '100000' },
-    connectors: [createMcpConnector({ HUB_LOG_LEVEL: 'silent' }), createPowerBiConnector()],
+    connectors: [createMcpConnector(), createPowerBiConnector()],
   })
   server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: hub.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))

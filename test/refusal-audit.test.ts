@@ -76,7 +76,7 @@ beforeAll(async () => {
   const env = { HUB_BODY_LIMIT: '4096', HUB_RATE_LIMIT: '100000' }
   hub = await createTestHub({
     env,
-    connectors: [createMcpConnector(env), createPowerBiConnector({})],
+    connectors: [createMcpConnector(), createPowerBiConnector({})],
   })
   adminKey = hub.keys.acme as string
   const viewer = await createApiKey(hub.services.metadata, {

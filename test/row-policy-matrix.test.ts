@@ -49,7 +49,7 @@ beforeAll(async () => {
   reader = await createSelectOnlyUser(db.name)
   hub = await createTestHub({
     env: MCP_ENV,
-    connectors: [createPowerBiConnector({ pageSize: 5000 }), createMcpConnector(MCP_ENV)],
+    connectors: [createPowerBiConnector({ pageSize: 5000 }), createMcpConnector()],
   })
   await hub.services.tenants.add({ id: 'mdb-root', dbUrl: db.url, model: 'pharma' })
   await hub.services.tenants.add({ id: 'mdb-select', dbUrl: reader.url, model: 'pharma' })

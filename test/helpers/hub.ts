@@ -38,13 +38,15 @@ export async function createTestHub(options: TestHubOptions = {}): Promise<TestH
     for (const id of ['acme', 'globex'])
       copyFileSync(join(DEMO_CACHE, `${id}.sqlite`), join(home, 'tenants', `${id}.sqlite`))
   }
-  const config = loadConfig({
+  const env = {
     HUB_HOME: home,
     HUB_DEMO: demo ? '1' : '0',
     HUB_LOG_LEVEL: 'silent',
     ...options.env,
-  })
+  }
+  const config = loadConfig(env)
   const hub = await createHubApp(config, {
+    env,
     logger: options.logger ?? createLogger('silent'),
     connectors: options.connectors,
     noConnectors: options.noConnectors ?? options.connectors === undefined,

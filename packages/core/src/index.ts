@@ -11,11 +11,29 @@ export {
 } from './auth/index.ts'
 export { EnvSchema, type HubConfig, loadConfig } from './config/index.ts'
 export {
+  type BoundHub,
+  bindAudit,
+  bindHub,
+  type CallOptions,
+  type CommandContext,
+  type ConfigOf,
+  type ConfigSchema,
   type Connector,
-  type ConnectorContext,
+  type ConnectorMetrics,
+  type ConnectorSecrets,
+  type ConnectorState,
   defineConnector,
+  defineJob,
   type HealthCheck,
+  type HubInfo,
+  type Job,
+  type JobContext,
+  type RouteContext,
   type SecurityMiddleware,
+  type SetupContext,
+  type StateTable,
+  type TenantAudit,
+  type TenantScope,
 } from './connectors/index.ts'
 export { type DataSource, type Dialect, introspect, openDataSource, type SchemaInfo } from './db/index.ts'
 export type { Dataset, Field, SemanticModel } from './engine/model-types.ts'

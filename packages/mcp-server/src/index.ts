@@ -1,7 +1,13 @@
 // @nl2q/mcp-server public API. The hub loads the default export by name (HUB_CONNECTORS).
 import { createMcpConnector } from './connector.ts'
 
-export { loadMcpConfig, type McpConfig, McpEnvSchema } from './config.ts'
+export {
+  loadMcpConfig,
+  type McpConfig,
+  McpConfigSchema,
+  McpEnvSchema,
+  mcpConfigOf,
+} from './config.ts'
 export { createMcpConnector } from './connector.ts'
 export { createMcpServer, SERVER_INFO } from './server.ts'
 export { MCP_CHANNEL, type McpSession } from './session.ts'

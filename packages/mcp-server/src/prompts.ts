@@ -39,8 +39,7 @@ export function registerPrompts(server: McpServer, session: McpSession): void {
     },
     async (mcp) => {
       try {
-        const principal = await session.authorize(mcp.mcpReq.signal)
-        const datasets = await session.hub.datasets(principal)
+        const datasets = await (await session.open(mcp.mcpReq.signal)).hub.datasets()
         const text = `${GUIDE}\n\nThe datasets you may ask about:\n${datasets.map(outline).join('\n\n')}`
         return {
           description: 'How to ask good questions of this data',
@@ -59,15 +58,14 @@ export function registerPrompts(server: McpServer, session: McpSession): void {
       description: 'Outline one dataset and suggest questions to ask about it',
       argsSchema: z.object({
         dataset: completable(z.string().describe('A dataset name from list_datasets'), async (value) => {
-          const datasets = await session.hub.datasets(session.principal)
+          const datasets = await session.hub.datasets()
           return datasets.map((d) => d.name).filter((n) => n.startsWith(value ?? ''))
         }),
       }),
     },
     async ({ dataset }, mcp) => {
       try {
-        const principal = await session.authorize(mcp.mcpReq.signal)
-        const datasets = await session.hub.datasets(principal)
+        const datasets = await (await session.open(mcp.mcpReq.signal)).hub.datasets()
         const found = datasets.find((d) => d.name === dataset)
         const text = found
           ? `${outline(found)}\n\n${GUIDE}\n\nSuggest five questions this dataset can answer, then answer the first with the ask tool.`

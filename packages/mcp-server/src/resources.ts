@@ -15,8 +15,8 @@ export const DATASET_URI_PREFIX = 'nl2q://datasets/'
 
 /** Datasets visible to the caller, re-authorizing first (stdio re-checks the key per call). */
 async function visibleDatasets(session: McpSession, mcp: ServerContext): Promise<DatasetSummary[]> {
-  const principal = await session.authorize(mcp.mcpReq.signal)
-  return session.hub.datasets(principal)
+  const call = await session.open(mcp.mcpReq.signal)
+  return call.hub.datasets()
 }
 
 /** A hub refusal as the protocol error resources/read and prompts/get answer with. */
@@ -62,23 +62,17 @@ export function registerDatasetResources(server: McpServer, session: McpSession)
     async (uri, variables, mcp) => {
       const started = performance.now()
       const name = String(variables.name ?? '')
-      let principal: Awaited<ReturnType<McpSession['authorize']>> | undefined
       try {
-        principal = await session.authorize(mcp.mcpReq.signal)
-        const found = (await session.hub.datasets(principal)).find((d) => d.name === name)
+        const call = await session.open(mcp.mcpReq.signal)
+        const found = (await call.hub.datasets()).find((d) => d.name === name)
         if (!found) throw new HubError('NOT_FOUND', `No dataset '${name}'`)
-        await session.hub.audit(
-          principal,
-          principal.tenant,
-          {
-            action: 'mcp.resource',
-            resource: uri.href,
-            outcome: 'success',
-            durationMs: Math.round(performance.now() - started),
-            detail: { argumentsHash: argumentsHash({ uri: uri.href }) },
-          },
-          session.context(mcp.mcpReq.signal),
-        )
+        await call.audit.append({
+          action: 'mcp.resource',
+          resource: uri.href,
+          outcome: 'success',
+          durationMs: Math.round(performance.now() - started),
+          detail: { argumentsHash: argumentsHash({ uri: uri.href }) },
+        })
         return {
           contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(found, null, 2) }],
         }

@@ -34,7 +34,8 @@ export async function startDemoHub(env: Record<string, string> = {}): Promise<De
   const home = env.HUB_HOME ?? mkdtempSync(join(tmpdir(), 'nl2q-mcp-'))
   const full = { HUB_DEMO: '1', HUB_LOG_LEVEL: 'silent', ...env, HUB_HOME: home }
   const running = await createHubApp(loadConfig(full), {
-    connectors: [createMcpConnector(full)],
+    connectors: [createMcpConnector()],
+    env: full,
     logger: pino({ level: full.HUB_LOG_LEVEL }, pino.destination(2)),
   })
   const keys = Object.fromEntries(running.demoKeys.map((k) => [k.tenant, k.secret]))

@@ -1,10 +1,9 @@
-import { type Connector, defineConnector, type HealthCheck } from '@nl2q/core'
-import { loadPowerBiSettings } from './config.ts'
+import { defineConnector } from '@nl2q/core'
+import { PowerBiConfigSchema } from './config.ts'
 import { mezRoutes } from './mez/route.ts'
 import { writeMez } from './mez/write.ts'
 import { odataRoutes } from './odata/routes.ts'
 import { savedQuestionRoutes } from './saved-questions/routes.ts'
-import { type SavedQuestionStore, savedQuestionStore } from './saved-questions/store.ts'
 
 /** Where the feed and the connector download are mounted. */
 export const ODATA_PREFIX = '/odata'
@@ -17,22 +16,17 @@ export interface PowerBiConnectorOptions {
 
 /**
  * The Power BI connector: the OData v4 feed at /odata, saved questions at /v1/saved-questions and
- * the Power Query custom connector for download at /powerbi/NL2Q.mez. One instance per hub (it
- * holds the saved-questions store of that hub).
+ * the Power Query custom connector for download at /powerbi/NL2Q.mez. Saved questions are its state
+ * (`ctx.state`, per tenant), whose tables the core migrates before the hub listens.
  */
-export function createPowerBiConnector(options: PowerBiConnectorOptions = {}): Connector {
-  let store: SavedQuestionStore | null = null
+export function createPowerBiConnector(options: PowerBiConnectorOptions = {}) {
   return defineConnector({
     name: 'odata',
+    config: PowerBiConfigSchema,
     routes(app, ctx) {
-      const pageSize = options.pageSize ?? loadPowerBiSettings().pageSize
-      // Saved questions live in the hub's own metadata store (one pool: SQLite allows one writer).
-      const opened = savedQuestionStore(ctx.metadata.knex)
-      store = opened
-      // Create the table at start-up; a failure surfaces on use as SERVICE_UNAVAILABLE and in health.
-      opened.migrate().catch((err: unknown) => ctx.logger.error({ err }, 'saved-questions migration failed'))
-      app.route('/', odataRoutes({ ctx, store: opened, pageSize, prefix: ODATA_PREFIX }))
-      app.route('/', savedQuestionRoutes({ ctx, store: opened, feedPrefix: ODATA_PREFIX }))
+      const pageSize = options.pageSize ?? ctx.config.defaults.PAGE_SIZE
+      app.route('/', odataRoutes({ ctx, pageSize, prefix: ODATA_PREFIX }))
+      app.route('/', savedQuestionRoutes({ ctx, feedPrefix: ODATA_PREFIX }))
       app.route('/', mezRoutes(MEZ_PATH))
     },
     commands(program) {
@@ -45,19 +39,6 @@ export function createPowerBiConnector(options: PowerBiConnectorOptions = {}): C
           const { path, bytes } = writeMez(opts.out)
           process.stdout.write(`wrote ${path} (${bytes} bytes)\n`)
         })
-    },
-    async health(): Promise<HealthCheck> {
-      if (!store) return { name: 'odata', ok: true, detail: 'routes not mounted' }
-      try {
-        await store.migrate()
-        return { name: 'odata', ok: true }
-      } catch (err) {
-        return { name: 'odata', ok: false, detail: (err as Error).message }
-      }
-    },
-    async close() {
-      await store?.close()
-      store = null
     },
   })
 }

@@ -1,5 +1,6 @@
-import type { AuditEventInput, RequestContext } from '../hub/types.ts'
 import type { Principal } from '../principal.ts'
+import type { RequestContext } from '../request-context.ts'
+import type { AuditEventInput } from './event-input.ts'
 import type { AuditAppendInput } from './record.ts'
 
 /** The audit input for an event done by `principal` (or nobody) within a request. */

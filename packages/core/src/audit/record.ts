@@ -1,4 +1,4 @@
-import type { AuditEventInput } from '../hub/types.ts'
+import type { AuditEventInput } from './event-input.ts'
 
 export type AuditOutcome = AuditEventInput['outcome']
 

@@ -27,7 +27,13 @@ async function main(argv: string[]): Promise<void> {
     const wanted = argv[2] === 'help' ? argv[3] : argv[2]
     const manifests = readConnectorManifests(names)
     const needed = manifests.filter((m) => !m.commands || Object.hasOwn(m.commands, wanted ?? ''))
-    for (const connector of await loadConnectors(needed.map((m) => m.name))) connector.commands?.(program)
+    if (needed.length > 0) {
+      // the command context opens the hub's stores: imported only when a connector's command runs
+      const { commandContext } = await import('./hub-runtime.ts')
+      const { createLogger } = await import('../service/logger.ts')
+      for (const connector of await loadConnectors(needed.map((m) => m.name)))
+        connector.commands?.(program, commandContext(connector, createLogger('warn')))
+    }
     for (const m of manifests)
       if (m.commands && !needed.includes(m))
         for (const [command, description] of Object.entries(m.commands))

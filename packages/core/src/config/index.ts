@@ -69,6 +69,11 @@ export const EnvSchema = z.object({
   HUB_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HUB_METRICS_PORT: port.optional(),
   HUB_CONNECTORS: csv.optional(),
+  /** Run connector jobs on BullMQ (Redis); without it they run in the hub process. */
+  HUB_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
   HUB_AUDIT_CHECKPOINT_MS: positiveInt.default(60_000),
   HUB_AUDIT_CHECKPOINT_EVENTS: positiveInt.default(1000),
   /** AES-256-GCM key for secrets at rest (tenant database URLs); default: HUB_HOME/secret.key. */
@@ -82,6 +87,7 @@ export const EnvSchema = z.object({
 
 const SECRET_VARS = [
   'HUB_DATABASE_URL',
+  'HUB_REDIS_URL',
   'HUB_JWT_SECRET',
   'HUB_JWT_PUBLIC_KEY',
   'HUB_SECRET_KEY',
@@ -100,6 +106,8 @@ export interface HubConfig {
   trustedProxies: string[]
   /** Connector packages to load; undefined = the default ones that are installed. */
   connectors: string[] | undefined
+  /** HUB_REDIS_URL (a secret: may carry a password). */
+  redisUrl: string | undefined
   logLevel: z.infer<typeof EnvSchema>['HUB_LOG_LEVEL']
   auth: {
     issuer: string | undefined
@@ -195,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     corsOrigins: e.HUB_CORS_ORIGINS,
     trustedProxies: e.HUB_TRUSTED_PROXIES,
     connectors: e.HUB_CONNECTORS,
+    redisUrl: e.HUB_REDIS_URL,
     logLevel: e.HUB_LOG_LEVEL,
     auth: {
       issuer: e.HUB_JWT_ISSUER,

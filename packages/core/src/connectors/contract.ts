@@ -1,11 +1,13 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Command } from 'commander'
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import type { Logger } from 'pino'
-import type { HubConfig } from '../config/index.ts'
-import type { Hub } from '../hub/types.ts'
-import type { MetadataStore } from '../metadata/store.ts'
+import type { z } from 'zod'
 import type { Role } from '../principal.ts'
+import type { BoundHub, TenantAudit } from './bound-hub.ts'
+import type { ConnectorMetrics } from './connector-metrics.ts'
+import type { ConnectorSecrets } from './secret-store.ts'
+import type { ConnectorState } from './state-store.ts'
 
 export interface HealthCheck {
   name: string
@@ -31,31 +33,109 @@ export interface SecurityMiddleware {
   requireRole(...roles: Role[]): MiddlewareHandler
 }
 
-export interface ConnectorContext {
-  hub: Hub
-  /**
-   * The hub's own metadata store, for a connector's own tables (saved questions, sync state) with
-   * its own migrations. Tenant data is not reachable from it: that goes through `hub`.
-   */
-  metadata: Pick<MetadataStore, 'knex' | 'dialect'>
-  config: HubConfig
+/** Public facts about the hub a connector may need (no secrets, no handles). */
+export interface HubInfo {
+  /** HUB_PUBLIC_URL when set: the absolute base of links a connector renders. */
+  publicUrl: string | undefined
+  /** The hub's JWT issuer, if JWTs are accepted. */
+  jwtIssuer: string | undefined
+  corsOrigins: string[]
+  limits: { maxRows: number; bodyBytes: number }
+}
+
+/** A connector's config section: a zod object over the suffixes of `HUB_<NAME>_*`. */
+export type ConfigSchema = z.ZodObject
+export type ConfigOf<S extends ConfigSchema> = z.output<S>
+
+/** Everything bound to one (connector, tenant, principal): a job run, a CLI operator, or a request. */
+export interface TenantScope<C> {
+  /** The audited data API bound to the principal; no tenant parameter anywhere. */
+  hub: BoundHub
+  /** Key/value and small tables of this connector for this tenant only. */
+  state: ConnectorState
+  /** This connector's credentials for this tenant (read-only here; written by operators). */
+  secrets: ConnectorSecrets
+  /** Append events to this tenant's audit chain only. */
+  audit: TenantAudit
+  /** The connector's config: env `HUB_<NAME>_*` overlaid with the tenant's connector settings. */
+  config: C
   logger: Logger
+  metrics: ConnectorMetrics
+}
+
+/** Per-request doors for routes: each binds to the authenticated principal of `c` (401 without one). */
+export interface RouteContext<C> {
+  /** `signal` replaces the request's abort signal (e.g. combined with a protocol-level cancel). */
+  hub: { for(c: Context, options?: { signal?: AbortSignal }): BoundHub; info: HubInfo }
+  state: { for(c: Context): ConnectorState }
+  secrets: { for(c: Context): ConnectorSecrets }
+  audit: { for(c: Context): TenantAudit }
+  /** `defaults` from env (validated at start-up); `for(c)` adds the caller's tenant settings. */
+  config: { defaults: C; for(c: Context): Promise<C> }
+  logger: Logger
+  metrics: ConnectorMetrics
   security: SecurityMiddleware
 }
 
+/** `setup` runs once per start, before the server listens; it must be idempotent. */
+export interface SetupContext<C> {
+  config: C
+  logger: Logger
+  metrics: ConnectorMetrics
+  hub: { info: HubInfo }
+}
+
+/** CLI sub-commands; `open(tenant)` binds a scope to the local operator of that tenant. */
+export interface CommandContext<C> {
+  logger: Logger
+  open(tenant: string): Promise<TenantScope<C> & { close(): Promise<void> }>
+}
+
+export interface JobContext<C> extends TenantScope<C> {
+  runId: string
+  /** Aborts when the run's lease is lost or the hub shuts down: stop and throw. */
+  signal: AbortSignal
+  /** Report progress (a bar on the operator's terminal, `progress` in BullMQ). */
+  progress(done: number, total?: number, message?: string): void
+}
+
+/** A named unit of work with a typed input, run now (`hub job run`) or on a cron schedule. */
+export interface Job<C = unknown, I extends z.ZodType = z.ZodType> {
+  description?: string
+  input: I
+  /** The result is stored in the run history (keep it small). */
+  run(input: z.output<I>, ctx: JobContext<C>): Promise<Record<string, unknown> | undefined>
+}
+
 /** A connector plug-in: a package whose default export is `defineConnector({...})`. */
-export interface Connector {
+export interface Connector<S extends ConfigSchema = ConfigSchema> {
+  /** Lower-case letters and digits: the audit channel, the state namespace and `HUB_<NAME>_*`. */
   name: string
+  /** The connector's config section; keys are the suffixes of `HUB_<NAME>_<KEY>`. */
+  config?: S
+  /** Env names kept for keys whose variable predates the `HUB_<NAME>_` rule. */
+  configEnv?: Partial<Record<keyof ConfigOf<S> & string, string>>
+  setup?(ctx: SetupContext<ConfigOf<S>>): Promise<void>
   /** Mount routes. Use `ctx.security` on every route that serves data. */
-  routes?(app: OpenAPIHono, ctx: ConnectorContext): void
+  routes?(app: OpenAPIHono, ctx: RouteContext<ConfigOf<S>>): void
   /** CLI sub-commands (`hub <name> …`). */
-  commands?(program: Command): void
+  commands?(cli: Command, ctx: CommandContext<ConfigOf<S>>): void
+  jobs?: Record<string, Job<ConfigOf<S>>>
   /** Joins /health/ready. */
-  health?(): Promise<HealthCheck>
+  healthCheck?(): Promise<HealthCheck>
   /** Called on graceful shutdown. */
   close?(): Promise<void>
 }
 
-export function defineConnector<T extends Connector>(connector: T): T {
+export const CONNECTOR_NAME = /^[a-z][a-z0-9]{1,30}$/
+
+export function defineConnector<S extends ConfigSchema = ConfigSchema>(
+  connector: Connector<S>,
+): Connector<S> {
   return connector
+}
+
+/** A job with its input type inferred from its schema. */
+export function defineJob<I extends z.ZodType, C = unknown>(job: Job<C, I>): Job<C, I> {
+  return job
 }

@@ -1,8 +1,21 @@
+export { type BoundHub, bindAudit, bindHub, type CallOptions, type TenantAudit } from './bound-hub.ts'
+export type { ConnectorMetrics } from './connector-metrics.ts'
 export {
+  type CommandContext,
+  type ConfigOf,
+  type ConfigSchema,
   type Connector,
-  type ConnectorContext,
   defineConnector,
+  defineJob,
   type HealthCheck,
+  type HubInfo,
+  type Job,
+  type JobContext,
+  type RouteContext,
   type SecurityMiddleware,
+  type SetupContext,
+  type TenantScope,
 } from './contract.ts'
 export { DEFAULT_CONNECTORS, loadConnectors } from './loader.ts'
+export type { ConnectorSecrets } from './secret-store.ts'
+export type { ConnectorState, StateTable } from './state-store.ts'

@@ -1,13 +1,5 @@
 import type { DataSource } from '../db/index.ts'
 import { HubError, isHubError } from '../errors.ts'
-import type {
-  AskInput,
-  AskResult,
-  DatasetSummary,
-  QueryResult,
-  ResultColumn,
-  SqlInput,
-} from '../hub/types.ts'
 import { localPrincipal, type Principal } from '../principal.ts'
 import { guardSql } from '../sql-guard/index.ts'
 import { type BulkheadOptions, createBulkhead } from './bulkhead.ts'
@@ -21,6 +13,7 @@ import { type PlannedQuestion, planQuestion } from './nl/planner.ts'
 import { withSuggestions } from './nl/refuse.ts'
 import { type QueryPlan, QueryPlanSchema } from './plan.ts'
 import { resolveRowScopes } from './policy.ts'
+import type { AskInput, AskResult, DatasetSummary, QueryResult, ResultColumn, SqlInput } from './results.ts'
 import { summarizeModel } from './summarize.ts'
 import { emptyValueIndex, type ValueIndex } from './values/value-index.ts'
 import {

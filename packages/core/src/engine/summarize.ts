@@ -1,6 +1,6 @@
-import type { DatasetSummary } from '../hub/types.ts'
 import { reachableFrom } from './model/join-graph.ts'
 import type { Dataset, SemanticModel } from './model-types.ts'
+import type { DatasetSummary } from './results.ts'
 
 /**
  * What a principal may ask about each dataset: measures, dimensions, synonyms and a few example

@@ -5,8 +5,8 @@ import { cacheKey, createResultCache } from '../engine/result-cache.ts'
 import { createSingleFlight } from '../engine/single-flight.ts'
 import { withheldError } from '../engine/visibility.ts'
 import { HubError, isHubError } from '../errors.ts'
+import type { Metrics } from '../metrics/registry.ts'
 import { hasRole, type Principal } from '../principal.ts'
-import type { Metrics } from '../service/metrics.ts'
 import type { TenantRegistry } from '../tenants/registry.ts'
 import type {
   AskInput,
@@ -253,7 +253,7 @@ export function createHub(options: HubOptions): HubWithControls {
       }
       return found
     },
-    audit: (principal, tenant, event, ctx) => record(principal, tenant, event, ctx),
+    audit: (principal, event, ctx) => record(principal, principal.tenant, event, ctx),
     invalidateCache: (tenant) => cache.invalidate(tenant),
   }
   return hub

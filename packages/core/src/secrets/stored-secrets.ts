@@ -5,7 +5,10 @@ import type { SecretBox } from './secret-box.ts'
 export const secretContext = (table: string, column: string, id: string): string => `${table}.${column}:${id}`
 
 /** Every secret column of the metadata store (connector credentials join this list). */
-const STORED_SECRETS = [{ table: 'tenants', id: 'id', column: 'db_url' }] as const
+const STORED_SECRETS = [
+  { table: 'tenants', id: 'id', column: 'db_url' },
+  { table: 'connector_secrets', id: 'id', column: 'value' },
+] as const
 
 /**
  * Seal every stored secret that is plaintext (written before encryption) and, unless

@@ -2,7 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
-import type { Connector, ConnectorContext, SecurityMiddleware } from '../connectors/contract.ts'
+import type { Connector, RouteContext, SecurityMiddleware } from '../connectors/contract.ts'
 import { HubError } from '../errors.ts'
 import { allowedMethods } from './allowed-methods.ts'
 import { mountApiReference } from './api-reference.ts'
@@ -25,6 +25,8 @@ export interface AppOptions {
   /** Route groups of the core that sit behind auth (keys admin, audit, …). */
   protectedRoutes?: OpenAPIHono[]
   connectors?: Connector[]
+  /** The per-request doors of one connector (hub, state, secrets, audit bound to the caller). */
+  connectorContext?: (connector: Connector) => RouteContext<Record<string, unknown>>
   isDraining?: () => boolean
   /** Audits refused requests that carry a credential (service/middleware/refusal-audit.ts). */
   refusalAudit?: MiddlewareHandler
@@ -114,14 +116,11 @@ export function createApp(options: AppOptions): OpenAPIHono {
   app.route('/', dataRoutes(services))
   for (const routes of options.protectedRoutes ?? []) app.route('/', routes)
 
-  const ctx: ConnectorContext = {
-    hub: services.hub,
-    metadata: services.metadata,
-    config,
-    logger: services.logger,
-    security,
+  for (const connector of connectors) {
+    if (!connector.routes) continue
+    if (!options.connectorContext) throw new Error(`no context to mount connector ${connector.name}`)
+    connector.routes(app, options.connectorContext(connector))
   }
-  for (const connector of connectors) connector.routes?.(app, ctx)
 
   mountApiReference(app)
   return app

@@ -11,11 +11,14 @@ import {
   requireRole,
 } from '../auth/index.ts'
 import type { HubConfig } from '../config/index.ts'
-import type { Connector } from '../connectors/contract.ts'
+import { type ConnectorHost, connectorRuntime, hubInfo } from '../connectors/context.ts'
+import type { Connector, SecurityMiddleware } from '../connectors/contract.ts'
 import { loadConnectors } from '../connectors/loader.ts'
 import { useSqliteWorkers } from '../db/sqlite-worker/pool.ts'
 import { createHub } from '../hub/hub.ts'
+import { createJobRunner, type JobRunner } from '../jobs/index.ts'
 import { openMetadataStore } from '../metadata/store.ts'
+import { createMetrics } from '../metrics/registry.ts'
 import { createRateLimiter } from '../rate-limit/index.ts'
 import { resealStoredSecrets, secretBoxFor } from '../secrets/index.ts'
 import { createTenantRegistry } from '../tenants/registry.ts'
@@ -24,7 +27,6 @@ import { type DemoKey, ensureDemo } from './bootstrap-demo.ts'
 import { problemHandler } from './errors.ts'
 import { type HttpServerLimits, listen } from './http-server.ts'
 import { createLogger } from './logger.ts'
-import { createMetrics } from './metrics.ts'
 import { refusalAudit } from './middleware/refusal-audit.ts'
 import { adminHealthRoutes } from './routes/admin-health.ts'
 import { auditRoutes } from './routes/audit.ts'
@@ -39,6 +41,8 @@ export interface RunningHub {
   metricsApp: Hono
   services: Services
   demoKeys: DemoKey[]
+  /** The connectors' jobs: run now, schedules, history. */
+  jobs: JobRunner
   /** Drain in-flight requests, then close pools and connectors. */
   close(): Promise<void>
 }
@@ -48,6 +52,8 @@ export interface CreateHubAppOptions {
   connectors?: Connector[]
   /** Skip loading connector packages (tests of the core). */
   noConnectors?: boolean
+  /** Where connectors read `HUB_<NAME>_*` (default `process.env`; tests pass their own). */
+  env?: NodeJS.ProcessEnv
 }
 
 /** Build everything a running hub needs, without listening: used by `hub start` and by tests. */
@@ -96,6 +102,23 @@ export async function createHubApp(
   const connectors = options.noConnectors
     ? []
     : (options.connectors ?? (await loadConnectors(config.connectors)))
+  const host: ConnectorHost = {
+    hub,
+    knex: metadata.knex,
+    secrets,
+    registry: metrics.registry,
+    logger,
+    info: hubInfo(config),
+    env: options.env ?? process.env,
+  }
+  const runtimes = connectors.map((connector) => connectorRuntime(host, connector))
+  // Awaited before the hub listens: a connector's migrations are done before its first request.
+  for (const [i, connector] of connectors.entries()) {
+    const rt = runtimes[i]
+    if (connector.setup && rt) await connector.setup(rt.setupContext())
+  }
+  const jobs = createJobRunner({ host, knex: metadata.knex, connectors, redisUrl: config.redisUrl })
+  if (connectors.some((c) => c.jobs && Object.keys(c.jobs).length > 0)) await jobs.startSchedules()
   const authenticator = createAuthenticator({ config, metadata, tenants })
   const limiter = createRateLimiter({ config, metadata, tenants })
   const floods = createRefusalFloods({
@@ -106,13 +129,14 @@ export async function createHubApp(
       ),
   })
   let draining = false
+  const security: SecurityMiddleware = {
+    authenticate: (o) => authenticate({ authenticator, audit, limiter, floods, ...o }),
+    rateLimit: limiter.middleware(),
+    requireRole,
+  }
   const app = createApp({
     services,
-    security: {
-      authenticate: (o) => authenticate({ authenticator, audit, limiter, floods, ...o }),
-      rateLimit: limiter.middleware(),
-      requireRole,
-    },
+    security,
     clientIp: clientIpMiddleware({ trustedProxies: config.trustedProxies }),
     protectedRoutes: [
       keysRoutes(services),
@@ -121,6 +145,11 @@ export async function createHubApp(
       adminHealthRoutes(services),
     ],
     connectors,
+    connectorContext: (connector) => {
+      const rt = runtimes[connectors.indexOf(connector)]
+      if (!rt) throw new Error(`connector ${connector.name} has no runtime`)
+      return rt.routeContext(security)
+    },
     isDraining: () => draining,
     refusalAudit: refusalAudit({
       audit,
@@ -139,10 +168,12 @@ export async function createHubApp(
     metricsApp,
     services,
     demoKeys,
+    jobs,
     async close() {
       draining = true
       stopCheckpoints()
       await floods.flush()
+      await jobs.close().catch((err: unknown) => logger.warn({ err }, 'job runner close failed'))
       await audit.checkpoint().catch((err: unknown) => logger.error({ err }, 'final audit checkpoint failed'))
       for (const c of connectors)
         await c.close?.().catch((err) => logger.warn({ err }, 'connector close failed'))

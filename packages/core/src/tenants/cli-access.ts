@@ -1,41 +1,34 @@
 import { randomUUID } from 'node:crypto'
 import { createAuditLog } from '../audit/index.ts'
 import { loadConfig } from '../config/index.ts'
+import { type BoundHub, bindHub } from '../connectors/bound-hub.ts'
 import { createHub } from '../hub/hub.ts'
 import { openMetadataStore } from '../metadata/store.ts'
-import { localPrincipal } from '../principal.ts'
+import { localPrincipal, type Principal } from '../principal.ts'
 import { secretBoxFor } from '../secrets/index.ts'
-import { createTenantRegistry, type TenantRuntime } from './registry.ts'
+import { createTenantRegistry } from './registry.ts'
 
 /**
- * Operator access from the CLI on the hub's own machine: opens the configured metadata store,
- * resolves one tenant and hands back its runtime (closed by `close()`). Questions asked through it
- * go through the hub facade, so they are audited (channel `cli`) like any other read.
+ * Operator access from the CLI on the hub's own machine: opens the configured metadata store and
+ * hands back the audited hub bound to the local operator of one tenant (closed by `close()`). Every
+ * read — ask, query, sql, stream — goes through the hub facade, so it is audited (channel `cli`)
+ * like any other; there is no engine handle that could skip the audit.
  */
-export async function openTenantEngine(
+export async function openTenantHub(
   tenantId: string,
-): Promise<TenantRuntime & { principal: ReturnType<typeof localPrincipal>; close(): Promise<void> }> {
+): Promise<{ hub: BoundHub; principal: Principal; close(): Promise<void> }> {
   const config = loadConfig()
   const metadata = openMetadataStore(config.databaseUrl, config.home)
   await metadata.migrate()
   const tenants = createTenantRegistry({ metadata, baseDir: config.home, secrets: secretBoxFor(config) })
   try {
-    const rt = await tenants.runtime(tenantId)
+    // Fail now (unknown or removed tenant) rather than on the first question.
+    await tenants.runtime(tenantId)
     const hub = createHub({ tenants, audit: createAuditLog(metadata, { home: config.home }) })
-    const engine: TenantRuntime['engine'] = {
-      ...rt.engine,
-      ask: (principal, input, call = {}) =>
-        hub.ask(principal, input, {
-          requestId: randomUUID(),
-          clientIp: null,
-          channel: 'cli',
-          signal: call.signal,
-        }),
-    }
+    const principal = localPrincipal(tenantId)
     return {
-      ...rt,
-      engine,
-      principal: localPrincipal(tenantId),
+      hub: bindHub(hub, principal, { requestId: randomUUID(), clientIp: null, channel: 'cli' }),
+      principal,
       async close() {
         await tenants.close()
         await metadata.close()

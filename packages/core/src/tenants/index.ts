@@ -1,4 +1,4 @@
-export { getTenantDbUrl, openTenantEngine } from './cli-access.ts'
+export { getTenantDbUrl, openTenantHub } from './cli-access.ts'
 export { type Engine, type OpenEngineOptions, openEngine } from './open-engine.ts'
 export {
   createTenantRegistry,

@@ -1,8 +1,8 @@
 import { type AuthInfo, createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server'
-import type { Connector, ConnectorContext, Principal } from '@nl2q/core'
+import type { Connector, Principal, RouteContext } from '@nl2q/core'
 import type { McpConfig } from '../config.ts'
 import { createMcpServer } from '../server.ts'
-import { MCP_CHANNEL, type McpSession } from '../session.ts'
+import type { McpSession } from '../session.ts'
 import { InFlightRequests, inspectBody } from './cancellations.ts'
 import { hostOriginGuard, requireMcpScope } from './guards.ts'
 import { protectedResourceMetadata } from './metadata.ts'
@@ -26,7 +26,7 @@ function authInfoFor(principal: Principal): AuthInfo {
  * shared authenticate (with the MCP challenge) → MCP scope → shared rate limit → a fresh, stateless
  * MCP server for this principal (both 2025-11-25 and 2026-07-28 clients; GET/DELETE answer 405).
  */
-export function mountMcp(app: ConnectorApp, ctx: ConnectorContext, config: McpConfig): McpHttpHandler {
+export function mountMcp(app: ConnectorApp, ctx: RouteContext<unknown>, config: McpConfig): McpHttpHandler {
   const sessions = new WeakMap<AuthInfo, McpSession>()
   const inFlight = new InFlightRequests()
   const handler = createMcpHandler(
@@ -37,7 +37,7 @@ export function mountMcp(app: ConnectorApp, ctx: ConnectorContext, config: McpCo
     },
     {
       legacy: 'stateless',
-      maxRequestBodySize: ctx.config.limits.bodyBytes,
+      maxRequestBodySize: ctx.hub.info.limits.bodyBytes,
       onerror: (err) => ctx.logger.debug({ err }, 'MCP request rejected'),
     },
   )
@@ -82,15 +82,12 @@ export function mountMcp(app: ConnectorApp, ctx: ConnectorContext, config: McpCo
     const signals = [httpSignal, ...tracked.map((t) => t.signal)]
 
     const session: McpSession = {
-      hub: ctx.hub,
       principal,
-      authorize: async () => principal,
-      context: (signal) => ({
-        requestId: c.get('requestId'),
-        clientIp: c.get('clientIp') ?? null,
-        channel: MCP_CHANNEL,
-        signal: AbortSignal.any([signal, ...signals]),
-      }),
+      hub: ctx.hub.for(c),
+      open: async (signal) => {
+        const call = AbortSignal.any([signal, ...signals])
+        return { hub: ctx.hub.for(c, { signal: call }), audit: ctx.audit.for(c), signal: call }
+      },
       limits: config.limits,
       logger: c.get('log') ?? ctx.logger,
     }

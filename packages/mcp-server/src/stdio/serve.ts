@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import type { Transport } from '@modelcontextprotocol/server'
 import { serveStdio } from '@modelcontextprotocol/server/stdio'
-import { createHubApp, HubError, loadConfig, type Principal, type RunningHub } from '@nl2q/core'
+import {
+  bindAudit,
+  bindHub,
+  createHubApp,
+  HubError,
+  loadConfig,
+  type Principal,
+  type RequestContext,
+  type RunningHub,
+} from '@nl2q/core'
 import pino, { type Logger } from 'pino'
 import { loadMcpConfig } from '../config.ts'
 import { createMcpServer } from '../server.ts'
@@ -56,15 +65,25 @@ export async function serveHubOverStdio(options: StdioOptions = {}): Promise<Std
     throw err
   }
 
+  const facts = (signal?: AbortSignal): RequestContext => ({
+    requestId: randomUUID(),
+    clientIp: null,
+    channel: MCP_CHANNEL,
+    ...(signal ? { signal } : {}),
+  })
   const session: McpSession = {
-    hub: hub.services.hub,
     principal,
-    authorize: async (signal) => {
+    hub: bindHub(hub.services.hub, principal, facts()),
+    open: async (signal) => {
       const current = await authorize(signal)
       if (current.tenant !== principal.tenant) throw new HubError('FORBIDDEN', 'The key changed tenant')
-      return current
+      const rc = facts(signal)
+      return {
+        hub: bindHub(hub.services.hub, current, rc),
+        audit: bindAudit(hub.services.hub, current, rc),
+        signal,
+      }
     },
-    context: (signal) => ({ requestId: randomUUID(), clientIp: null, channel: MCP_CHANNEL, signal }),
     limits: mcpConfig.limits,
     logger,
   }

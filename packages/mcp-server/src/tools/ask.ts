@@ -23,13 +23,13 @@ export function registerAsk(server: McpServer, session: McpSession): void {
       annotations: { ...READ_ONLY_ANNOTATIONS, title: 'Ask a question about the data' },
     },
     (args, mcp) =>
-      runTool(session, mcp, 'ask', args, { audit: false }, async ({ principal, ctx }) => {
+      runTool(session, mcp, 'ask', args, { audit: false }, async ({ hub }) => {
         await reportProgress(mcp, 0, 2, 'Interpreting the question and running the query')
-        const answer = await session.hub.ask(
-          principal,
-          { question: args.question, asOf: args.asOf, limit: args.limit ?? maxRows },
-          ctx,
-        )
+        const answer = await hub.ask({
+          question: args.question,
+          asOf: args.asOf,
+          limit: args.limit ?? maxRows,
+        })
         const capped = capRows(answer, { ...session.limits, maxRows: args.limit ?? maxRows })
         await reportProgress(mcp, 1, 2, `Answer ready: ${capped.rowCount} rows`)
         const structured = {

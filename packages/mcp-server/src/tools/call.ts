@@ -1,12 +1,9 @@
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server'
-import { type HubError, type Principal, type RequestContext, sha256, toHubError } from '@nl2q/core'
+import { type HubError, sha256, toHubError } from '@nl2q/core'
 import { refusalResult } from '../refusals.ts'
-import type { McpSession } from '../session.ts'
+import type { McpCall, McpSession } from '../session.ts'
 
-export interface ToolCall {
-  principal: Principal
-  ctx: RequestContext
-}
+export type ToolCall = McpCall
 
 /** Calls that reached a tool handler, which audits for itself (unhandled.ts records the others). */
 const reached = new WeakSet<ServerContext>()
@@ -49,37 +46,32 @@ export async function runTool(
   let call: ToolCall | undefined
   const audit = async (outcome: 'success' | 'denied' | 'error', rowCount: number | null, code?: string) => {
     if (!options.audit || !call) return
-    await session.hub.audit(
-      call.principal,
-      call.principal.tenant,
-      {
-        action: 'mcp.tool',
-        resource: tool,
-        outcome,
-        rowCount,
-        durationMs: Math.round(performance.now() - started),
-        detail: { tool, argumentsHash: argumentsHash(args), ...(code ? { code } : {}) },
-      },
-      call.ctx,
-    )
+    await call.audit.append({
+      action: 'mcp.tool',
+      resource: tool,
+      outcome,
+      rowCount,
+      durationMs: Math.round(performance.now() - started),
+      detail: { tool, argumentsHash: argumentsHash(args), ...(code ? { code } : {}) },
+    })
   }
   try {
-    call = { principal: await session.authorize(signal), ctx: session.context(signal) }
+    call = await session.open(signal)
     const { result, rowCount } = await body(call)
     await audit('success', rowCount ?? null)
     return result
   } catch (err) {
     const hubError: HubError = toHubError(err)
-    const cancelled = signal.aborted || call?.ctx.signal?.aborted === true
+    const cancelled = signal.aborted || call?.signal.aborted === true
     if (cancelled) session.logger.debug({ tool, code: hubError.code }, 'MCP tool call cancelled')
     else if (hubError.status >= 500)
       session.logger.error({ err: hubError.cause ?? err, tool, code: hubError.code }, 'MCP tool failed')
     try {
       await audit(hubError.status < 500 ? 'denied' : 'error', null, hubError.code)
     } catch (auditErr) {
-      return refusalResult(auditErr, call?.ctx.requestId)
+      return refusalResult(auditErr, call?.hub.requestId)
     }
-    return refusalResult(hubError, call?.ctx.requestId)
+    return refusalResult(hubError, call?.hub.requestId)
   }
 }
 

@@ -23,8 +23,8 @@ export function registerDatasetTools(server: McpServer, session: McpSession): vo
       annotations: { ...READ_ONLY_ANNOTATIONS, title: 'List the datasets you can ask about' },
     },
     (args, mcp) =>
-      runTool(session, mcp, 'list_datasets', args, { audit: true }, async ({ principal }) => {
-        const all = await session.hub.datasets(principal)
+      runTool(session, mcp, 'list_datasets', args, { audit: true }, async ({ hub }) => {
+        const all = await hub.datasets()
         const datasets = all.map((d) => ({
           name: d.name,
           label: d.label,
@@ -48,8 +48,8 @@ export function registerDatasetTools(server: McpServer, session: McpSession): vo
       annotations: { ...READ_ONLY_ANNOTATIONS, title: 'Describe one dataset' },
     },
     (args, mcp) =>
-      runTool(session, mcp, 'describe_dataset', args, { audit: true }, async ({ principal }) => {
-        const all = await session.hub.datasets(principal)
+      runTool(session, mcp, 'describe_dataset', args, { audit: true }, async ({ hub }) => {
+        const all = await hub.datasets()
         const found = all.find((d) => d.name === args.name)
         if (!found) {
           throw new HubError('NOT_FOUND', `No dataset '${args.name}'`, {

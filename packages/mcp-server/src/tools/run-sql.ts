@@ -22,8 +22,8 @@ export function registerRunSql(server: McpServer, session: McpSession): void {
       annotations: { ...READ_ONLY_ANNOTATIONS, title: 'Run a read-only SQL query' },
     },
     (args, mcp) =>
-      runTool(session, mcp, 'run_sql', args, { audit: false }, async ({ principal, ctx }) => {
-        const result = await session.hub.sql(principal, { sql: args.sql, limit: args.limit ?? maxRows }, ctx)
+      runTool(session, mcp, 'run_sql', args, { audit: false }, async ({ hub }) => {
+        const result = await hub.sql({ sql: args.sql, limit: args.limit ?? maxRows })
         const capped = capRows(result, { ...session.limits, maxRows: args.limit ?? maxRows })
         const structured = {
           ...capped,

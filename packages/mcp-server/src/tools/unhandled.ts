@@ -56,20 +56,15 @@ async function recordUnhandled(
 ): Promise<void> {
   const signal = ctx.mcpReq.signal
   try {
-    const principal = await session.authorize(signal)
-    await session.hub.audit(
-      principal,
-      principal.tenant,
-      {
-        action: 'mcp.tool',
-        resource: tool,
-        outcome: code === 'INTERNAL' ? 'error' : 'denied',
-        rowCount: null,
-        durationMs: 0,
-        detail: { tool, argumentsHash: argumentsHash(args), code },
-      },
-      session.context(signal),
-    )
+    const call = await session.open(signal)
+    await call.audit.append({
+      action: 'mcp.tool',
+      resource: tool,
+      outcome: code === 'INTERNAL' ? 'error' : 'denied',
+      rowCount: null,
+      durationMs: 0,
+      detail: { tool, argumentsHash: argumentsHash(args), code },
+    })
   } catch (err) {
     // A credential refused on the way (stdio re-checks it) is the caller's answer already.
     if (!isHubError(err)) session.logger.error({ err, tool }, 'could not audit an MCP tool call')

@@ -1,4 +1,4 @@
-import type { DatasetSummary, Hub, Principal } from '@nl2q/core'
+import type { BoundHub, DatasetSummary } from '@nl2q/core'
 import type { SavedQuestion, SavedQuestionStore } from '../saved-questions/store.ts'
 import { edmTypeOf } from './edm.ts'
 import { datasetEntitySet, type EntitySet } from './entity-sets.ts'
@@ -36,7 +36,9 @@ export function savedEntitySet(saved: SavedQuestion): EntitySet {
  * hub summarises it for them) and every saved question of their tenant.
  */
 export interface CatalogSources {
-  hub: Hub
+  /** Bound to the reader: its datasets, as its policy shows them. */
+  hub: BoundHub
+  /** Bound to the reader's tenant. */
   store: SavedQuestionStore
 }
 
@@ -56,18 +58,18 @@ function datasetSetOf(d: DatasetSummary): EntitySet | null {
   return set
 }
 
-async function datasetCatalog(hub: Hub, principal: Principal): Promise<EntitySet[]> {
+async function datasetCatalog(hub: BoundHub): Promise<EntitySet[]> {
   const sets: EntitySet[] = []
-  for (const d of await hub.datasets(principal)) {
+  for (const d of await hub.datasets()) {
     const set = datasetSetOf(d)
     if (set) sets.push(set)
   }
   return sets
 }
 
-export async function loadCatalog(sources: CatalogSources, principal: Principal): Promise<EntitySet[]> {
+export async function loadCatalog(sources: CatalogSources): Promise<EntitySet[]> {
   const { hub, store } = sources
-  const [sets, saved] = await Promise.all([datasetCatalog(hub, principal), store.list(principal.tenant)])
+  const [sets, saved] = await Promise.all([datasetCatalog(hub), store.list()])
   const names = new Set(sets.map((s) => s.name))
   const out = [...sets]
   for (const q of saved) {
@@ -81,12 +83,8 @@ export async function loadCatalog(sources: CatalogSources, principal: Principal)
  * One set by name, as `loadCatalog` would list it. A dataset set wins over a saved question of the
  * same name there, so the saved questions are only read when no dataset has the name.
  */
-export async function findEntitySet(
-  sources: CatalogSources,
-  principal: Principal,
-  name: string,
-): Promise<EntitySet | undefined> {
-  const dataset = (await datasetCatalog(sources.hub, principal)).find((s) => s.name === name)
+export async function findEntitySet(sources: CatalogSources, name: string): Promise<EntitySet | undefined> {
+  const dataset = (await datasetCatalog(sources.hub)).find((s) => s.name === name)
   if (dataset) return dataset
-  return (await loadCatalog(sources, principal)).find((s) => s.name === name)
+  return (await loadCatalog(sources)).find((s) => s.name === name)
 }

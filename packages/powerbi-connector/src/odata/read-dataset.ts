@@ -1,4 +1,4 @@
-import type { Hub, PlanFilter, Principal, QueryPlan, RequestContext, Scalar } from '@nl2q/core'
+import type { BoundHub, PlanFilter, QueryPlan, Scalar } from '@nl2q/core'
 import { comparableValue } from './edm.ts'
 import type { EntityProperty, EntitySet } from './entity-sets.ts'
 import { mapFilterFields } from './filter.ts'
@@ -12,9 +12,10 @@ import type { QueryOptions } from './query-options.ts'
  * for every other door. Pages after the first seek past the last key (see keyset.ts).
  */
 export interface DatasetReadInput {
-  hub: Hub
-  principal: Principal
-  ctx: RequestContext
+  /** The audited hub bound to the reader (its principal and request). */
+  hub: BoundHub
+  /** `null`: not the request's abort signal (a read-ahead outlives its request). */
+  signal?: null
   set: EntitySet
   options: QueryOptions
   pageSize: number
@@ -46,13 +47,12 @@ export function countPlan(set: EntitySet, filter: PlanFilter | null): QueryPlan 
 }
 
 export async function countDataset(
-  hub: Hub,
-  principal: Principal,
-  ctx: RequestContext,
+  hub: BoundHub,
   set: EntitySet,
   filter: PlanFilter | null,
+  signal?: null,
 ): Promise<number> {
-  const result = await hub.query(principal, countPlan(set, filter), ctx)
+  const result = await hub.query(countPlan(set, filter), signal === null ? { signal } : {})
   return Number(result.rows[0]?.[0] ?? 0)
 }
 
@@ -101,11 +101,12 @@ export function pagePlan(
 }
 
 export async function readDatasetPage(input: DatasetReadInput): Promise<Page> {
-  const { hub, principal, ctx, set, options, pageSize } = input
+  const { hub, signal, set, options, pageSize } = input
+  const call = signal === null ? { signal } : {}
   const { plan, output, read, probe, take } = pagePlan(set, options, pageSize)
   const [result, count] = await Promise.all([
-    options.top === 0 ? null : hub.query(principal, plan, ctx),
-    options.count ? countDataset(hub, principal, ctx, set, options.filter) : null,
+    options.top === 0 ? null : hub.query(plan, call),
+    options.count ? countDataset(hub, set, options.filter, signal) : null,
   ])
   if (!result)
     return { properties: output, rows: [], columns: [], length: 0, nextToken: null, remainingTop: 0, count }

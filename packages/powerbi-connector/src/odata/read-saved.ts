@@ -1,4 +1,4 @@
-import { type Hub, HubError, type Principal, type RequestContext } from '@nl2q/core'
+import { type BoundHub, HubError } from '@nl2q/core'
 import type { SavedQuestion } from '../saved-questions/store.ts'
 import { ROW_NUMBER } from './catalog.ts'
 import { comparableValue } from './edm.ts'
@@ -15,9 +15,7 @@ import type { QueryOptions } from './query-options.ts'
  * than served incomplete.
  */
 export interface SavedReadInput {
-  hub: Hub
-  principal: Principal
-  ctx: RequestContext
+  hub: BoundHub
   set: EntitySet
   saved: SavedQuestion
   options: QueryOptions
@@ -32,12 +30,12 @@ interface AnswerRow {
 
 /** The answer of a saved question as rows aligned with the set's properties. */
 export async function answerRows(input: Omit<SavedReadInput, 'options' | 'pageSize'>): Promise<AnswerRow[]> {
-  const { hub, principal, ctx, set, saved, maxRows } = input
-  const answer = await hub.ask(
-    principal,
-    { question: saved.question, ...(saved.asOf ? { asOf: saved.asOf } : {}), limit: maxRows },
-    ctx,
-  )
+  const { hub, set, saved, maxRows } = input
+  const answer = await hub.ask({
+    question: saved.question,
+    ...(saved.asOf ? { asOf: saved.asOf } : {}),
+    limit: maxRows,
+  })
   if (answer.truncated)
     throw new HubError(
       'UNANSWERABLE',

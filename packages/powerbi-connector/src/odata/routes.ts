@@ -1,13 +1,7 @@
-import {
-  type ConnectorContext,
-  type Hub,
-  HubError,
-  type Principal,
-  type RequestContext,
-  requestContext,
-} from '@nl2q/core'
+import { type BoundHub, HubError, type RouteContext, type TenantAudit } from '@nl2q/core'
 import { type Context, Hono } from 'hono'
-import type { SavedQuestionStore } from '../saved-questions/store.ts'
+import type { PowerBiSettings } from '../config.ts'
+import { type SavedQuestionStore, savedQuestionStore } from '../saved-questions/store.ts'
 import { findEntitySet, loadCatalog } from './catalog.ts'
 import type { EntitySet } from './entity-sets.ts'
 import {
@@ -27,8 +21,7 @@ import { countSaved, readSavedPage } from './read-saved.ts'
 import { collectionBody, serviceDocument } from './serialize.ts'
 
 export interface FeedOptions {
-  ctx: ConnectorContext
-  store: SavedQuestionStore
+  ctx: RouteContext<PowerBiSettings>
   /** Server-driven page size (rows per response); clamped below the hub's row cap. */
   pageSize: number
   /** Path prefix of the feed (`/odata`); the returned app is mounted at the root. */
@@ -49,11 +42,13 @@ interface Rendered {
 }
 
 export function odataRoutes(options: FeedOptions): Hono {
-  const { ctx, store, prefix } = options
-  const hub: Hub = ctx.hub
-  const maxRows = ctx.config.limits.maxRows
+  const { ctx, prefix } = options
+  const maxRows = ctx.hub.info.limits.maxRows
   const pageCap = Math.max(1, Math.min(options.pageSize, maxRows - 1))
-  const sources = { hub, store }
+  // Per request: the hub bound to the caller, and the saved questions of the caller's tenant.
+  const hubOf = (c: Context): BoundHub => ctx.hub.for(c)
+  const storeOf = (c: Context): SavedQuestionStore => savedQuestionStore(ctx.state.for(c))
+  const sourcesOf = (c: Context) => ({ hub: hubOf(c), store: storeOf(c) })
   const readAhead = createReadAhead<Rendered>(options.readAhead)
   const app = new Hono()
   app.onError(odataErrorHandler)
@@ -62,9 +57,7 @@ export function odataRoutes(options: FeedOptions): Hono {
   app.use(`${prefix}/*`, odataEnvelope(), ctx.security.authenticate({ basic: true }), ctx.security.rateLimit)
 
   const base = (c: Context) =>
-    `${(ctx.config.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')}${prefix}`
-  const rc = (c: Context): RequestContext => requestContext(c, 'odata')
-  const principal = (c: Context): Principal => c.get('principal')
+    `${(ctx.hub.info.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')}${prefix}`
 
   async function findSet(c: Context, name: string): Promise<EntitySet> {
     if (/\(.*\)$/.test(name))
@@ -75,7 +68,7 @@ export function odataRoutes(options: FeedOptions): Hono {
           status: 501,
         },
       )
-    const set = await findEntitySet(sources, principal(c), name)
+    const set = await findEntitySet(sourcesOf(c), name)
     if (!set) throw new HubError('NOT_FOUND', `No entity set '${name}'`)
     return set
   }
@@ -83,7 +76,7 @@ export function odataRoutes(options: FeedOptions): Hono {
   const serviceDoc = async (c: Context) => {
     checkSystemOptions(new URL(c.req.url).searchParams)
     const neg = negotiateJson(c)
-    const sets = await loadCatalog(sources, principal(c))
+    const sets = await loadCatalog(sourcesOf(c))
     return c.body(serviceDocument(base(c), sets), 200, { 'content-type': neg.contentType })
   }
   app.get(prefix, serviceDoc)
@@ -93,7 +86,7 @@ export function odataRoutes(options: FeedOptions): Hono {
     const format = c.req.query('$format')
     if (format !== undefined && !['xml', 'application/xml'].includes(format.toLowerCase()))
       throw new HubError('NOT_ACCEPTABLE', '$metadata is available as application/xml only')
-    const sets = await loadCatalog(sources, principal(c))
+    const sets = await loadCatalog(sourcesOf(c))
     return c.body(metadataXml(sets), 200, { 'content-type': 'application/xml' })
   })
 
@@ -103,11 +96,9 @@ export function odataRoutes(options: FeedOptions): Hono {
     const opts = parseQueryOptions(set, params)
     const n =
       set.kind === 'dataset'
-        ? await countDataset(hub, principal(c), rc(c), set, opts.filter)
+        ? await countDataset(hubOf(c), set, opts.filter)
         : await countSaved({
-            hub,
-            principal: principal(c),
-            ctx: rc(c),
+            hub: hubOf(c),
             set,
             saved: await savedOf(c, set),
             options: opts,
@@ -117,7 +108,7 @@ export function odataRoutes(options: FeedOptions): Hono {
   })
 
   async function savedOf(c: Context, set: EntitySet) {
-    const saved = await store.get(principal(c).tenant, set.saved as string)
+    const saved = await storeOf(c).get(set.saved as string)
     if (!saved) throw new HubError('NOT_FOUND', `No entity set '${set.name}'`)
     return saved
   }
@@ -129,27 +120,24 @@ export function odataRoutes(options: FeedOptions): Hono {
    */
   async function datasetPage(
     args: DatasetReadInput,
+    audit: TenantAudit,
     render: (page: Page, options: QueryOptions) => Buffer<ArrayBuffer>,
     variant: string,
   ): Promise<Rendered> {
-    const { principal: who, set, options, pageSize, ctx } = args
+    const { hub, set, options, pageSize } = args
+    const who = hub.principal
     const started = performance.now()
     const ahead = await readAhead.take(readAheadKey(who, set, options, pageSize, variant))
     let served: Rendered
     if (ahead) {
-      await hub.audit(
-        who,
-        who.tenant,
-        {
-          action: 'data.query',
-          resource: set.dataset ?? null,
-          outcome: 'success',
-          rowCount: ahead.page.length,
-          durationMs: Math.round(performance.now() - started),
-          detail: { readAhead: true },
-        },
-        ctx,
-      )
+      await audit.append({
+        action: 'data.query',
+        resource: set.dataset ?? null,
+        outcome: 'success',
+        rowCount: ahead.page.length,
+        durationMs: Math.round(performance.now() - started),
+        detail: { readAhead: true },
+      })
       served = ahead
     } else {
       const page = await readDatasetPage(args)
@@ -158,9 +146,8 @@ export function odataRoutes(options: FeedOptions): Hono {
     const next = options.count ? null : nextPageOptions(options, served.page)
     if (next) {
       // The read outlives this request, so not its abort signal; the statement time limit holds.
-      const aheadCtx: RequestContext = { ...ctx, signal: undefined }
       readAhead.start(readAheadKey(who, set, next, pageSize, variant), async () => {
-        const page = await readDatasetPage({ ...args, ctx: aheadCtx, options: next })
+        const page = await readDatasetPage({ ...args, signal: null, options: next })
         // Only the body and the paging state are kept, not the rows.
         return { page: { ...page, rows: [] }, body: render(page, next) }
       })
@@ -174,15 +161,14 @@ export function odataRoutes(options: FeedOptions): Hono {
     const opts = parseQueryOptions(set, new URL(c.req.url).searchParams)
     const preferred = preferredPageSize(c)
     const pageSize = preferred ? Math.min(preferred, pageCap) : pageCap
-    const who = principal(c)
-    const args = { hub, principal: who, ctx: rc(c), set, options: opts, pageSize }
+    const args = { hub: hubOf(c), set, options: opts, pageSize }
     const url = base(c)
     // Encoded once: a string body would be scanned for its length, then encoded again on write.
     const render = (page: Page, options: QueryOptions) =>
       Buffer.from(collectionBody(url, set, options, page, { ieee754: neg.ieee754 }))
     const body =
       set.kind === 'dataset'
-        ? (await datasetPage(args, render, `${url} ${neg.ieee754}`)).body
+        ? (await datasetPage(args, ctx.audit.for(c), render, `${url} ${neg.ieee754}`)).body
         : render(await readSavedPage({ ...args, saved: await savedOf(c, set), maxRows }), opts)
     const headers: Record<string, string> = { 'content-type': neg.contentType }
     if (preferred) headers['preference-applied'] = `odata.maxpagesize=${pageSize}`

@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { type ConnectorContext, createRouter, HubError, requestContext } from '@nl2q/core'
+import { createRouter, HubError, type RouteContext } from '@nl2q/core'
 import type { Context } from 'hono'
+import type { PowerBiSettings } from '../config.ts'
 import { savedSetName } from '../odata/catalog.ts'
 import { safeIdentifier } from '../odata/entity-sets.ts'
-import type { SavedColumn, SavedQuestion, SavedQuestionStore } from './store.ts'
+import { type SavedColumn, type SavedQuestion, savedQuestionStore } from './store.ts'
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,59}$/
 
@@ -74,8 +75,7 @@ const errors = {
 const NameParam = z.object({ name: z.string().regex(NAME) })
 
 export interface SavedQuestionRoutesOptions {
-  ctx: ConnectorContext
-  store: SavedQuestionStore
+  ctx: RouteContext<PowerBiSettings>
   /** Where the OData feed is mounted (for the entity set URL in responses). */
   feedPrefix: string
 }
@@ -86,7 +86,8 @@ export interface SavedQuestionRoutesOptions {
  * Behind the core's `/v1/*` authentication and rate limit.
  */
 export function savedQuestionRoutes(options: SavedQuestionRoutesOptions) {
-  const { ctx, store, feedPrefix } = options
+  const { ctx, feedPrefix } = options
+  const storeOf = (c: Context) => savedQuestionStore(ctx.state.for(c))
   const writers = ctx.security.requireRole('analyst', 'admin')
   const view = (c: Context, q: SavedQuestion) => ({
     id: q.id,
@@ -97,7 +98,7 @@ export function savedQuestionRoutes(options: SavedQuestionRoutesOptions) {
     createdBy: q.createdBy,
     createdAt: q.createdAt,
     entitySet: savedSetName(q.name),
-    url: `${(ctx.config.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')}${feedPrefix}/${savedSetName(q.name)}`,
+    url: `${(ctx.hub.info.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '')}${feedPrefix}/${savedSetName(q.name)}`,
   })
 
   const create = createRoute({
@@ -167,11 +168,9 @@ export function savedQuestionRoutes(options: SavedQuestionRoutesOptions) {
       const principal = c.get('principal')
       // Answer it once now: an unanswerable question is refused at save time, and its columns
       // become the entity type of the set.
-      const answer = await ctx.hub.ask(
-        principal,
-        { question: input.question, ...(input.asOf ? { asOf: input.asOf } : {}), limit: 1 },
-        requestContext(c, 'odata'),
-      )
+      const answer = await ctx.hub
+        .for(c)
+        .ask({ question: input.question, ...(input.asOf ? { asOf: input.asOf } : {}), limit: 1 })
       const taken = new Set<string>(['row_number'])
       const columns: SavedColumn[] = answer.columns.map((col) => ({
         name: safeIdentifier(col.name, taken),
@@ -179,42 +178,31 @@ export function savedQuestionRoutes(options: SavedQuestionRoutesOptions) {
         type: col.type,
         label: col.label,
       }))
-      const saved = await store.create({
-        tenant: principal.tenant,
+      const saved = await storeOf(c).create({
         name: input.name,
         question: input.question,
         asOf: input.asOf ?? null,
         columns,
         createdBy: principal.subject,
       })
-      await ctx.hub.audit(
-        principal,
-        principal.tenant,
-        { action: 'saved_question.create', resource: saved.name, outcome: 'success' },
-        requestContext(c, 'odata'),
-      )
+      await ctx.audit
+        .for(c)
+        .append({ action: 'saved_question.create', resource: saved.name, outcome: 'success' })
       return c.json(view(c, saved), 201)
     })
     .openapi(list, async (c) => {
-      const items = await store.list(c.get('principal').tenant)
+      const items = await storeOf(c).list()
       return c.json({ items: items.map((q) => view(c, q)) }, 200)
     })
     .openapi(get, async (c) => {
-      const saved = await store.get(c.get('principal').tenant, c.req.valid('param').name)
+      const saved = await storeOf(c).get(c.req.valid('param').name)
       if (!saved) throw new HubError('NOT_FOUND', `No saved question '${c.req.valid('param').name}'`)
       return c.json(view(c, saved), 200)
     })
     .openapi(remove, async (c) => {
-      const principal = c.get('principal')
       const { name } = c.req.valid('param')
-      if (!(await store.remove(principal.tenant, name)))
-        throw new HubError('NOT_FOUND', `No saved question '${name}'`)
-      await ctx.hub.audit(
-        principal,
-        principal.tenant,
-        { action: 'saved_question.delete', resource: name, outcome: 'success' },
-        requestContext(c, 'odata'),
-      )
+      if (!(await storeOf(c).remove(name))) throw new HubError('NOT_FOUND', `No saved question '${name}'`)
+      await ctx.audit.for(c).append({ action: 'saved_question.delete', resource: name, outcome: 'success' })
       return c.body(null, 204)
     })
 }

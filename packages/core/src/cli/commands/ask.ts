@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
-import type { Engine } from '../../engine/index.ts'
+import type { AskInput, AskResult } from '../../engine/results.ts'
 import { HubError, isHubError } from '../../errors.ts'
-import type { AskResult } from '../../hub/types.ts'
-import { localPrincipal, type Principal } from '../../principal.ts'
+import { localPrincipal } from '../../principal.ts'
 import { isRefusal, parseBatch } from './ask-batch.ts'
 
 /**
@@ -21,9 +20,9 @@ interface AskOptions {
   limit?: string
 }
 
+/** Where questions go: the audited hub of a tenant, or an engine on a local file (`--db`). */
 interface Opened {
-  engine: Engine
-  principal: Principal
+  ask(input: AskInput): Promise<AskResult>
   close(): Promise<void>
 }
 
@@ -31,9 +30,9 @@ async function open(opts: AskOptions): Promise<Opened> {
   if (opts.tenant && opts.db) throw new HubError('BAD_REQUEST', 'Use either --tenant or --db, not both')
   if (opts.tenant) {
     if (opts.model) throw new HubError('BAD_REQUEST', '--model goes with --db; a tenant has its own model')
-    const { openTenantEngine } = await import('../../tenants/index.ts')
-    const rt = await openTenantEngine(opts.tenant)
-    return { engine: rt.engine, principal: rt.principal, close: () => rt.close() }
+    const { openTenantHub } = await import('../../tenants/index.ts')
+    const opened = await openTenantHub(opts.tenant)
+    return { ask: (input) => opened.hub.ask(input), close: () => opened.close() }
   }
   if (!opts.db) throw new HubError('BAD_REQUEST', 'Say which data to ask: --tenant <id> or --db <url>')
   // imported here, not above: `hub --help` should not load the engine
@@ -45,11 +44,9 @@ async function open(opts: AskOptions): Promise<Opened> {
     const overrides = opts.model ? await loadOverrides(opts.model) : undefined
     const model = inferModel(schema, overrides)
     const valueIndex = await buildValueIndex(ds, model)
-    return {
-      engine: createEngine({ ds, model, valueIndex }),
-      principal: localPrincipal('local'),
-      close: () => ds.knex.destroy(),
-    }
+    const engine = createEngine({ ds, model, valueIndex })
+    const principal = localPrincipal('local')
+    return { ask: (input) => engine.ask(principal, input), close: () => ds.knex.destroy() }
   } catch (err) {
     await ds.knex.destroy()
     throw err
@@ -84,7 +81,7 @@ async function runBatch(o: Opened, file: string, asOf: string | undefined): Prom
     try {
       if ('error' in line) throw line.error
       const when = line.asOf ?? asOf
-      const r = await o.engine.ask(o.principal, { question: line.question, ...(when ? { asOf: when } : {}) })
+      const r = await o.ask({ question: line.question, ...(when ? { asOf: when } : {}) })
       out = answerJson(line.id, r)
     } catch (err) {
       if (!isRefusal(err)) failed = true
@@ -134,7 +131,7 @@ export function register(program: Command): void {
         }
         if (!question) throw new HubError('BAD_REQUEST', 'Ask a question, or pass --batch FILE')
         try {
-          const r = await o.engine.ask(o.principal, {
+          const r = await o.ask({
             question,
             ...(opts.asOf ? { asOf: opts.asOf } : {}),
             ...(opts.limit ? { limit: Number(opts.limit) } : {}),

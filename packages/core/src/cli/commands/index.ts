@@ -18,4 +18,6 @@ export const commands: Record<string, CommandModule> = {
   audit: () => import('./audit.ts'),
   ask: () => import('./ask.ts'),
   secrets: () => import('./secrets.ts'),
+  connector: () => import('./connector.ts'),
+  job: () => import('./job.ts'),
 }

@@ -1,11 +1,11 @@
 import type { Knex } from 'knex'
 import type { Dialect } from '../../db/index.ts'
 import { HubError } from '../../errors.ts'
-import type { ResultColumn, ResultColumnType } from '../../hub/types.ts'
 import { type JoinStep, joinPath } from '../model/join-graph.ts'
 import type { Dataset, Field, SemanticModel } from '../model-types.ts'
 import type { PlanFilter, PlanMeasure, QueryPlan, Scalar } from '../plan.ts'
 import { applyRowScope, type RowScopes } from '../policy.ts'
+import type { ResultColumn, ResultColumnType } from '../results.ts'
 import { bucketSql, placeholders } from './time-bucket.ts'
 
 /**

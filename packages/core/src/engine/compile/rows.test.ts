@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { ResultColumn } from '../../hub/types.ts'
+import type { ResultColumn } from '../results.ts'
 import { normalizeRows } from './rows.ts'
 
 const col = (name: string, type: ResultColumn['type']): ResultColumn => ({ name, label: name, type })

@@ -1,4 +1,4 @@
-import type { ResultColumn, ResultColumnType, Row } from '../../hub/types.ts'
+import type { ResultColumn, ResultColumnType, Row } from '../results.ts'
 
 /**
  * Values as the column types promise, whatever the driver returned: numbers as numbers (MySQL

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import type { RequestContext } from '../../hub/types.ts'
+import type { RequestContext } from '../../request-context.ts'
 import { createRouter, jsonBody, jsonResponse, refusalErrors } from '../openapi.ts'
 import type { Services } from '../services.ts'
 

@@ -91,8 +91,8 @@ export function healthRoutes(services: Services, connectors: Connector[], isDrai
           return undefined
         }),
         ...connectors
-          .filter((connector) => connector.health)
-          .map((connector) => bounded(connector.name, async () => connector.health?.())),
+          .filter((connector) => connector.healthCheck)
+          .map((connector) => bounded(connector.name, async () => connector.healthCheck?.())),
       ])
       if (isDraining()) checks.push({ name: 'shutdown', ok: false, detail: 'draining' })
       const ok = checks.every((x) => x.ok)

@@ -30,7 +30,6 @@ export function refreshRoutes(services: Pick<Services, 'hub' | 'tenants'>) {
     await services.tenants.invalidate(principal.tenant)
     await services.hub.audit(
       principal,
-      principal.tenant,
       { action: 'admin.refresh', resource: 'tenant', outcome: 'success' },
       requestContext(c),
     )

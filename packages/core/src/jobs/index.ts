@@ -1,0 +1,5 @@
+export { findJob, type JobRequest, jobPrincipal } from './execute.ts'
+export { type JobRun, JobRunSchema } from './history.ts'
+export { type LeaseStore, leaseStore } from './lease.ts'
+export { createJobRunner, type JobRunner, type JobRunnerOptions } from './runner.ts'
+export { type JobSchedule, jobSchedules } from './schedules.ts'
