@@ -72,6 +72,20 @@ export const FilterSchema: z.ZodType<PlanFilter> = z.lazy(() =>
 export const OrderSchema = z.object({ by: z.string(), direction: z.enum(['asc', 'desc']) })
 export type PlanOrder = z.infer<typeof OrderSchema>
 
+/**
+ * Two-level aggregation: the measures are first computed per `over` (and per the plan's own
+ * dimensions), then `aggregation` of those per-group values is returned per the plan's dimensions.
+ * "Average TRx per HCP" = AVG over HCPs of each HCP's total TRx; "average weekly NRx" = AVG of
+ * the weekly totals. Filters apply to the rows; having, order and limit to the outer result.
+ */
+export const RollupSchema = z
+  .object({
+    over: z.array(DimensionSchema).min(1),
+    aggregation: z.enum(['avg', 'min', 'max', 'sum']),
+  })
+  .strict()
+export type PlanRollup = z.infer<typeof RollupSchema>
+
 export const QueryPlanSchema = z
   .object({
     /** The dataset the facts come from (the FROM table). */
@@ -87,6 +101,7 @@ export const QueryPlanSchema = z
     limit: z.number().int().positive().nullable().default(null),
     offset: z.number().int().nonnegative().default(0),
     distinct: z.boolean().default(false),
+    rollup: RollupSchema.optional(),
   })
   .strict()
 export type QueryPlan = z.infer<typeof QueryPlanSchema>

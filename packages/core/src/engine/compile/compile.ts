@@ -4,7 +4,7 @@ import { HubError } from '../../errors.ts'
 import type { ResultColumn, ResultColumnType } from '../../hub/types.ts'
 import { type JoinStep, joinPath } from '../model/join-graph.ts'
 import type { Dataset, Field, SemanticModel } from '../model-types.ts'
-import type { PlanFilter, PlanMeasure, QueryPlan, Scalar } from '../plan.ts'
+import type { PlanFilter, PlanMeasure, PlanRollup, QueryPlan, Scalar } from '../plan.ts'
 import { applyRowScope, type RowScopes } from '../policy.ts'
 import { bucketSql, placeholders } from './time-bucket.ts'
 
@@ -281,6 +281,12 @@ class Compiler {
         label: d.grain ? `${cap(d.grain)} (${f.label.toLowerCase()})` : f.label,
       })
     }
+    // rollup: the inner query also groups by the `over` dimensions (not output columns)
+    for (const d of plan.rollup?.over ?? []) {
+      const { frag } = this.dimension(d.field, d.grain)
+      selects.push({ sql: `${frag.sql} as ??`, b: [...frag.b, d.as] })
+      groupBy.push(frag)
+    }
     for (const m of plan.measures) {
       const { frag, type, label } = this.measure(m)
       this.measureExpr.set(m.as, frag)
@@ -324,12 +330,37 @@ class Compiler {
     for (const name of done) applyRowScope(qb, this.ds(name).table, name, scopes[name]?.scope)
     // ──
     for (const g of groupBy) qb.groupByRaw(g.sql, g.b)
+    const out = plan.rollup ? this.rollup(qb, plan.rollup, columns) : qb
+    if (having && plan.rollup) throw new HubError('BAD_REQUEST', 'A rollup plan cannot have HAVING')
     if (having) qb.havingRaw(having.sql, having.b)
-    for (const o of plan.order) qb.orderBy(o.by, o.direction)
-    if (plan.limit !== null) qb.limit(plan.limit)
-    if (plan.offset > 0) qb.offset(plan.offset)
-    const { sql, bindings } = qb.toSQL()
+    for (const o of plan.order) out.orderBy(o.by, o.direction)
+    if (plan.limit !== null) out.limit(plan.limit)
+    if (plan.offset > 0) out.offset(plan.offset)
+    const { sql, bindings } = out.toSQL()
     return { sql, bindings, columns }
+  }
+
+  /** SELECT dims, AGG(measure) FROM (the grouped query) t GROUP BY dims — row scopes stay inside. */
+  private rollup(inner: Knex.QueryBuilder, r: PlanRollup, columns: ResultColumn[]): Knex.QueryBuilder {
+    const { knex, plan } = this
+    const outer = knex.queryBuilder().from(inner.as('t'))
+    for (const d of plan.dimensions) {
+      outer.select(knex.raw('?? as ??', [`t.${d.as}`, d.as]))
+      outer.groupByRaw('??', [`t.${d.as}`])
+    }
+    const agg = r.aggregation === 'avg' ? 'AVG(?? * 1e0)' : `${r.aggregation.toUpperCase()}(??)`
+    const per = [...new Set(r.over.map((d) => (d.grain ? d.grain : this.ref(d.field).ds.label)))].join(
+      ' and ',
+    )
+    for (const m of plan.measures) {
+      outer.select(knex.raw(`${agg} as ??`, [`t.${m.as}`, m.as]))
+      const col = columns.find((c) => c.name === m.as)
+      if (col) {
+        col.label = `${AGG_LABEL[r.aggregation]} per ${per} of ${col.label.replace(/^[A-Z][a-z]/, (x) => x.toLowerCase())}`
+        if (r.aggregation === 'avg') col.type = 'decimal'
+      }
+    }
+    return outer
   }
 }
 

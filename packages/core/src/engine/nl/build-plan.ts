@@ -13,6 +13,9 @@ import { type Column, chooseRoot } from './choose-root.ts'
 import type { CmpIntent, DimRef, Intent, MeasureRef } from './intent.ts'
 import { ambiguous, unanswerable } from './refuse.ts'
 
+/** Columns whose values do not add up (a price, a rate): an average of them is a row average. */
+const NON_ADDITIVE = /price|rate|ratio|percent|pct|score|(^|_)age($|_)/i
+
 /** Intent → QueryPlan: pick the FROM table, resolve columns, and lay out measures, dimensions, filters and order. */
 class PlanBuilder {
   private readonly aliases = new Set<string>()
@@ -22,6 +25,9 @@ class PlanBuilder {
   private readonly filters: PlanFilter[] = []
   private readonly having: PlanFilter[] = []
   private root = ''
+  /** "Average TRx per HCP": measures are totals per `over`, averaged by the rollup. */
+  private rolled = false
+  private readonly over: PlanDimension[] = []
 
   constructor(
     private readonly model: SemanticModel,
@@ -74,7 +80,7 @@ class PlanBuilder {
     let m: PlanMeasure
     if (ref.kind === 'field') {
       const f = this.def(ref.dataset, ref.field)
-      const agg = ref.agg ?? f.aggregation ?? 'sum'
+      const agg = this.rolled ? (f.aggregation ?? 'sum') : (ref.agg ?? f.aggregation ?? 'sum')
       const as = this.alias(agg === (f.aggregation ?? 'sum') ? f.name : `${agg}_${f.name}`)
       m = { field: `${ref.dataset}.${ref.field}`, aggregation: agg, as }
     } else if (ref.kind === 'countField') {
@@ -294,7 +300,30 @@ class PlanBuilder {
     if (mode === 'list' && subject) return this.listPlan(subject.dataset, columns)
     if (mode === 'distinct' && intent.whichField) return this.distinctPlan(intent.whichField, columns)
 
-    for (const d of dimRefs) this.addDim(d)
+    // "average TRx per HCP", "average weekly NRx": the mean of per-X totals, not of rows
+    const perRefs = dimRefs.filter((d) => d.per)
+    const additiveAvg = (r: MeasureRef) =>
+      r.kind === 'field' &&
+      r.agg === 'avg' &&
+      (this.def(r.dataset, r.field).aggregation ?? 'sum') === 'sum' &&
+      !NON_ADDITIVE.test(r.field)
+    if (perRefs.length > 0 && refs.some(additiveAvg)) {
+      if (!refs.every(additiveAvg))
+        throw ambiguous('Ask for the average of per-group totals on its own, without other measures.')
+      // "per HCP", "per week" name a unit to total over; "per region" could also mean the average
+      // record in each region, so it is refused rather than guessed
+      const plain = perRefs.find((d) => d.kind === 'field')
+      if (plain?.kind === 'field')
+        throw ambiguous(
+          `"Average … per ${this.def(plain.dataset, plain.field).label}" could be the average of each one's total or the average record in each; ask for "total … by ${this.def(plain.dataset, plain.field).label}" or name an entity or a period.`,
+        )
+      this.rolled = true
+    }
+    for (const d of dimRefs) {
+      const at = this.dims.length
+      this.addDim(d)
+      if (this.rolled && d.per) this.over.push(...this.dims.splice(at))
+    }
     this.valueFilters(columns)
     if (intent.trend && !this.dims.some((d) => d.grain))
       this.addDim({ kind: 'grain', grain: this.defaultGrain() })
@@ -340,6 +369,8 @@ class PlanBuilder {
         order.push({ by: d.as, direction: 'asc' })
     }
 
+    if (this.rolled && this.having.length > 0)
+      throw ambiguous("I can't yet filter averages of per-group totals; ask for the totals instead.")
     return QueryPlanSchema.parse({
       dataset: root,
       measures: this.measures,
@@ -348,6 +379,7 @@ class PlanBuilder {
       having: this.combine(this.having),
       order,
       limit,
+      ...(this.rolled ? { rollup: { over: this.over, aggregation: 'avg' } } : {}),
     })
   }
 

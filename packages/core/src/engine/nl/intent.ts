@@ -16,12 +16,13 @@ export type MeasureRef =
   /** Count distinct values of a column ("how many specialties"). */
   | { kind: 'countField'; dataset: string; field: string }
 
+/** `per`: named by "per X" / "weekly" — with an average, the unit the totals are averaged over. */
 export type DimRef =
-  | { kind: 'field'; dataset: string; field: string; grain?: TimeGrain }
+  | { kind: 'field'; dataset: string; field: string; grain?: TimeGrain; per?: boolean }
   /** Group by an entity: its key and label columns. */
-  | { kind: 'entity'; dataset: string }
+  | { kind: 'entity'; dataset: string; per?: boolean }
   /** A time grain on the FROM dataset's time dimension (or on `field`). */
-  | { kind: 'grain'; grain: TimeGrain; field?: { dataset: string; field: string } }
+  | { kind: 'grain'; grain: TimeGrain; field?: { dataset: string; field: string }; per?: boolean }
 
 export interface ValueGroup {
   /** Per value mentioned: the columns it may belong to. */

@@ -136,10 +136,10 @@ class Describer {
     return { time, other }
   }
 
-  private dims(): string[] {
+  private dims(list: QueryPlan['dimensions'] = this.plan.dimensions): string[] {
     const out: string[] = []
     const seen = new Set<string>()
-    for (const d of this.plan.dimensions) {
+    for (const d of list) {
       const { ds, f } = this.field(d.field)
       if (d.grain) out.push(d.grain)
       else if (ds && f && (ds.primaryKey.includes(f.name) || ds.labelColumns.includes(f.name))) {
@@ -160,6 +160,9 @@ class Describer {
           i === 0 ? this.measure(m) : this.measure(m).replace(/^[A-Z]/, (s) => s.toLowerCase()),
         )
         .join(' and ')
+      const r = plan.rollup
+      if (r)
+        head = `${AGG[r.aggregation] ?? r.aggregation} per ${this.dims(r.over).join(' and ')} of ${mid(head)}`
       const dims = this.dims()
       if (dims.length) head += ` by ${dims.join(' and ')}`
     } else {

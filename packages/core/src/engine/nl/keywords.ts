@@ -201,14 +201,14 @@ export const KEYWORDS: Map<string, { words: string[]; kw: Keyword }[]> = (() => 
  */
 export const FILLER = new Set(
   `a an the of for in on at to from into onto during within is are was were be been being am there here
-  me my i we our us you your please can could would will shall should may might must let lets kindly
+  me my i we us you your please can could would will shall should may might must let lets kindly
   just only also all any some them they their its it this that these those as so such about regarding
   for the by the what's whats whose how much many much data info information details? figures numbers stats
   statistics value values amount amounts volume level levels metric metrics overall currently ever so far
   dr mr mrs ms prof like want need know see look looking wanted interested tell give show me please thanks thank hi hello hey
-  okay ok um well now then both respectively currently right cumulative total-wise
+  okay ok um well now then both respectively currently right total-wise
   record records entries entry rows row table tables list listing report breakdown summary overview
-  there's theres exist exists existing existed available recorded our company's ones one
+  there's theres exist exists existing existed available recorded ones one
   were are is was did do does has have had been be being happen happened`
     .split(/\s+/)
     .filter((w) => w && !w.includes('?')),

@@ -2,6 +2,7 @@ import type { SemanticModel } from '../model-types.ts'
 import type { QueryPlan } from '../plan.ts'
 import { assemble } from './assemble/index.ts'
 import { buildPlan } from './build-plan.ts'
+import { checkCoverage } from './coverage.ts'
 import { isValidDate, today } from './dates.ts'
 import { interpret } from './interpret.ts'
 import type { Lexicon } from './lexicon.ts'
@@ -32,6 +33,7 @@ export function planQuestion(
     throw unanswerable('What would you like to know about the data?')
   const intent = assemble(items, tokens, model)
   const plan = buildPlan(intent, model)
+  checkCoverage(items, intent, plan, model)
   const fuzzy = items.filter((it) => it.t === 'concept' && it.fuzzy)
   let interpretation = interpret(model, plan)
   if (fuzzy.length)

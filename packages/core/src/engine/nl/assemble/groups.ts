@@ -7,7 +7,7 @@ export function groups(c: ParseContext): void {
     if (c.used[p] || it.t !== 'kw') return
     if (it.kw.k === 'grain') {
       c.used[p] = true
-      c.intent.dims.push({ kind: 'grain', grain: it.kw.grain })
+      c.intent.dims.push({ kind: 'grain', grain: it.kw.grain, per: true })
       return
     }
     if (it.kw.k === 'trend') {
@@ -17,6 +17,8 @@ export function groups(c: ParseContext): void {
     }
     if (it.kw.k !== 'group') return
     c.used[p] = true
+    const before = c.intent.dims.length
+    const per = it.text.toLowerCase() === 'per'
     let q = p + 1
     let found = false
     while (q < c.items.length) {
@@ -95,6 +97,7 @@ export function groups(c: ParseContext): void {
       }
       break
     }
+    if (per) for (const d of c.intent.dims.slice(before)) d.per = true
     // "made by Pfizer", "written by cardiologists": "by" only introduces a filter
     if (!found && q > p + 1 && c.kindAt(p + 1) === 'value') return
     if (!found) throw ambiguous(`"${it.text}" what? Name what to group by.`)

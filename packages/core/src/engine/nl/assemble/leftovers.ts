@@ -25,7 +25,6 @@ export function leftovers(c: ParseContext): void {
         k === 'combined'
       )
         c.used[p] = true
-      if (k === 'write' && it.kw.leadingOnly) c.used[p] = true
       if (k === 'grainNoun' && c.items[p + 1]?.t === 'time') c.used[p] = true
       return
     }

@@ -27,6 +27,11 @@ export function measureAt(
       q++
       continue
     }
+    // "average weekly NRx": the grain is the unit averaged over (claimed by groups)
+    if (c.kw(q) === 'grain' && c.used[q] && cue?.k === 'agg') {
+      q++
+      continue
+    }
     const kind = c.kindAt(q)
     if (kind === 'value') {
       // "how many cardiologists": a value that names an entity is what is counted, unless a

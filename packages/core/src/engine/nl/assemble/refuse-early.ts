@@ -1,3 +1,4 @@
+import { HubError } from '../../../errors.ts'
 import { readOnly, unanswerable, unknownField } from '../refuse.ts'
 import type { ParseContext } from './context.ts'
 
@@ -17,6 +18,8 @@ export function refuseEarly(c: ParseContext): void {
   if (forbidden >= 0) {
     throw unknownField(`There is no field "${items[forbidden]?.text}" that you can see.`)
   }
+  const unknown: string[] = []
+  let owner: string | undefined
   items.forEach((it, p) => {
     if (it.t !== 'unknown') return
     // "quantity dispensed", "units shipped": a participle after a measure only restates it
@@ -24,17 +27,24 @@ export function refuseEarly(c: ParseContext): void {
       c.used[p] = true
       return
     }
-    const prevDs = c.datasetAt(p - 1)
-    const nextDs = c.datasetAt(p + 1)
-    const owner = prevDs ?? nextDs
-    if (owner) {
-      const ds = c.model.datasets.find((d) => d.name === owner)
-      throw unknownField(
-        `There is no field "${it.text}" on ${ds?.pluralLabel ?? owner} (or you may not see it).`,
-      )
-    }
-    throw unanswerable(`I can't relate "${it.text}" to the data I know about.`)
+    owner ??= c.datasetAt(p - 1) ?? c.datasetAt(p + 1)
+    unknown.push(it.text)
   })
+  if (owner && unknown.length > 0) {
+    const ds = c.model.datasets.find((d) => d.name === owner)
+    throw new HubError(
+      'UNKNOWN_FIELD',
+      `There is no field "${unknown.join(' ')}" on ${ds?.pluralLabel ?? owner} (or you may not see it).`,
+      { details: { suggestions: [], words: unknown } },
+    )
+  }
+  // every word that could not be read is named, not only the first
+  if (unknown.length > 0)
+    throw unanswerable(
+      `I can't relate ${unknown.map((w) => `"${w}"`).join(', ')} to the data I know about.`,
+      [],
+      unknown,
+    )
 }
 
 /** One-letter values ("segment A") count only next to their column's name. */
