@@ -78,6 +78,13 @@ const QUESTIONS = [
   'Reps hired after 2020',
   'TRx and NRx by segment for non-company products in H2 2024',
   'NRx share of TRx by product in 2024',
+  // analyst shapes (issue 10): outer queries over the grouped one, window functions
+  'Average Tirosint TRx per HCP in 2024',
+  'Average weekly Synthroid NRx in Q4 2024',
+  'Average TRx per prescriber by region in 2024',
+  'Top 3 prescribers per territory',
+  'Top 3 products in each region',
+  'Bottom 2 products by NRx per quarter in 2024',
 ]
 
 async function copyData(src: DataSource, to: DataSource): Promise<void> {

@@ -86,6 +86,21 @@ export const RollupSchema = z
   .strict()
 export type PlanRollup = z.infer<typeof RollupSchema>
 
+/**
+ * Per-group top/bottom N: rows are numbered within each `partitionBy` group (dimension output
+ * names) by the measure `by`, and the first `limit` of each group are kept ("top 3 prescribers per
+ * territory"). `order` and `limit` of the plan then apply to the kept rows.
+ */
+export const RankWithinSchema = z
+  .object({
+    partitionBy: z.array(z.string()).min(1),
+    by: z.string(),
+    direction: z.enum(['asc', 'desc']),
+    limit: z.number().int().positive(),
+  })
+  .strict()
+export type PlanRankWithin = z.infer<typeof RankWithinSchema>
+
 export const QueryPlanSchema = z
   .object({
     /** The dataset the facts come from (the FROM table). */
@@ -102,6 +117,7 @@ export const QueryPlanSchema = z
     offset: z.number().int().nonnegative().default(0),
     distinct: z.boolean().default(false),
     rollup: RollupSchema.optional(),
+    rankWithin: RankWithinSchema.optional(),
   })
   .strict()
 export type QueryPlan = z.infer<typeof QueryPlanSchema>

@@ -4,7 +4,7 @@ import { HubError } from '../../errors.ts'
 import type { ResultColumn, ResultColumnType } from '../../hub/types.ts'
 import { type JoinStep, joinPath } from '../model/join-graph.ts'
 import type { Dataset, Field, SemanticModel } from '../model-types.ts'
-import type { PlanFilter, PlanMeasure, PlanRollup, QueryPlan, Scalar } from '../plan.ts'
+import type { PlanFilter, PlanMeasure, PlanRankWithin, PlanRollup, QueryPlan, Scalar } from '../plan.ts'
 import { applyRowScope, type RowScopes } from '../policy.ts'
 import { bucketSql, placeholders } from './time-bucket.ts'
 
@@ -266,10 +266,12 @@ class Compiler {
         })
         .map(([ds]) => ds),
     )
+    const dimExpr = new Map<string, Frag>()
     for (const d of plan.dimensions) {
       const { frag, f } = this.dimension(d.field, d.grain)
       const [dsName = ''] = d.field.split('.')
       const dependent = !d.grain && keyed.has(dsName) && !this.ds(dsName).primaryKey.includes(f.name)
+      dimExpr.set(d.as, dependent ? { sql: `MIN(${frag.sql})`, b: frag.b } : frag)
       if (dependent) selects.push({ sql: `MIN(${frag.sql}) as ??`, b: [...frag.b, d.as] })
       else {
         selects.push({ sql: `${frag.sql} as ??`, b: [...frag.b, d.as] })
@@ -309,6 +311,7 @@ class Compiler {
         throw new HubError('BAD_REQUEST', `Order by '${o.by}', which is not an output column`)
 
     if (plan.distinct && !aggregate) qb.distinct()
+    if (plan.rankWithin) selects.push(this.rankNumber(plan.rankWithin, dimExpr))
     for (const s of selects) qb.select(knex.raw(s.sql, s.b))
     // joins along the chosen FK paths, each dataset once, in path order
     const done = new Set<string>([root.name])
@@ -330,7 +333,13 @@ class Compiler {
     for (const name of done) applyRowScope(qb, this.ds(name).table, name, scopes[name]?.scope)
     // ──
     for (const g of groupBy) qb.groupByRaw(g.sql, g.b)
-    const out = plan.rollup ? this.rollup(qb, plan.rollup, columns) : qb
+    if (plan.rollup && plan.rankWithin)
+      throw new HubError('BAD_REQUEST', 'rollup and rankWithin do not combine')
+    const out = plan.rollup
+      ? this.rollup(qb, plan.rollup, columns)
+      : plan.rankWithin
+        ? this.keepRanked(qb, plan.rankWithin, columns)
+        : qb
     if (having && plan.rollup) throw new HubError('BAD_REQUEST', 'A rollup plan cannot have HAVING')
     if (having) qb.havingRaw(having.sql, having.b)
     for (const o of plan.order) out.orderBy(o.by, o.direction)
@@ -338,6 +347,37 @@ class Compiler {
     if (plan.offset > 0) out.offset(plan.offset)
     const { sql, bindings } = out.toSQL()
     return { sql, bindings, columns }
+  }
+
+  /** ROW_NUMBER() OVER (PARTITION BY the groups ORDER BY the measure, then the other dimensions). */
+  private rankNumber(r: PlanRankWithin, dimExpr: Map<string, Frag>): Frag {
+    const m = this.measureExpr.get(r.by)
+    if (!m)
+      throw new HubError('BAD_REQUEST', `rankWithin orders by '${r.by}', which is not a measure of the plan`)
+    const parts: Frag[] = r.partitionBy.map((a) => {
+      const d = dimExpr.get(a)
+      if (!d) throw new HubError('BAD_REQUEST', `rankWithin partitions by '${a}', which is not a dimension`)
+      return d
+    })
+    const ties = [...dimExpr.entries()].filter(([a]) => !r.partitionBy.includes(a)).map(([, f]) => f)
+    const dir = r.direction === 'desc' ? 'DESC' : 'ASC'
+    return {
+      sql: `ROW_NUMBER() OVER (PARTITION BY ${parts.map((p) => p.sql).join(', ')} ORDER BY ${m.sql} ${dir}${ties.map((t) => `, ${t.sql}`).join('')}) as ??`,
+      b: [...parts.flatMap((p) => p.b), ...m.b, ...ties.flatMap((t) => t.b), '_rank'],
+    }
+  }
+
+  /** SELECT the output columns FROM (the grouped query with its row numbers) t WHERE _rank <= N. */
+  private keepRanked(
+    inner: Knex.QueryBuilder,
+    r: PlanRankWithin,
+    columns: ResultColumn[],
+  ): Knex.QueryBuilder {
+    const { knex } = this
+    const outer = knex.queryBuilder().from(inner.as('t'))
+    for (const c of columns) outer.select(knex.raw('?? as ??', [`t.${c.name}`, c.name]))
+    outer.whereRaw('?? <= ?', ['t._rank', r.limit])
+    return outer
   }
 
   /** SELECT dims, AGG(measure) FROM (the grouped query) t GROUP BY dims — row scopes stay inside. */

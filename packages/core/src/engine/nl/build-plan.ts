@@ -209,6 +209,27 @@ class PlanBuilder {
       (refs.length > 0 && intent.selects.length > 0)
     let mode: 'aggregate' | 'list' | 'distinct'
     const counted = (d: string) => refs.some((r) => r.kind === 'count' && r.dataset === d)
+    // "top 3 prescribers per territory": the subject is ranked within each group, not overall
+    const wf = intent.whichField
+    const groupDims = intent.dims.filter(
+      (d) =>
+        !(d.kind === 'field' && wf && d.dataset === wf.dataset && d.field === wf.field) &&
+        !(d.kind === 'entity' && d.dataset === subject?.dataset),
+    )
+    const perGroupTop =
+      !!subject &&
+      (subject.how === 'top' || subject.how === 'which') &&
+      intent.order?.limit !== undefined &&
+      !intent.order.dim &&
+      groupDims.length > 0 &&
+      !counted(subject.dataset)
+    if (perGroupTop && intent.order && !intent.order.measure && refs.length === 0) {
+      const dm = this.model.defaultMeasure?.split('.')
+      if (!dm?.[0] || !dm[1])
+        throw ambiguous(`Rank ${this.ds(subject.dataset).pluralLabel} by what? Name a measure.`)
+      intent.order.measure = { kind: 'field', dataset: dm[0], field: dm[1] }
+      refs.push(intent.order.measure)
+    }
     if (refs.length > 0) mode = 'aggregate'
     else if (subject && grouping) {
       refs.push({ kind: 'count', dataset: subject.dataset })
@@ -319,11 +340,17 @@ class PlanBuilder {
         )
       this.rolled = true
     }
+    const partition: string[] = []
     for (const d of dimRefs) {
       const at = this.dims.length
       this.addDim(d)
       if (this.rolled && d.per) this.over.push(...this.dims.splice(at))
+      else if (groupDims.includes(d)) partition.push(...this.dims.slice(at).map((x) => x.as))
     }
+    if (perGroupTop && (!subjectIsDim || this.rolled || partition.length === 0))
+      throw ambiguous(
+        `I can't yet rank ${this.ds(subject.dataset).pluralLabel} within each group for this question; ask for one group at a time.`,
+      )
     this.valueFilters(columns)
     if (intent.trend && !this.dims.some((d) => d.grain))
       this.addDim({ kind: 'grain', grain: this.defaultGrain() })
@@ -342,6 +369,7 @@ class PlanBuilder {
 
     const order: QueryPlan['order'] = []
     let limit: number | null = null
+    let rankWithin: QueryPlan['rankWithin']
     const o = intent.order
     if (o) {
       const target = o.measure
@@ -356,6 +384,10 @@ class PlanBuilder {
           throw ambiguous('Rank what? Say what to compare, e.g. "which region had the most TRx".')
         if (!intent.measures.some((r) => r.kind === 'field' && r.agg))
           m.aggregation = o.dir === 'desc' ? 'max' : 'min'
+      } else if (target && perGroupTop && o.limit !== undefined) {
+        rankWithin = { partitionBy: partition, by: target, direction: o.dir, limit: o.limit }
+        for (const a of partition) order.push({ by: a, direction: 'asc' })
+        order.push({ by: target, direction: o.dir })
       } else if (target) {
         order.push({ by: target, direction: o.dir })
         limit = o.limit ?? null
@@ -380,6 +412,7 @@ class PlanBuilder {
       order,
       limit,
       ...(this.rolled ? { rollup: { over: this.over, aggregation: 'avg' } } : {}),
+      ...(rankWithin ? { rankWithin } : {}),
     })
   }
 

@@ -86,6 +86,8 @@ class Coverage {
   }
 
   private rankedBy(dir: 'asc' | 'desc'): boolean {
+    const rw = this.plan.rankWithin
+    if (rw) return rw.direction === dir && this.isMeasureAlias(rw.by)
     const first = this.plan.order[0]
     if (first && first.direction === dir && this.isMeasureAlias(first.by)) return true
     // a listing ranked by a column of its rows ("top 5 products by list price")
@@ -101,7 +103,7 @@ class Coverage {
   }
 
   private hasNumber(n: number): boolean {
-    if (this.plan.limit === n) return true
+    if (this.plan.limit === n || this.plan.rankWithin?.limit === n) return true
     for (const l of [...this.filterLeaves, ...this.havingLeaves]) {
       if (l.value === n) return true
       if (l.values?.includes(n)) return true
@@ -175,7 +177,7 @@ class Coverage {
     if (CONNECTORS.has(kw.k)) return true
     switch (kw.k) {
       case 'top':
-        return plan.limit !== null && this.rankedBy(kw.dir) && this.subjectIsRows()
+        return (plan.limit !== null || !!plan.rankWithin) && this.rankedBy(kw.dir) && this.subjectIsRows()
       case 'most':
         return this.rankedBy(kw.dir) && this.subjectIsRows()
       case 'agg':

@@ -178,6 +178,13 @@ class Describer {
     if (other.length) text += ` ${listing ? 'with' : 'for'} ${other.join(', ')}`
     if (time.length) text += listing && !other.length ? ` with ${time.join(', ')}` : `, ${time.join(', ')}`
     if (plan.having) text += `, only where ${this.filter(plan.having, true)}`
+    const rw = plan.rankWithin
+    if (rw) {
+      const m = plan.measures.find((x) => x.as === rw.by)
+      const by = m ? mid(this.measure(m)) : rw.by
+      const groups = this.dims(plan.dimensions.filter((d) => rw.partitionBy.includes(d.as)))
+      return `${text}, ${rw.direction === 'desc' ? 'top' : 'bottom'} ${rw.limit} by ${by} within each ${groups.join(' and ')}`
+    }
     const first = plan.order[0]
     const ranked = first && (plan.measures.some((m) => m.as === first.by) || plan.limit !== null)
     if (first && !ranked) {

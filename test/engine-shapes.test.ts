@@ -1,0 +1,109 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe } from 'vitest'
+import { type DataSource, introspect, openDataSource } from '../packages/core/src/db/index.ts'
+import {
+  buildValueIndex,
+  createEngine,
+  type Engine,
+  inferModel,
+  loadOverrides,
+} from '../packages/core/src/engine/index.ts'
+import { localPrincipal } from '../packages/core/src/principal.ts'
+import { type GoldCase, goldCaseTests, type RefusalCase } from './engine-compare.ts'
+import { SHARED } from './helpers/shared.ts'
+
+/**
+ * The analyst plan shapes (issue 10) on SQLite against hand-written SQL on the reference pharma
+ * data; test/engine-mariadb.test.ts asks the same questions on MariaDB and compares the answers.
+ */
+const run = promisify(execFile)
+const AS_OF = '2025-01-15'
+const RX_PR = 'FROM prescriptions p JOIN products pr ON pr.product_id = p.product_id'
+const RX_H = 'FROM prescriptions p JOIN hcps h ON h.hcp_id = p.hcp_id'
+const Q4 = "BETWEEN '2024-10-01' AND '2024-12-31'"
+const Y24 = "BETWEEN '2024-01-01' AND '2024-12-31'"
+
+const SHAPE_CASES: GoldCase[] = [
+  // averages of per-entity / per-period totals
+  {
+    q: 'Average Tirosint TRx per HCP in 2024',
+    gold: `SELECT AVG(v) FROM (SELECT p.hcp_id, SUM(p.trx) v ${RX_PR} WHERE pr.product_name = 'Tirosint'
+           AND p.week_ending ${Y24} GROUP BY p.hcp_id)`,
+  },
+  {
+    q: 'Average weekly Synthroid NRx in Q4 2024',
+    gold: `SELECT AVG(v) FROM (SELECT p.week_ending, SUM(p.nrx) v ${RX_PR} WHERE pr.product_name = 'Synthroid'
+           AND p.week_ending ${Q4} GROUP BY p.week_ending)`,
+  },
+  {
+    q: 'average NRx per week for Levoxyl in 2024',
+    gold: `SELECT AVG(v) FROM (SELECT p.week_ending, SUM(p.nrx) v ${RX_PR} WHERE pr.product_name = 'Levoxyl'
+           AND p.week_ending ${Y24} GROUP BY p.week_ending)`,
+  },
+  {
+    q: 'Average TRx per prescriber by region in 2024',
+    gold: `SELECT region, AVG(v) FROM (SELECT t.region, p.hcp_id, SUM(p.trx) v ${RX_H}
+           JOIN territories t ON t.territory_id = h.territory_id WHERE p.week_ending ${Y24}
+           GROUP BY t.region, p.hcp_id) GROUP BY region`,
+  },
+  // per-group top / bottom N
+  {
+    q: 'Top 3 prescribers per territory',
+    gold: `SELECT territory_id, hcp_id, v FROM (SELECT h.territory_id, h.hcp_id, SUM(p.trx) v,
+           ROW_NUMBER() OVER (PARTITION BY h.territory_id ORDER BY SUM(p.trx) DESC, h.hcp_id) rn ${RX_H}
+           GROUP BY h.territory_id, h.hcp_id) WHERE rn <= 3`,
+  },
+  {
+    q: 'Top 2 HCPs by Tirosint TRx in each territory for Q4 2024',
+    gold: `SELECT territory_id, hcp_id, v FROM (SELECT h.territory_id, h.hcp_id, SUM(p.trx) v,
+           ROW_NUMBER() OVER (PARTITION BY h.territory_id ORDER BY SUM(p.trx) DESC, h.hcp_id) rn ${RX_H}
+           JOIN products pr ON pr.product_id = p.product_id WHERE pr.product_name = 'Tirosint'
+           AND p.week_ending ${Q4} GROUP BY h.territory_id, h.hcp_id) WHERE rn <= 2`,
+  },
+  {
+    q: 'Top 3 products in each region',
+    gold: `SELECT region, product_name, v FROM (SELECT t.region, pr.product_name, SUM(p.trx) v,
+           ROW_NUMBER() OVER (PARTITION BY t.region ORDER BY SUM(p.trx) DESC) rn ${RX_H}
+           JOIN territories t ON t.territory_id = h.territory_id JOIN products pr ON pr.product_id = p.product_id
+           GROUP BY t.region, pr.product_name) WHERE rn <= 3`,
+  },
+  {
+    q: 'Bottom 2 products by NRx per quarter in 2024',
+    gold: `SELECT q, product_name, v FROM (SELECT strftime('%Y', p.week_ending) || '-' ||
+           printf('%02d', (CAST(strftime('%m', p.week_ending) AS INTEGER) - 1) / 3 * 3 + 1) || '-01' q,
+           pr.product_name, SUM(p.nrx) v, ROW_NUMBER() OVER (PARTITION BY strftime('%Y', p.week_ending) ||
+           ((CAST(strftime('%m', p.week_ending) AS INTEGER) - 1) / 3) ORDER BY SUM(p.nrx)) rn ${RX_PR}
+           WHERE p.week_ending ${Y24} GROUP BY q, pr.product_name) WHERE rn <= 2`,
+  },
+]
+
+const SHAPE_REFUSALS: RefusalCase[] = [
+  { q: 'Average TRx per region', code: 'AMBIGUOUS' },
+  { q: 'Synthroid TRx in Q4 2024 by mood of the prescriber', code: 'UNKNOWN_FIELD' },
+]
+
+describe('analyst plan shapes on SQLite', () => {
+  let dir: string
+  let ds: DataSource
+  let engine: Engine
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'nl2q-shapes-'))
+    const db = join(dir, 'ref.sqlite')
+    await run('python3', [join(SHARED, 'eval', 'reference_pharma.py'), db])
+    ds = openDataSource(`sqlite:${db}`, { readOnly: true })
+    const model = inferModel(await introspect(ds), await loadOverrides('pharma'))
+    engine = createEngine({ ds, model, valueIndex: await buildValueIndex(ds, model) })
+  }, 180_000)
+
+  afterAll(async () => {
+    await ds?.knex.destroy()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  goldCaseTests(() => ({ engine, ds }), localPrincipal('acme'), AS_OF, SHAPE_CASES, SHAPE_REFUSALS)
+})
