@@ -85,6 +85,9 @@ const QUESTIONS = [
   'Top 3 prescribers per territory',
   'Top 3 products in each region',
   'Bottom 2 products by NRx per quarter in 2024',
+  'Which specialty writes the most Tirosint?',
+  'Which HCP wrote the most Synthroid in each territory in 2024?',
+  'NRx in 2024 for our products vs competitors',
 ]
 
 async function copyData(src: DataSource, to: DataSource): Promise<void> {

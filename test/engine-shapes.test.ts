@@ -79,6 +79,38 @@ const SHAPE_CASES: GoldCase[] = [
            ((CAST(strftime('%m', p.week_ending) AS INTEGER) - 1) / 3) ORDER BY SUM(p.nrx)) rn ${RX_PR}
            WHERE p.week_ending ${Y24} GROUP BY q, pr.product_name) WHERE rn <= 2`,
   },
+  // argmax / argmin: the winner with its measure
+  {
+    q: 'Which specialty writes the most Tirosint?',
+    gold: `SELECT h.specialty, SUM(p.trx) v ${RX_H} JOIN products pr ON pr.product_id = p.product_id
+           WHERE pr.product_name = 'Tirosint' GROUP BY h.specialty ORDER BY v DESC LIMIT 1`,
+  },
+  {
+    q: 'which region prescribed the least Cytomel in 2024',
+    gold: `SELECT t.region, SUM(p.trx) v ${RX_H} JOIN territories t ON t.territory_id = h.territory_id
+           JOIN products pr ON pr.product_id = p.product_id WHERE pr.product_name = 'Cytomel'
+           AND p.week_ending ${Y24} GROUP BY t.region ORDER BY v LIMIT 1`,
+  },
+  {
+    q: 'Which HCP wrote the most Synthroid in each territory in 2024?',
+    gold: `SELECT territory_id, hcp_id, v FROM (SELECT h.territory_id, h.hcp_id, SUM(p.trx) v,
+           ROW_NUMBER() OVER (PARTITION BY h.territory_id ORDER BY SUM(p.trx) DESC, h.hcp_id) rn ${RX_H}
+           JOIN products pr ON pr.product_id = p.product_id WHERE pr.product_name = 'Synthroid'
+           AND p.week_ending ${Y24} GROUP BY h.territory_id, h.hcp_id) WHERE rn <= 1`,
+  },
+  // a flag's two sides as two groups
+  {
+    q: 'NRx in 2024 for our products vs competitors',
+    gold: `SELECT pr.is_company_product, SUM(p.nrx) ${RX_PR} WHERE p.week_ending ${Y24} GROUP BY pr.is_company_product`,
+  },
+  {
+    q: 'competitors vs our brands TRx in Q4 2024',
+    gold: `SELECT pr.is_company_product, SUM(p.trx) ${RX_PR} WHERE p.week_ending ${Q4} GROUP BY pr.is_company_product`,
+  },
+  {
+    q: 'TRx by company product in 2024',
+    gold: `SELECT pr.is_company_product, SUM(p.trx) ${RX_PR} WHERE p.week_ending ${Y24} GROUP BY pr.is_company_product`,
+  },
 ]
 
 const SHAPE_REFUSALS: RefusalCase[] = [

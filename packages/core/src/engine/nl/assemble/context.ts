@@ -138,6 +138,13 @@ export class ParseContext {
       )
         return { kind: 'field', cands: [timeField] }
     }
+    // "our products vs competitors": a boolean column's name beside "vs" is one side of the flag
+    const boolVals = cands.filter((c) => c.concept.type === 'value' && typeof c.concept.value === 'boolean')
+    if (
+      boolVals.length &&
+      [this.items[p - 1], this.items[p + 1]].some((n) => n?.t === 'kw' && n.kw.k === 'vs')
+    )
+      return { kind: 'value', cands: boolVals }
     const top = Math.max(...cands.map((c) => c.prio))
     if (cands.some((c) => c.concept.type === 'dataset'))
       for (const c of cands) if (c.concept.type === 'verb') this.intent.weakVerbs.push(c.concept.dataset)

@@ -41,6 +41,21 @@ export function groups(c: ParseContext): void {
         break
       }
       const kind = c.kindAt(q)
+      // "by company product": a yes/no column named right after "by" is grouped by, not a filter
+      const flag = c.resolved[q]?.cands
+      const flagField =
+        kind === 'value' &&
+        q === p + 1 &&
+        flag?.every((x) => x.concept.type === 'value' && x.concept.value === true)
+          ? flag[0]?.concept
+          : undefined
+      if (flagField?.type === 'value') {
+        c.used[q] = true
+        c.intent.dims.push({ kind: 'field', dataset: flagField.dataset, field: flagField.field })
+        found = true
+        q++
+        continue
+      }
       if (kind === 'value') {
         q++
         continue

@@ -180,6 +180,13 @@ export function superlativeWithoutMeasure(c: ParseContext, p: number, dir: 'asc'
     }
     q++
   }
+  // "which specialty writes the most Tirosint": the verb before the superlative names the measure
+  if (!verbDs)
+    for (let b = p - 1; b >= 0; b--)
+      if (c.kindAt(b) === 'verb') {
+        verbDs = c.datasetAt(b)
+        break
+      }
   const n = c.items[p - 1]
   const counted =
     n?.t === 'number' && !c.used[p - 1] && Number.isInteger(n.value) && n.value > 0 ? n.value : undefined
