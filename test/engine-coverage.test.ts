@@ -58,7 +58,8 @@ const onceWrong: { q: string; gold: string; ordered?: boolean }[] = [
   {
     q: 'Quarter over quarter change in TRx',
     gold: `SELECT q, v - LAG(v) OVER (ORDER BY q) FROM (SELECT strftime('%Y', week_ending) || '-' ||
-           ((CAST(strftime('%m', week_ending) AS INTEGER) + 2) / 3) q, SUM(trx) v FROM prescriptions GROUP BY q)`,
+           printf('%02d', (CAST(strftime('%m', week_ending) AS INTEGER) - 1) / 3 * 3 + 1) || '-01' q,
+           SUM(trx) v FROM prescriptions GROUP BY q)`,
   },
   {
     q: 'Who are the biggest Tirosint writers by TRx?',

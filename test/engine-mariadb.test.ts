@@ -88,6 +88,9 @@ const QUESTIONS = [
   'Which specialty writes the most Tirosint?',
   'Which HCP wrote the most Synthroid in each territory in 2024?',
   'NRx in 2024 for our products vs competitors',
+  'Levoxyl TRx growth Q4 2024 vs Q3 2024',
+  'Quarter over quarter change in TRx',
+  '5 fastest-growing territories Q4 2024 vs Q3 2024',
 ]
 
 async function copyData(src: DataSource, to: DataSource): Promise<void> {

@@ -111,10 +111,39 @@ const SHAPE_CASES: GoldCase[] = [
     q: 'TRx by company product in 2024',
     gold: `SELECT pr.is_company_product, SUM(p.trx) ${RX_PR} WHERE p.week_ending ${Y24} GROUP BY pr.is_company_product`,
   },
+  // period over period
+  {
+    q: 'Levoxyl TRx growth Q4 2024 vs Q3 2024',
+    gold: `SELECT SUM(CASE WHEN p.week_ending ${Q4} THEN p.trx ELSE 0 END)
+           - SUM(CASE WHEN p.week_ending BETWEEN '2024-07-01' AND '2024-09-30' THEN p.trx ELSE 0 END)
+           ${RX_PR} WHERE pr.product_name = 'Levoxyl'`,
+  },
+  {
+    q: 'Quarter over quarter change in TRx',
+    gold: `SELECT q, v - LAG(v) OVER (ORDER BY q) FROM (SELECT strftime('%Y', week_ending) || '-' ||
+           printf('%02d', (CAST(strftime('%m', week_ending) AS INTEGER) - 1) / 3 * 3 + 1) || '-01' q,
+           SUM(trx) v FROM prescriptions GROUP BY q)`,
+  },
+  {
+    q: '5 fastest-growing territories Q4 2024 vs Q3 2024',
+    gold: `SELECT h.territory_id, SUM(CASE WHEN p.week_ending ${Q4} THEN p.trx ELSE 0 END)
+           - SUM(CASE WHEN p.week_ending BETWEEN '2024-07-01' AND '2024-09-30' THEN p.trx ELSE 0 END) d
+           ${RX_H} GROUP BY h.territory_id ORDER BY d DESC LIMIT 5`,
+    ordered: true,
+  },
+  {
+    q: 'NRx percent change 2024 vs 2023 by product',
+    gold: `SELECT pr.product_name, 100.0 * (SUM(CASE WHEN p.week_ending ${Y24} THEN p.nrx ELSE 0 END)
+           - SUM(CASE WHEN p.week_ending BETWEEN '2023-01-01' AND '2023-12-31' THEN p.nrx ELSE 0 END))
+           / SUM(CASE WHEN p.week_ending BETWEEN '2023-01-01' AND '2023-12-31' THEN p.nrx ELSE 0 END)
+           ${RX_PR} GROUP BY pr.product_name`,
+  },
 ]
 
 const SHAPE_REFUSALS: RefusalCase[] = [
   { q: 'Average TRx per region', code: 'AMBIGUOUS' },
+  { q: 'TRx growth in 2024', code: 'AMBIGUOUS' },
+  { q: 'Change the territory of rep ACM-R001', code: 'READ_ONLY' },
   { q: 'Synthroid TRx in Q4 2024 by mood of the prescriber', code: 'UNKNOWN_FIELD' },
 ]
 

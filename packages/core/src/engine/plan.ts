@@ -101,6 +101,14 @@ export const RankWithinSchema = z
   .strict()
 export type PlanRankWithin = z.infer<typeof RankWithinSchema>
 
+/**
+ * Period over period: each row also gets `<measure>_change` (this period − the previous one of the
+ * same group, by the `time` dimension) and `<measure>_pct_change` (that change / the previous value).
+ * `lastOnly` keeps only rows that have a previous period ("Q4 vs Q3": the Q4 row with its change).
+ */
+export const ChangeSchema = z.object({ time: z.string(), lastOnly: z.boolean() }).strict()
+export type PlanChange = z.infer<typeof ChangeSchema>
+
 export const QueryPlanSchema = z
   .object({
     /** The dataset the facts come from (the FROM table). */
@@ -118,6 +126,7 @@ export const QueryPlanSchema = z
     distinct: z.boolean().default(false),
     rollup: RollupSchema.optional(),
     rankWithin: RankWithinSchema.optional(),
+    change: ChangeSchema.optional(),
   })
   .strict()
 export type QueryPlan = z.infer<typeof QueryPlanSchema>

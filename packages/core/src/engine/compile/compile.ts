@@ -4,7 +4,15 @@ import { HubError } from '../../errors.ts'
 import type { ResultColumn, ResultColumnType } from '../../hub/types.ts'
 import { type JoinStep, joinPath } from '../model/join-graph.ts'
 import type { Dataset, Field, SemanticModel } from '../model-types.ts'
-import type { PlanFilter, PlanMeasure, PlanRankWithin, PlanRollup, QueryPlan, Scalar } from '../plan.ts'
+import type {
+  PlanChange,
+  PlanFilter,
+  PlanMeasure,
+  PlanRankWithin,
+  PlanRollup,
+  QueryPlan,
+  Scalar,
+} from '../plan.ts'
 import { applyRowScope, type RowScopes } from '../policy.ts'
 import { bucketSql, placeholders } from './time-bucket.ts'
 
@@ -295,6 +303,12 @@ class Compiler {
       selects.push({ sql: `${frag.sql} as ??`, b: [...frag.b, m.as] })
       columns.push({ name: m.as, type, label })
     }
+    if (plan.change)
+      for (const m of plan.measures) {
+        const label = columns.find((c) => c.name === m.as)?.label ?? m.as
+        columns.push({ name: `${m.as}_change`, type: 'decimal', label: `Change in ${label}` })
+        columns.push({ name: `${m.as}_pct_change`, type: 'decimal', label: `% change in ${label}` })
+      }
     for (const s of plan.select) {
       const { f } = this.ref(s.field)
       const c = this.col(s.field)
@@ -333,13 +347,15 @@ class Compiler {
     for (const name of done) applyRowScope(qb, this.ds(name).table, name, scopes[name]?.scope)
     // ──
     for (const g of groupBy) qb.groupByRaw(g.sql, g.b)
-    if (plan.rollup && plan.rankWithin)
-      throw new HubError('BAD_REQUEST', 'rollup and rankWithin do not combine')
+    if ([plan.rollup, plan.rankWithin, plan.change].filter(Boolean).length > 1)
+      throw new HubError('BAD_REQUEST', 'rollup, rankWithin and change do not combine')
     const out = plan.rollup
       ? this.rollup(qb, plan.rollup, columns)
       : plan.rankWithin
         ? this.keepRanked(qb, plan.rankWithin, columns)
-        : qb
+        : plan.change
+          ? this.withChange(qb, plan.change)
+          : qb
     if (having && plan.rollup) throw new HubError('BAD_REQUEST', 'A rollup plan cannot have HAVING')
     if (having) qb.havingRaw(having.sql, having.b)
     for (const o of plan.order) out.orderBy(o.by, o.direction)
@@ -378,6 +394,37 @@ class Compiler {
     for (const c of columns) outer.select(knex.raw('?? as ??', [`t.${c.name}`, c.name]))
     outer.whereRaw('?? <= ?', ['t._rank', r.limit])
     return outer
+  }
+
+  /** Each row's change from the previous period of its group: LAG over the time dimension. */
+  private withChange(inner: Knex.QueryBuilder, ch: PlanChange): Knex.QueryBuilder {
+    const { knex, plan } = this
+    if (!plan.dimensions.some((d) => d.as === ch.time && d.grain))
+      throw new HubError(
+        'BAD_REQUEST',
+        `change is over '${ch.time}', which is not a time dimension of the plan`,
+      )
+    const others = plan.dimensions.filter((d) => d.as !== ch.time).map((d) => `t.${d.as}`)
+    const over = `OVER (${others.length ? `PARTITION BY ${others.map(() => '??').join(', ')} ` : ''}ORDER BY ??)`
+    const lag = (m: string) => ({ sql: `LAG(??) ${over}`, b: [`t.${m}`, ...others, `t.${ch.time}`] })
+    const mid = knex.queryBuilder().from(inner.as('t'))
+    for (const d of plan.dimensions) mid.select(knex.raw('?? as ??', [`t.${d.as}`, d.as]))
+    for (const m of plan.measures) {
+      const prev = lag(m.as)
+      mid.select(knex.raw('?? as ??', [`t.${m.as}`, m.as]))
+      mid.select(knex.raw(`?? - ${prev.sql} as ??`, [`t.${m.as}`, ...prev.b, `${m.as}_change`]))
+      mid.select(
+        knex.raw(`(?? - ${prev.sql}) * 1e0 / NULLIF(${prev.sql}, 0) * 100 as ??`, [
+          `t.${m.as}`,
+          ...prev.b,
+          ...prev.b,
+          `${m.as}_pct_change`,
+        ]),
+      )
+    }
+    if (!ch.lastOnly) return mid
+    const first = plan.measures[0]?.as ?? ''
+    return knex.queryBuilder().select('c.*').from(mid.as('c')).whereNotNull(`c.${first}_change`)
   }
 
   /** SELECT dims, AGG(measure) FROM (the grouped query) t GROUP BY dims — row scopes stay inside. */

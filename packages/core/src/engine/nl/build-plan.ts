@@ -223,6 +223,12 @@ class PlanBuilder {
       !intent.order.dim &&
       groupDims.length > 0 &&
       !counted(subject.dataset)
+    // "fastest-growing territories": growth of the model's default measure
+    if (intent.change && refs.length === 0 && subject) {
+      const dm = this.model.defaultMeasure?.split('.')
+      if (!dm?.[0] || !dm[1]) throw ambiguous('Growth of what? Name a measure.')
+      refs.push({ kind: 'field', dataset: dm[0], field: dm[1] })
+    }
     if (perGroupTop && intent.order && !intent.order.measure && refs.length === 0) {
       const dm = this.model.defaultMeasure?.split('.')
       if (!dm?.[0] || !dm[1])
@@ -393,6 +399,24 @@ class PlanBuilder {
         limit = o.limit ?? null
       }
     }
+    let change: QueryPlan['change']
+    if (intent.change) {
+      const grains = this.dims.filter((d) => d.grain)
+      if (this.rolled || rankWithin || grains.length !== 1 || !grains[0])
+        throw ambiguous(
+          'Change between which periods? Say e.g. "quarter over quarter", "by month" or "Q4 2024 vs Q3 2024".',
+        )
+      change = { time: grains[0].as, lastOnly: !!intent.timeCompare }
+      const rank = intent.change.rank
+      const first = this.measures[0]?.as
+      if (rank || (o?.ranking && !o.measure)) {
+        if (!change.lastOnly || !first)
+          throw ambiguous('Rank growth between which two periods? Say e.g. "Q4 2024 vs Q3 2024".')
+        order.length = 0
+        order.push({ by: `${first}_change`, direction: rank ?? o?.dir ?? 'desc' })
+        limit = o?.limit ?? intent.change.limit ?? null
+      }
+    }
     // Ranked answers keep the database's own order among ties (as a hand-written ORDER BY … LIMIT
     // would); otherwise rows come in dimension order, time first.
     if (order.length === 0) {
@@ -413,6 +437,7 @@ class PlanBuilder {
       limit,
       ...(this.rolled ? { rollup: { over: this.over, aggregation: 'avg' } } : {}),
       ...(rankWithin ? { rankWithin } : {}),
+      ...(change ? { change } : {}),
     })
   }
 

@@ -82,7 +82,8 @@ class Coverage {
   }
 
   private isMeasureAlias(alias: string): boolean {
-    return this.plan.measures.some((m) => m.as === alias)
+    const change = this.plan.change ? ['_change', '_pct_change'] : []
+    return this.plan.measures.some((m) => m.as === alias || change.some((x) => `${m.as}${x}` === alias))
   }
 
   private rankedBy(dir: 'asc' | 'desc'): boolean {
@@ -104,6 +105,7 @@ class Coverage {
 
   private hasNumber(n: number): boolean {
     if (this.plan.limit === n || this.plan.rankWithin?.limit === n) return true
+    if (this.plan.change && this.intent.change?.limit === n) return this.plan.limit === n
     for (const l of [...this.filterLeaves, ...this.havingLeaves]) {
       if (l.value === n) return true
       if (l.values?.includes(n)) return true
@@ -203,6 +205,11 @@ class Coverage {
         return (
           [...plan.dimensions, ...(plan.rollup?.over ?? [])].some((d) => d.grain === kw.grain) ||
           (kw.k === 'grainNoun' && this.filterLeaves.some((l) => this.fieldType(l.field)?.startsWith('date')))
+        )
+      case 'change':
+        return (
+          !!plan.change &&
+          (!kw.rank || (plan.order[0]?.direction === kw.rank && !!plan.order[0]?.by.endsWith('_change')))
         )
       case 'trend':
         return plan.dimensions.some((d) => d.grain)

@@ -83,6 +83,8 @@ export interface Intent {
   relverb: boolean
   qualifiers: string[]
   trend: boolean
+  /** Period-over-period change ("QoQ change", "growth Q4 vs Q3"); `rank`: order by the change. */
+  change?: { pct: boolean; rank?: 'asc' | 'desc'; limit?: number }
   list: boolean
   distinct: boolean
 }

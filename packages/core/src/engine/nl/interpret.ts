@@ -178,6 +178,13 @@ class Describer {
     if (other.length) text += ` ${listing ? 'with' : 'for'} ${other.join(', ')}`
     if (time.length) text += listing && !other.length ? ` with ${time.join(', ')}` : `, ${time.join(', ')}`
     if (plan.having) text += `, only where ${this.filter(plan.having, true)}`
+    const ch = plan.change
+    if (ch) {
+      const grain = plan.dimensions.find((d) => d.as === ch.time)?.grain ?? 'period'
+      text += ch.lastOnly
+        ? `, with the change (and % change) from the earlier ${grain} to the later`
+        : `, with each ${grain}'s change (and % change) from the previous ${grain}`
+    }
     const rw = plan.rankWithin
     if (rw) {
       const m = plan.measures.find((x) => x.as === rw.by)
@@ -186,6 +193,10 @@ class Describer {
       return `${text}, ${rw.direction === 'desc' ? 'top' : 'bottom'} ${rw.limit} by ${by} within each ${groups.join(' and ')}`
     }
     const first = plan.order[0]
+    if (ch && first?.by.endsWith('_change')) {
+      const word = first.direction === 'desc' ? 'largest' : 'smallest'
+      return `${text}, ${word} change first${plan.limit ? `, ${plan.limit} rows` : ''}`
+    }
     const ranked = first && (plan.measures.some((m) => m.as === first.by) || plan.limit !== null)
     if (first && !ranked) {
       const sel = plan.select.find((x) => x.as === first.by)

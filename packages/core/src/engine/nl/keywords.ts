@@ -34,12 +34,36 @@ export type Keyword =
   | { k: 'unit' }
   | { k: 'write'; leadingOnly?: boolean }
   | { k: 'both' }
+  /** Period-over-period change; `write`: also a leading imperative ("change the territory …"). */
+  | { k: 'change'; pct?: boolean; rank?: 'asc' | 'desc'; write?: boolean }
 
 const table: [string, Keyword][] = []
 const add = (phrases: string, kw: Keyword) => {
   for (const p of phrases.split('|')) table.push([p.trim(), kw])
 }
 
+add(
+  'percent change|percentage change|% change|pct change|change in percent|growth rate|percent growth|percentage growth|% growth|growth in percent',
+  { k: 'change', pct: true },
+)
+add('fastest growing|fastest-growing|most growth|biggest growth|largest growth|biggest gainers|top gainers', {
+  k: 'change',
+  rank: 'desc',
+})
+add('slowest growing|least growth|biggest decline|largest decline|biggest losers|biggest drop|largest drop', {
+  k: 'change',
+  rank: 'asc',
+})
+add(
+  'growth|grew|grow|grown|growing|change in|changes in|difference in|delta in|delta|difference|differences',
+  {
+    k: 'change',
+  },
+)
+add('change|changes|changed|increase|increased|decrease|decreased|decline|declined', {
+  k: 'change',
+  write: true,
+})
 add('total|sum|sum of|sum total|grand total|overall total|aggregate', { k: 'agg', agg: 'sum' })
 add('average|avg|mean|average of|avg of|mean of', { k: 'agg', agg: 'avg' })
 add('minimum|min|min of|minimum of', { k: 'agg', agg: 'min', superlative: 'asc' })

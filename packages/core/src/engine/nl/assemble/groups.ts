@@ -10,6 +10,21 @@ export function groups(c: ParseContext): void {
       c.intent.dims.push({ kind: 'grain', grain: it.kw.grain, per: true })
       return
     }
+    if (it.kw.k === 'change') {
+      c.used[p] = true
+      const prev = c.intent.change
+      c.intent.change = {
+        pct: (prev?.pct ?? false) || !!it.kw.pct,
+        ...((it.kw.rank ?? prev?.rank) ? { rank: it.kw.rank ?? prev?.rank } : {}),
+      }
+      // "the 5 fastest-growing territories"
+      const n = c.items[p - 1]
+      if (it.kw.rank && n?.t === 'number' && !c.used[p - 1] && Number.isInteger(n.value) && n.value > 0) {
+        c.used[p - 1] = true
+        c.intent.change.limit = n.value
+      }
+      return
+    }
     if (it.kw.k === 'trend') {
       c.used[p] = true
       c.intent.trend = true

@@ -8,6 +8,9 @@ export function refuseEarly(c: ParseContext): void {
   items.forEach((it, p) => {
     if (it.t === 'kw' && it.kw.k === 'write' && (!it.kw.leadingOnly || p === leading || p === 0))
       throw readOnly(it.text)
+    // "Change the territory of …", "Increase the price …": an imperative at the start
+    if (it.t === 'kw' && it.kw.k === 'change' && it.kw.write && (p === leading || p === 0))
+      throw readOnly(it.text)
   })
   for (const it of items)
     if (it.t === 'time' && it.range.future)
