@@ -91,6 +91,9 @@ const QUESTIONS = [
   'Levoxyl TRx growth Q4 2024 vs Q3 2024',
   'Quarter over quarter change in TRx',
   '5 fastest-growing territories Q4 2024 vs Q3 2024',
+  'Synthroid market share of hypothyroidism NRx in Q4 2024',
+  'share of TRx by product in 2024',
+  'percent of TRx from Medicare',
 ]
 
 async function copyData(src: DataSource, to: DataSource): Promise<void> {

@@ -138,11 +138,33 @@ const SHAPE_CASES: GoldCase[] = [
            / SUM(CASE WHEN p.week_ending BETWEEN '2023-01-01' AND '2023-12-31' THEN p.nrx ELSE 0 END)
            ${RX_PR} GROUP BY pr.product_name`,
   },
+  // shares: the denominator is everything else the question keeps
+  {
+    q: 'Synthroid market share of hypothyroidism NRx in Q4 2024',
+    gold: `SELECT 1.0 * SUM(CASE WHEN pr.product_name = 'Synthroid' THEN p.nrx ELSE 0 END) / SUM(p.nrx) ${RX_PR}
+           WHERE pr.therapeutic_area = 'Hypothyroidism' AND p.week_ending ${Q4}`,
+  },
+  {
+    q: 'percent of TRx from Medicare',
+    gold: "SELECT 1.0 * SUM(CASE WHEN payer_type = 'Medicare' THEN trx ELSE 0 END) / SUM(trx) FROM prescriptions",
+  },
+  {
+    q: 'share of TRx by product in 2024',
+    gold: `SELECT pr.product_name, 1.0 * SUM(p.trx) / (SELECT SUM(trx) FROM prescriptions WHERE week_ending ${Y24})
+           ${RX_PR} WHERE p.week_ending ${Y24} GROUP BY pr.product_name`,
+  },
+  {
+    q: 'Tirosint market share of hypothyroidism TRx by region in 2024',
+    gold: `SELECT t.region, 1.0 * SUM(CASE WHEN pr.product_name = 'Tirosint' THEN p.trx ELSE 0 END) / SUM(p.trx)
+           ${RX_H} JOIN territories t ON t.territory_id = h.territory_id JOIN products pr ON pr.product_id = p.product_id
+           WHERE pr.therapeutic_area = 'Hypothyroidism' AND p.week_ending ${Y24} GROUP BY t.region`,
+  },
 ]
 
 const SHAPE_REFUSALS: RefusalCase[] = [
   { q: 'Average TRx per region', code: 'AMBIGUOUS' },
   { q: 'TRx growth in 2024', code: 'AMBIGUOUS' },
+  { q: 'Tirosint market share of TRx in 2024', code: 'AMBIGUOUS' },
   { q: 'Change the territory of rep ACM-R001', code: 'READ_ONLY' },
   { q: 'Synthroid TRx in Q4 2024 by mood of the prescriber', code: 'UNKNOWN_FIELD' },
 ]

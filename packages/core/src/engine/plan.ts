@@ -109,6 +109,14 @@ export type PlanRankWithin = z.infer<typeof RankWithinSchema>
 export const ChangeSchema = z.object({ time: z.string(), lastOnly: z.boolean() }).strict()
 export type PlanChange = z.infer<typeof ChangeSchema>
 
+/**
+ * Shares: with `numerator`, each measure becomes (measure over rows matching it) / (measure over all
+ * rows the filter keeps) — "Synthroid share of hypothyroidism NRx"; without, each group's measure /
+ * the total over all groups — "share of TRx by product". Returned as a fraction (0.47).
+ */
+export const ShareSchema = z.object({ numerator: FilterSchema.optional() }).strict()
+export type PlanShare = z.infer<typeof ShareSchema>
+
 export const QueryPlanSchema = z
   .object({
     /** The dataset the facts come from (the FROM table). */
@@ -127,6 +135,7 @@ export const QueryPlanSchema = z
     rollup: RollupSchema.optional(),
     rankWithin: RankWithinSchema.optional(),
     change: ChangeSchema.optional(),
+    share: ShareSchema.optional(),
   })
   .strict()
 export type QueryPlan = z.infer<typeof QueryPlanSchema>

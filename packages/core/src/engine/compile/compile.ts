@@ -10,6 +10,7 @@ import type {
   PlanMeasure,
   PlanRankWithin,
   PlanRollup,
+  PlanShare,
   QueryPlan,
   Scalar,
 } from '../plan.ts'
@@ -298,7 +299,8 @@ class Compiler {
       groupBy.push(frag)
     }
     for (const m of plan.measures) {
-      const { frag, type, label } = this.measure(m)
+      const measured = this.measure(m)
+      const { frag, type, label } = plan.share ? this.shareOf(m, measured, plan.share) : measured
       this.measureExpr.set(m.as, frag)
       selects.push({ sql: `${frag.sql} as ??`, b: [...frag.b, m.as] })
       columns.push({ name: m.as, type, label })
@@ -394,6 +396,37 @@ class Compiler {
     for (const c of columns) outer.select(knex.raw('?? as ??', [`t.${c.name}`, c.name]))
     outer.whereRaw('?? <= ?', ['t._rank', r.limit])
     return outer
+  }
+
+  /** A measure as a fraction: of the rows matching the numerator, or of the total over all groups. */
+  private shareOf(
+    m: PlanMeasure,
+    measured: { frag: Frag; label: string },
+    share: PlanShare,
+  ): { frag: Frag; type: ResultColumnType; label: string } {
+    const label = `Share of ${measured.label.replace(/^[A-Z][a-z]/, (x) => x.toLowerCase())}`
+    if (!share.numerator) {
+      const f = measured.frag
+      return {
+        frag: { sql: `${f.sql} * 1e0 / NULLIF(SUM(${f.sql}) OVER (), 0)`, b: [...f.b, ...f.b] },
+        type: 'decimal',
+        label,
+      }
+    }
+    const num = this.filter(share.numerator, false)
+    let part: Frag
+    if (m.aggregation === 'count' && m.field.endsWith('.*'))
+      part = { sql: `SUM(CASE WHEN ${num.sql} THEN 1 ELSE 0 END)`, b: num.b }
+    else if (m.aggregation === 'sum') {
+      const c = this.col(m.field)
+      part = { sql: `SUM(CASE WHEN ${num.sql} THEN ${c.sql} ELSE 0 END)`, b: [...num.b, ...c.b] }
+    } else throw new HubError('BAD_REQUEST', `A share needs a sum or a row count, not ${m.aggregation}`)
+    const whole = measured.frag
+    return {
+      frag: { sql: `${part.sql} * 1e0 / NULLIF(${whole.sql}, 0)`, b: [...part.b, ...whole.b] },
+      type: 'decimal',
+      label,
+    }
   }
 
   /** Each row's change from the previous period of its group: LAG over the time dimension. */

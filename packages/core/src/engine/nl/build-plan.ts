@@ -28,6 +28,7 @@ class PlanBuilder {
   /** "Average TRx per HCP": measures are totals per `over`, averaged by the rollup. */
   private rolled = false
   private readonly over: PlanDimension[] = []
+  private readonly shareNum: PlanFilter[] = []
 
   constructor(
     private readonly model: SemanticModel,
@@ -145,11 +146,12 @@ class PlanBuilder {
       }
       const field = `${col.dataset}.${col.field}`
       const uniq = [...new Set(values)]
+      // "Synthroid share of NRx": the numerator's values filter the share, not the rows
+      const into = this.intent.share && !g.shareScope && !g.compare ? this.shareNum : this.filters
       if (f.type === 'boolean' && uniq.length === 1)
-        this.filters.push({ op: 'eq', field, value: g.negate ? !uniq[0] : (uniq[0] as boolean) })
-      else if (uniq.length === 1)
-        this.filters.push({ op: g.negate ? 'ne' : 'eq', field, value: uniq[0] as Scalar })
-      else this.filters.push({ op: g.negate ? 'not_in' : 'in', field, values: uniq })
+        into.push({ op: 'eq', field, value: g.negate ? !uniq[0] : (uniq[0] as boolean) })
+      else if (uniq.length === 1) into.push({ op: g.negate ? 'ne' : 'eq', field, value: uniq[0] as Scalar })
+      else into.push({ op: g.negate ? 'not_in' : 'in', field, values: uniq })
       if (g.compare && !g.negate) this.addDim({ kind: 'field', dataset: col.dataset, field: col.field })
     })
   }
@@ -399,6 +401,22 @@ class PlanBuilder {
         limit = o.limit ?? null
       }
     }
+    let share: QueryPlan['share']
+    if (intent.share) {
+      const num = this.combine(this.shareNum)
+      const countsDistinct = this.measures.some((m) => m.aggregation !== 'sum' && m.aggregation !== 'count')
+      if (countsDistinct || this.rolled || rankWithin || intent.change)
+        throw ambiguous('I can only take shares of totals and counts; ask for the totals instead.')
+      if (!num && this.dims.length === 0)
+        throw ambiguous(
+          'Share of what? Name the part (e.g. "Tirosint share of TRx") or group (e.g. "share of TRx by product").',
+        )
+      if (intent.share.market && !this.intent.values.some((g) => g.shareScope))
+        throw ambiguous(
+          'Market share within which market? Name it, e.g. "share of hypothyroidism NRx" (the therapeutic area).',
+        )
+      share = num ? { numerator: num } : {}
+    }
     let change: QueryPlan['change']
     if (intent.change) {
       const grains = this.dims.filter((d) => d.grain)
@@ -438,6 +456,7 @@ class PlanBuilder {
       ...(this.rolled ? { rollup: { over: this.over, aggregation: 'avg' } } : {}),
       ...(rankWithin ? { rankWithin } : {}),
       ...(change ? { change } : {}),
+      ...(share ? { share } : {}),
     })
   }
 

@@ -52,6 +52,7 @@ class Coverage {
     private readonly model: SemanticModel,
   ) {
     this.filterLeaves = leaves(plan.filter)
+    leaves(plan.share?.numerator ?? null, this.filterLeaves)
     this.havingLeaves = leaves(plan.having)
     const refs = [
       ...plan.measures.map((m) => m.field),
@@ -206,6 +207,8 @@ class Coverage {
           [...plan.dimensions, ...(plan.rollup?.over ?? [])].some((d) => d.grain === kw.grain) ||
           (kw.k === 'grainNoun' && this.filterLeaves.some((l) => this.fieldType(l.field)?.startsWith('date')))
         )
+      case 'share':
+        return !!plan.share
       case 'change':
         return (
           !!plan.change &&

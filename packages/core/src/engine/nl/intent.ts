@@ -30,6 +30,8 @@ export interface ValueGroup {
   negate: boolean
   /** "Tirosint vs Synthroid": also group by the column. */
   compare: boolean
+  /** Named right after "share of" ("share of hypothyroidism NRx"): the denominator's scope. */
+  shareScope?: boolean
   /** Restrict to this field/dataset (a neighbouring "region", "territory"). */
   hintField?: { dataset: string; field: string }
   hintDataset?: string
@@ -87,6 +89,8 @@ export interface Intent {
   change?: { pct: boolean; rank?: 'asc' | 'desc'; limit?: number }
   list: boolean
   distinct: boolean
+  /** "Synthroid share of NRx": values outside `shareScope` groups are the numerator. */
+  share?: { market: boolean }
 }
 
 export function emptyIntent(): Intent {

@@ -160,6 +160,12 @@ class Describer {
           i === 0 ? this.measure(m) : this.measure(m).replace(/^[A-Z]/, (s) => s.toLowerCase()),
         )
         .join(' and ')
+      if (plan.share) {
+        const num = plan.share.numerator
+        head = num
+          ? `Share of ${mid(head)} that is ${this.filter(num)}, out of the total`
+          : `Share of ${mid(head)} out of the total over all groups`
+      }
       const r = plan.rollup
       if (r)
         head = `${AGG[r.aggregation] ?? r.aggregation} per ${this.dims(r.over).join(' and ')} of ${mid(head)}`

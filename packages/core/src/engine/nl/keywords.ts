@@ -36,12 +36,18 @@ export type Keyword =
   | { k: 'both' }
   /** Period-over-period change; `write`: also a leading imperative ("change the territory …"). */
   | { k: 'change'; pct?: boolean; rank?: 'asc' | 'desc'; write?: boolean }
+  | { k: 'share'; market?: boolean }
 
 const table: [string, Keyword][] = []
 const add = (phrases: string, kw: Keyword) => {
   for (const p of phrases.split('|')) table.push([p.trim(), kw])
 }
 
+add('market share of|market share|share of market', { k: 'share', market: true })
+add(
+  'share of|share|percent of|percentage of|% of|pct of|proportion of|fraction of|portion of|percent of total|share of total|% of total|percentage of total',
+  { k: 'share' },
+)
 add(
   'percent change|percentage change|% change|pct change|change in percent|growth rate|percent growth|percentage growth|% growth|growth in percent',
   { k: 'change', pct: true },

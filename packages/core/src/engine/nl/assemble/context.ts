@@ -25,6 +25,8 @@ export class ParseContext {
   /** Items that start a measure expression claimed by "by"/"sorted by" (an order measure). */
   readonly orderMeasureAt = new Set<number>()
   subjectAt: number | undefined
+  /** Value items named right after "share of": the denominator's scope. */
+  readonly shareScope = new Set<number>()
   /** "Which 3 territories …": a count given before the subject, for a superlative after it. */
   pendingLimit: number | undefined
 

@@ -10,6 +10,13 @@ export function groups(c: ParseContext): void {
       c.intent.dims.push({ kind: 'grain', grain: it.kw.grain, per: true })
       return
     }
+    if (it.kw.k === 'share') {
+      c.used[p] = true
+      c.intent.share = { market: (c.intent.share?.market ?? false) || !!it.kw.market }
+      for (let q = p + 1; c.kindAt(q) === 'value' || c.kw(q) === 'and' || c.kw(q) === 'or'; q++)
+        if (c.kindAt(q) === 'value') c.shareScope.add(q)
+      return
+    }
     if (it.kw.k === 'change') {
       c.used[p] = true
       const prev = c.intent.change

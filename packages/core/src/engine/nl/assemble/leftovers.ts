@@ -104,6 +104,7 @@ export function valueGroups(c: ParseContext): void {
       c.used[notAt] = true
     }
     const group: Intent['values'][number] = { values: [], negate, compare: false }
+    if (c.shareScope.has(p)) group.shareScope = true
     let q = p
     while (q < items.length) {
       const r = c.resolved[q]
