@@ -94,6 +94,8 @@ const QUESTIONS = [
   'Synthroid market share of hypothyroidism NRx in Q4 2024',
   'share of TRx by product in 2024',
   'percent of TRx from Medicare',
+  'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter',
+  'Endocrinologists who wrote Tirosint in Q4 2024 but had no in-person calls that quarter',
 ]
 
 async function copyData(src: DataSource, to: DataSource): Promise<void> {

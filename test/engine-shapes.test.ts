@@ -159,6 +159,20 @@ const SHAPE_CASES: GoldCase[] = [
            ${RX_H} JOIN territories t ON t.territory_id = h.territory_id JOIN products pr ON pr.product_id = p.product_id
            WHERE pr.therapeutic_area = 'Hypothyroidism' AND p.week_ending ${Y24} GROUP BY t.region`,
   },
+  // anti-joins: rows of the subject with no rows of another fact
+  {
+    q: 'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter',
+    gold: `SELECT COUNT(DISTINCT p.hcp_id) ${RX_PR} WHERE pr.product_name = 'Synthroid' AND p.week_ending ${Q4}
+           AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.hcp_id = p.hcp_id AND c.status = 'Completed'
+           AND c.call_date ${Q4})`,
+  },
+  {
+    q: 'Endocrinologists who wrote Tirosint in Q4 2024 but had no in-person calls that quarter',
+    gold: `SELECT DISTINCT h.hcp_id ${RX_H} JOIN products pr ON pr.product_id = p.product_id
+           WHERE h.specialty = 'Endocrinology' AND pr.product_name = 'Tirosint' AND p.week_ending ${Q4}
+           AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.hcp_id = h.hcp_id AND c.channel = 'In-person'
+           AND c.call_date ${Q4})`,
+  },
 ]
 
 const SHAPE_REFUSALS: RefusalCase[] = [

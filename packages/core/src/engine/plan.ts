@@ -117,6 +117,21 @@ export type PlanChange = z.infer<typeof ChangeSchema>
 export const ShareSchema = z.object({ numerator: FilterSchema.optional() }).strict()
 export type PlanShare = z.infer<typeof ShareSchema>
 
+/**
+ * Semi-/anti-join: keep rows whose `link.outer` value has (`negate`: has no) row in `dataset` with
+ * `link.field` equal to it and matching `filter` (fields of `dataset` only) — "HCPs who wrote
+ * Synthroid but had no completed calls". The subquery gets the dataset's row scope too.
+ */
+export const ExistsSchema = z
+  .object({
+    dataset: z.string(),
+    negate: z.boolean(),
+    link: z.object({ field: FieldRefSchema, outer: FieldRefSchema }).strict(),
+    filter: FilterSchema.nullable().default(null),
+  })
+  .strict()
+export type PlanExists = z.infer<typeof ExistsSchema>
+
 export const QueryPlanSchema = z
   .object({
     /** The dataset the facts come from (the FROM table). */
@@ -136,6 +151,7 @@ export const QueryPlanSchema = z
     rankWithin: RankWithinSchema.optional(),
     change: ChangeSchema.optional(),
     share: ShareSchema.optional(),
+    exists: z.array(ExistsSchema).optional(),
   })
   .strict()
 export type QueryPlan = z.infer<typeof QueryPlanSchema>

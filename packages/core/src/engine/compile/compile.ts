@@ -6,6 +6,7 @@ import { type JoinStep, joinPath } from '../model/join-graph.ts'
 import type { Dataset, Field, SemanticModel } from '../model-types.ts'
 import type {
   PlanChange,
+  PlanExists,
   PlanFilter,
   PlanMeasure,
   PlanRankWithin,
@@ -14,6 +15,7 @@ import type {
   QueryPlan,
   Scalar,
 } from '../plan.ts'
+import { QueryPlanSchema } from '../plan.ts'
 import { applyRowScope, type RowScopes } from '../policy.ts'
 import { bucketSql, placeholders } from './time-bucket.ts'
 
@@ -321,6 +323,7 @@ class Compiler {
       throw new HubError('BAD_REQUEST', 'Dimensions need at least one measure; use select for plain rows')
     const where = plan.filter ? this.filter(plan.filter, false) : undefined
     const having = plan.having ? this.filter(plan.having, true) : undefined
+    const exists = (plan.exists ?? []).map((e) => this.existsClause(e, scopes))
     const names = new Set(columns.map((c) => c.name))
     for (const o of plan.order)
       if (!names.has(o.by))
@@ -344,6 +347,7 @@ class Compiler {
       }
     }
     if (where) qb.whereRaw(where.sql, where.b)
+    for (const e of exists) e.negate ? qb.whereNotExists(e.sub) : qb.whereExists(e.sub)
     // ── Row-level policy: the ONE place row scopes enter a compiled plan. Every table in FROM/JOIN
     //    gets its scope (rules propagate along FKs in policy.ts), so no join can widen what is seen.
     for (const name of done) applyRowScope(qb, this.ds(name).table, name, scopes[name]?.scope)
@@ -396,6 +400,32 @@ class Compiler {
     for (const c of columns) outer.select(knex.raw('?? as ??', [`t.${c.name}`, c.name]))
     outer.whereRaw('?? <= ?', ['t._rank', r.limit])
     return outer
+  }
+
+  /** (NOT) EXISTS (SELECT 1 FROM dataset WHERE link AND filter), with the dataset's row scope. */
+  private existsClause(e: PlanExists, scopes: RowScopes): { sub: Knex.QueryBuilder; negate: boolean } {
+    const { knex } = this
+    if (e.dataset === this.plan.dataset || this.joined.has(e.dataset))
+      throw new HubError('BAD_REQUEST', `exists on '${e.dataset}', which the query already reads`)
+    const ds = this.ds(e.dataset)
+    const inner = new Compiler(this.model, QueryPlanSchema.parse({ dataset: e.dataset }), knex, this.dialect)
+    const outer = this.col(e.link.outer)
+    if (!e.link.field.startsWith(`${e.dataset}.`))
+      throw new HubError('BAD_REQUEST', `exists links by '${e.link.field}', not a field of '${e.dataset}'`)
+    const link = inner.col(e.link.field)
+    const sub = knex
+      .queryBuilder()
+      .select(knex.raw('1'))
+      .from({ [ds.name]: ds.table })
+    sub.whereRaw(`${link.sql} = ${outer.sql}`, [...link.b, ...outer.b])
+    if (e.filter) {
+      const f = inner.filter(e.filter, false)
+      if (inner.joined.size > 0)
+        throw new HubError('BAD_REQUEST', `exists filters may only use fields of '${e.dataset}'`)
+      sub.whereRaw(f.sql, f.b)
+    }
+    applyRowScope(sub, ds.table, ds.name, scopes[ds.name]?.scope)
+    return { sub, negate: e.negate }
   }
 
   /** A measure as a fraction: of the rows matching the numerator, or of the total over all groups. */

@@ -29,6 +29,7 @@ class PlanBuilder {
   private rolled = false
   private readonly over: PlanDimension[] = []
   private readonly shareNum: PlanFilter[] = []
+  private existsList: NonNullable<QueryPlan['exists']> = []
 
   constructor(
     private readonly model: SemanticModel,
@@ -326,6 +327,7 @@ class PlanBuilder {
           )
     })
 
+    this.existsList = this.absentRows(mode)
     if (mode === 'list' && subject) return this.listPlan(subject.dataset, columns)
     if (mode === 'distinct' && intent.whichField) return this.distinctPlan(intent.whichField, columns)
 
@@ -457,7 +459,51 @@ class PlanBuilder {
       ...(rankWithin ? { rankWithin } : {}),
       ...(change ? { change } : {}),
       ...(share ? { share } : {}),
+      ...(this.existsList.length ? { exists: this.existsList } : {}),
     })
+  }
+
+  /** Anti-joins for "… had no calls": linked by the absent dataset's key to the subject entity. */
+  private absentRows(mode: string): NonNullable<QueryPlan['exists']> {
+    const out: NonNullable<QueryPlan['exists']> = []
+    for (const a of this.intent.absent) {
+      const e = this.intent.subject?.dataset
+      const refuse = () =>
+        ambiguous(`I can't tell whose "${a.text}" you mean; ask e.g. "HCPs with no calls in 2024".`)
+      if (!e || mode === 'distinct' || reachableFrom(this.model, this.root).has(a.dataset)) throw refuse()
+      const fk = this.model.joins.find(
+        (j) => j.from.dataset === a.dataset && j.to.dataset === e && j.from.columns.length === 1,
+      )
+      const pk = this.ds(e).primaryKey
+      let outer: string | undefined
+      if (this.root === e && pk.length === 1) outer = `${e}.${pk[0]}`
+      else {
+        const last = joinPath(this.model, this.root, e)?.at(-1)
+        if (last?.from.columns.length === 1) outer = `${last.from.dataset}.${last.from.columns[0]}`
+      }
+      if (!fk || !outer) throw refuse()
+      const filters: PlanFilter[] = []
+      for (const v of a.values) {
+        const c = v.cands.find((x) => x.concept.type === 'value' && x.concept.dataset === a.dataset)
+        if (c?.concept.type !== 'value') throw refuse()
+        filters.push({ op: 'eq', field: `${a.dataset}.${c.concept.field}`, value: c.concept.value })
+      }
+      if (a.sameTime) {
+        const tf = datedBy(this.model, a.dataset)
+        const ranges = this.intent.times.map((t) => t.range).filter((r) => r.start && r.end)
+        if (!tf || tf.dataset !== a.dataset || ranges.length !== 1) throw refuse()
+        const r = ranges[0]
+        if (r?.start && r.end)
+          filters.push({ op: 'between', field: `${a.dataset}.${tf.field}`, values: [r.start, r.end] })
+      }
+      out.push({
+        dataset: a.dataset,
+        negate: true,
+        link: { field: `${a.dataset}.${fk.from.columns[0]}`, outer },
+        filter: this.combine(filters),
+      })
+    }
+    return out
   }
 
   private combine(fs: PlanFilter[]): PlanFilter | null {
@@ -505,6 +551,7 @@ class PlanBuilder {
       order,
       limit: o?.limit ?? null,
       distinct: this.root !== entity || intent.distinct,
+      ...(this.existsList.length ? { exists: this.existsList } : {}),
     })
   }
 

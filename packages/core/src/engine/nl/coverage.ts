@@ -53,6 +53,10 @@ class Coverage {
   ) {
     this.filterLeaves = leaves(plan.filter)
     leaves(plan.share?.numerator ?? null, this.filterLeaves)
+    for (const e of plan.exists ?? []) {
+      leaves(e.filter, this.filterLeaves)
+      this.datasetsUsed.add(e.dataset)
+    }
     this.havingLeaves = leaves(plan.having)
     const refs = [
       ...plan.measures.map((m) => m.field),
@@ -220,6 +224,7 @@ class Coverage {
         return this.comparesGroups()
       case 'not':
         return (
+          !!plan.exists?.some((e) => e.negate) ||
           this.filterLeaves.some((l) => NEGATIVE.has(l.op) || l.value === false) ||
           this.havingLeaves.some((l) => NEGATIVE.has(l.op))
         )

@@ -89,6 +89,8 @@ export interface Intent {
   change?: { pct: boolean; rank?: 'asc' | 'desc'; limit?: number }
   list: boolean
   distinct: boolean
+  /** "… but had no completed calls (that quarter)": rows of the subject with no such rows. */
+  absent: { dataset: string; values: { cands: Cand[]; text: string }[]; sameTime: boolean; text: string }[]
   /** "Synthroid share of NRx": values outside `shareScope` groups are the numerator. */
   share?: { market: boolean }
 }
@@ -105,6 +107,7 @@ export function emptyIntent(): Intent {
     relverb: false,
     weakVerbs: [],
     qualifiers: [],
+    absent: [],
     trend: false,
     list: false,
     distinct: false,

@@ -184,6 +184,10 @@ class Describer {
     if (other.length) text += ` ${listing ? 'with' : 'for'} ${other.join(', ')}`
     if (time.length) text += listing && !other.length ? ` with ${time.join(', ')}` : `, ${time.join(', ')}`
     if (plan.having) text += `, only where ${this.filter(plan.having, true)}`
+    for (const e of plan.exists ?? []) {
+      const what = this.plural(this.ds(e.dataset))
+      text += `, only those with ${e.negate ? 'no' : 'some'} ${what}${e.filter ? ` (${this.filter(e.filter)})` : ''}`
+    }
     const ch = plan.change
     if (ch) {
       const grain = plan.dimensions.find((d) => d.as === ch.time)?.grain ?? 'period'

@@ -136,6 +136,7 @@ add(
 )
 add('and|as well as|plus also|along with|&', { k: 'and' })
 add('or|either', { k: 'or' })
+add('but|yet|while', { k: 'and' })
 add(',|;', { k: 'comma' })
 add(
   'not|non|excluding|exclude|except|except for|other than|without|apart from|besides|no|isnt|arent|wasnt|werent|dont|doesnt|didnt|never|neither|nor|minus',

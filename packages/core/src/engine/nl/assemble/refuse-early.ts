@@ -1,5 +1,6 @@
 import { HubError } from '../../../errors.ts'
 import { readOnly, unanswerable, unknownField } from '../refuse.ts'
+import type { Cand } from '../scan.ts'
 import type { ParseContext } from './context.ts'
 
 export function refuseEarly(c: ParseContext): void {
@@ -73,5 +74,48 @@ export function checkShortValues(c: ParseContext): void {
     if (keep.some((x) => x.needsLabel)) labelled.add(p)
     if (keep.length === 0) throw unanswerable(`I can't tell what "${it.text}" refers to.`)
     r.cands = keep
+  })
+}
+
+/**
+ * "had no completed calls", "without calls that quarter": a negation before a dataset (with values
+ * of it between) asks for the subject's rows that have no such rows — an anti-join, not a filter.
+ */
+export function absences(c: ParseContext): void {
+  c.items.forEach((it, p) => {
+    if (it.t !== 'kw' || it.kw.k !== 'not' || c.used[p]) return
+    let q = p + 1
+    const values: { cands: Cand[]; text: string }[] = []
+    while (c.kindAt(q) === 'value') {
+      const v = c.items[q]
+      if (v?.t === 'concept') values.push({ cands: c.resolved[q]?.cands ?? v.cands, text: v.text })
+      q++
+    }
+    const ds = c.kindAt(q) === 'dataset' ? c.datasetAt(q) : undefined
+    if (!ds || ds === c.intent.subject?.dataset) return
+    for (let r = p; r <= q; r++) c.used[r] = true
+    let sameTime = false
+    // "that quarter", "that year", "the same period": the question's own period
+    const next = c.items[q + 1]
+    const after = c.items[q + 2]
+    if (
+      next?.t === 'kw' &&
+      next.text.toLowerCase() === 'that' &&
+      after?.t === 'kw' &&
+      after.kw.k === 'grainNoun'
+    ) {
+      sameTime = true
+      c.used[q + 1] = true
+      c.used[q + 2] = true
+    }
+    c.intent.absent.push({
+      dataset: ds,
+      values,
+      sameTime,
+      text: c.items
+        .slice(p, q + 1)
+        .map((x) => x.text)
+        .join(' '),
+    })
   })
 }
