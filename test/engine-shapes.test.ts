@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DataSource, introspect, openDataSource } from '../packages/core/src/db/index.ts'
 import {
   buildValueIndex,
@@ -203,4 +203,21 @@ describe('analyst plan shapes on SQLite', () => {
   })
 
   goldCaseTests(() => ({ engine, ds }), localPrincipal('acme'), AS_OF, SHAPE_CASES, SHAPE_REFUSALS)
+
+  it('applies the absent dataset’s row scope inside an anti-join subquery', async () => {
+    const viewer = { ...localPrincipal('acme', ['viewer']), attributes: { territories: ['ACM-T01'] } }
+    const q = 'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter'
+    const r = await engine.ask(viewer, { question: q, asOf: AS_OF })
+    const gold = (await ds.knex.raw(
+      `SELECT COUNT(DISTINCT p.hcp_id) n ${RX_H} JOIN products pr ON pr.product_id = p.product_id
+       WHERE h.territory_id = 'ACM-T01' AND pr.product_name = 'Synthroid' AND p.week_ending ${Q4}
+       AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.hcp_id = p.hcp_id AND c.status = 'Completed'
+       AND c.call_date ${Q4})`,
+    )) as { n: number }[]
+    expect(r.rows).toEqual([[gold[0]?.n]])
+    // calls are scoped through their rep too: that predicate can only sit inside the subquery
+    const sql = r.sql ?? ''
+    const sub = sql.slice(sql.indexOf('not exists'))
+    expect(sub).toMatch(/`calls`\.`rep_id` in \(select/)
+  })
 })
