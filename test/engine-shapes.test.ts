@@ -204,6 +204,20 @@ describe('analyst plan shapes on SQLite', () => {
 
   goldCaseTests(() => ({ engine, ds }), localPrincipal('acme'), AS_OF, SHAPE_CASES, SHAPE_REFUSALS)
 
+  it('warns when the period asked lies wholly or partly outside the data, and not when it fits', async () => {
+    const admin = localPrincipal('acme')
+    const outside = await engine.ask(admin, { question: 'TRx in 2026', asOf: '2027-06-30' })
+    expect(outside.warnings).toEqual([
+      'week ending data runs 2023-01-07 … 2024-12-28; 2026-01-01 … 2026-12-31 has no rows.',
+    ])
+    const partly = await engine.ask(admin, { question: 'Calls in the last 3 years', asOf: AS_OF })
+    expect(partly.warnings[0]).toMatch(
+      /^call date data runs 2023-01-\d\d … 2024-12-\d\d; 2022-01-01 … 2024-12-31 is only partly covered\.$/,
+    )
+    const fits = await engine.ask(admin, { question: 'TRx in 2024', asOf: AS_OF })
+    expect(fits.warnings).toEqual([])
+  })
+
   it('applies the absent dataset’s row scope inside an anti-join subquery', async () => {
     const viewer = { ...localPrincipal('acme', ['viewer']), attributes: { territories: ['ACM-T01'] } }
     const q = 'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter'

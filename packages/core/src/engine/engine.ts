@@ -12,6 +12,7 @@ import { localPrincipal, type Principal } from '../principal.ts'
 import { guardSql } from '../sql-guard/index.ts'
 import { type CompiledQuery, compilePlan } from './compile/compile.ts'
 import { normalizeRows, typeOfValues } from './compile/rows.ts'
+import { createDataRanges } from './data-range.ts'
 import { executeReadOnly } from './execute.ts'
 import type { SemanticModel } from './model-types.ts'
 import { buildLexicon, type Lexicon } from './nl/lexicon.ts'
@@ -55,6 +56,7 @@ export function createEngine(options: EngineOptions) {
   const maxRows = options.maxRows ?? 10_000
   const timeoutMs = options.timeoutMs ?? 15_000
   const views = new Map<string, View>()
+  const ranges = createDataRanges(ds, model)
 
   /** Visibility depends on roles only (attributes drive row scopes, not columns). */
   function view(principal: Principal): View {
@@ -144,8 +146,17 @@ export function createEngine(options: EngineOptions) {
 
   async function ask(principal: Principal, input: AskInput, call: CallOptions = {}): Promise<AskResult> {
     const planned = plan(input.question, { asOf: input.asOf, principal })
-    const result = await query(principal, planned.plan, call, input.limit)
-    return { ...result, question: input.question, interpretation: planned.interpretation, plan: planned.plan }
+    const [result, warnings] = await Promise.all([
+      query(principal, planned.plan, call, input.limit),
+      ranges.warnings(planned.plan),
+    ])
+    return {
+      ...result,
+      question: input.question,
+      interpretation: planned.interpretation,
+      plan: planned.plan,
+      warnings,
+    }
   }
 
   async function sql(principal: Principal, input: SqlInput, call: CallOptions = {}): Promise<QueryResult> {
@@ -200,7 +211,18 @@ export function createEngine(options: EngineOptions) {
     return v.summary
   }
 
-  return { model, dialect: ds.dialect, plan, compile, ask, query, sql, stream, summarize }
+  return {
+    model,
+    dialect: ds.dialect,
+    plan,
+    compile,
+    ask,
+    query,
+    sql,
+    stream,
+    summarize,
+    warnings: ranges.warnings,
+  }
 }
 
 export type Engine = ReturnType<typeof createEngine>

@@ -33,6 +33,7 @@ const AskResponse = ResultSchema.extend({
   question: z.string(),
   interpretation: z.string(),
   plan: z.record(z.string(), z.unknown()),
+  warnings: z.array(z.string()).openapi({ description: "E.g. the period lies outside the data's dates" }),
 }).openapi('AskResponse')
 
 const SqlBody = z
