@@ -97,7 +97,14 @@ function printTable(r: AskResult): void {
   const body = r.rows.map((row) => row.map((v) => (v === null ? '' : String(v))))
   const widths = head.map((h, i) => Math.min(40, Math.max(h.length, ...body.map((b) => (b[i] ?? '').length))))
   const fmt = (cells: string[]) => cells.map((c, i) => c.slice(0, 40).padEnd(widths[i] ?? 0)).join('  ')
-  const out = [r.interpretation, ...r.warnings.map((w) => `Warning: ${w}`), '', fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)]
+  const out = [
+    r.interpretation,
+    ...r.warnings.map((w) => `Warning: ${w}`),
+    '',
+    fmt(head),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...body.map(fmt),
+  ]
   out.push(
     '',
     `${r.rowCount} row(s)${r.truncated ? ' (truncated)' : ''} in ${r.durationMs} ms`,
