@@ -98,6 +98,22 @@ const SHAPE_CASES: GoldCase[] = [
            JOIN products pr ON pr.product_id = p.product_id WHERE pr.product_name = 'Synthroid'
            AND p.week_ending ${Y24} GROUP BY h.territory_id, h.hcp_id) WHERE rn <= 1`,
   },
+  {
+    q: 'reps who called on the most endocrinologists',
+    gold: `SELECT c.rep_id, COUNT(DISTINCT c.hcp_id) v FROM calls c JOIN hcps h ON h.hcp_id = c.hcp_id
+           WHERE h.specialty = 'Endocrinology' GROUP BY c.rep_id ORDER BY v DESC LIMIT 1`,
+  },
+  {
+    q: '5 best territories for Tirosint',
+    gold: `SELECT h.territory_id, SUM(p.trx) v ${RX_H} JOIN products pr ON pr.product_id = p.product_id
+           WHERE pr.product_name = 'Tirosint' GROUP BY h.territory_id ORDER BY v DESC LIMIT 5`,
+    ordered: true,
+  },
+  {
+    q: '2024 calls by channel in the Northeast',
+    gold: `SELECT c.channel, COUNT(*) FROM calls c JOIN hcps h ON h.hcp_id = c.hcp_id JOIN territories t
+           ON t.territory_id = h.territory_id WHERE t.region = 'Northeast' AND c.call_date ${Y24} GROUP BY c.channel`,
+  },
   // a flag's two sides as two groups
   {
     q: 'NRx in 2024 for our products vs competitors',

@@ -182,6 +182,8 @@ export function scan(tokens: Token[], lex: Lexicon, asOf: string): Item[] {
   const yearAllowed = (j: number) => {
     const prev = tokens[j - 1]?.lower ?? ''
     if (NOT_BEFORE_YEAR.has(prev) || tokens[j]?.plus) return false
+    // "2024 calls by channel": a year opening the question is the period, not a count
+    if (j === 0) return true
     const next = matchLexicon(lex, tokens, j + 1)
     return !next?.entries.some((e) => e.concept.type === 'dataset' || e.concept.type === 'field')
   }
