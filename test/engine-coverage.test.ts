@@ -143,6 +143,20 @@ describe('every word of a question is accounted for', () => {
     }
   })
 
+  it('suggests the nearest answerable questions made of the words it recognised', () => {
+    let err: unknown
+    try {
+      engine.plan('NRx for Tirosint by flavor in 2024', { asOf: AS_OF })
+    } catch (e) {
+      err = e
+    }
+    expect(isHubError(err) && err.details?.words).toEqual(['flavor'])
+    const suggestions = (isHubError(err) ? err.details?.suggestions : []) as string[]
+    expect(suggestions[0]).toBe('NRx for Tirosint in 2024')
+    // every suggestion is itself answerable
+    for (const s of suggestions) expect(() => engine.plan(s, { asOf: AS_OF })).not.toThrow()
+  })
+
   it('refuses 200 random vocabulary questions with one unknown word inserted, naming that word', () => {
     const rand = rng(20261204)
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T
