@@ -165,6 +165,11 @@ const SHAPE_CASES: GoldCase[] = [
     gold: "SELECT 1.0 * SUM(CASE WHEN payer_type = 'Medicare' THEN trx ELSE 0 END) / SUM(trx) FROM prescriptions",
   },
   {
+    q: 'what share of NRx came from Medicare in 2024',
+    gold: `SELECT 1.0 * SUM(CASE WHEN payer_type = 'Medicare' THEN nrx ELSE 0 END) / SUM(nrx) FROM prescriptions
+           WHERE week_ending ${Y24}`,
+  },
+  {
     q: 'share of TRx by product in 2024',
     gold: `SELECT pr.product_name, 1.0 * SUM(p.trx) / (SELECT SUM(trx) FROM prescriptions WHERE week_ending ${Y24})
            ${RX_PR} WHERE p.week_ending ${Y24} GROUP BY pr.product_name`,

@@ -195,7 +195,7 @@ add(
   },
 )
 add(
-  'ordered|handled|handle|handles|handling|managed|manage|manages|worked on|work on|work|works|worked|working|employed|based|located|served|serve|serves|processed|process|resolved|resolve|submitted|submit|raised|raise|opened|created|answered|took|taken|take|spent|spend|earned|earn|paid|pay|shipped|ship|delivered|deliver|used|use|uses|visited|wrote|write|writes|written|writing|prescribed|prescribe|prescribes|prescribing|bought|buy|buys|purchased|purchase|purchases|sold|sell|sells|made|make|makes|placed|place|received|receive|receives|got|get|generated|generate|produced|produce|recorded|logged|booked|did|do|does|done|doing|had|have|has|happened|occurred|took place',
+  'ordered|handled|handle|handles|handling|managed|manage|manages|worked on|work on|work|works|worked|working|employed|based|located|served|serve|serves|processed|process|resolved|resolve|submitted|submit|raised|raise|opened|created|answered|took|taken|take|spent|spend|earned|earn|paid|pay|shipped|ship|delivered|deliver|used|use|uses|visited|wrote|write|writes|written|writing|prescribed|prescribe|prescribes|prescribing|bought|buy|buys|purchased|purchase|purchases|sold|sell|sells|made|make|makes|placed|place|received|receive|receives|got|get|generated|generate|produced|produce|recorded|logged|booked|did|do|does|done|doing|had|have|has|happened|occurred|took place|came|come|comes|coming|came in|come in|coming in',
   { k: 'relverb' },
 )
 add('minutes|minute|mins|min|hours|hrs|seconds|secs|dollars|usd|bucks|percent|pct|%|times', { k: 'unit' })
