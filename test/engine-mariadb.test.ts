@@ -77,6 +77,24 @@ const QUESTIONS = [
   'Reps hired after 2020',
   'TRx and NRx by segment for non-company products in H2 2024',
   'NRx share of TRx by product in 2024',
+  // analyst shapes (issue 10): outer queries over the grouped one, window functions
+  'Average Tirosint TRx per HCP in 2024',
+  'Average weekly Synthroid NRx in Q4 2024',
+  'Average TRx per prescriber by region in 2024',
+  'Top 3 prescribers per territory',
+  'Top 3 products in each region',
+  'Bottom 2 products by NRx per quarter in 2024',
+  'Which specialty writes the most Tirosint?',
+  'Which HCP wrote the most Synthroid in each territory in 2024?',
+  'NRx in 2024 for our products vs competitors',
+  'Levoxyl TRx growth Q4 2024 vs Q3 2024',
+  'Quarter over quarter change in TRx',
+  '5 fastest-growing territories Q4 2024 vs Q3 2024',
+  'Synthroid market share of hypothyroidism NRx in Q4 2024',
+  'share of TRx by product in 2024',
+  'percent of TRx from Medicare',
+  'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter',
+  'Endocrinologists who wrote Tirosint in Q4 2024 but had no in-person calls that quarter',
 ]
 
 async function copyData(src: DataSource, to: DataSource): Promise<void> {

@@ -78,6 +78,10 @@ export const askOutput = z.object({
   dataset: z.string(),
   ...rowsShape,
   plan: z.record(z.string(), z.unknown()).describe('The typed query plan the question became'),
+  warnings: z
+    .array(z.string())
+    .optional()
+    .describe('Say these to the user, e.g. the period asked lies outside the dates the data covers'),
 })
 
 export const sqlOutput = z.object(rowsShape)

@@ -5,6 +5,7 @@ import { guardSql } from '../sql-guard/index.ts'
 import { type BulkheadOptions, createBulkhead } from './bulkhead.ts'
 import { type CompiledQuery, compilePlan } from './compile/compile.ts'
 import { normalizeRows, typeOfValues } from './compile/rows.ts'
+import { createDataRanges } from './data-range.ts'
 import { executeReadOnly } from './execute.ts'
 import { cancelled, timedOut } from './execute-errors.ts'
 import type { SemanticModel } from './model-types.ts'
@@ -82,6 +83,7 @@ export function createEngine(options: EngineOptions) {
   const timeoutMs = options.timeoutMs ?? 15_000
   const views = new Map<string, View>()
   const bulkhead = createBulkhead(options.concurrency ?? { maxConcurrent: 4, maxQueued: 32 })
+  const ranges = createDataRanges(ds, model)
 
   /**
    * Visibility depends on roles (columns) and on which row rules bind the principal (withheld
@@ -201,8 +203,17 @@ export function createEngine(options: EngineOptions) {
 
   async function ask(principal: Principal, input: AskInput, call: CallOptions = {}): Promise<AskResult> {
     const planned = plan(input.question, { asOf: input.asOf, principal })
-    const result = await query(principal, planned.plan, call, input.limit)
-    return { ...result, question: input.question, interpretation: planned.interpretation, plan: planned.plan }
+    const [result, warnings] = await Promise.all([
+      query(principal, planned.plan, call, input.limit),
+      ranges.warnings(planned.plan),
+    ])
+    return {
+      ...result,
+      question: input.question,
+      interpretation: planned.interpretation,
+      plan: planned.plan,
+      warnings,
+    }
   }
 
   async function sql(principal: Principal, input: SqlInput, call: CallOptions = {}): Promise<QueryResult> {
@@ -262,7 +273,19 @@ export function createEngine(options: EngineOptions) {
     return [...view(principal).withheld.values()]
   }
 
-  return { model, dialect: ds.dialect, plan, compile, ask, query, sql, stream, summarize, withheld }
+  return {
+    model,
+    dialect: ds.dialect,
+    plan,
+    compile,
+    ask,
+    query,
+    sql,
+    stream,
+    summarize,
+    withheld,
+    warnings: ranges.warnings,
+  }
 }
 
 export type Engine = ReturnType<typeof createEngine>

@@ -72,6 +72,66 @@ export const FilterSchema: z.ZodType<PlanFilter> = z.lazy(() =>
 export const OrderSchema = z.object({ by: z.string(), direction: z.enum(['asc', 'desc']) })
 export type PlanOrder = z.infer<typeof OrderSchema>
 
+/**
+ * Two-level aggregation: the measures are first computed per `over` (and per the plan's own
+ * dimensions), then `aggregation` of those per-group values is returned per the plan's dimensions.
+ * "Average TRx per HCP" = AVG over HCPs of each HCP's total TRx; "average weekly NRx" = AVG of
+ * the weekly totals. Filters apply to the rows; having, order and limit to the outer result.
+ */
+export const RollupSchema = z
+  .object({
+    over: z.array(DimensionSchema).min(1),
+    aggregation: z.enum(['avg', 'min', 'max', 'sum']),
+  })
+  .strict()
+export type PlanRollup = z.infer<typeof RollupSchema>
+
+/**
+ * Per-group top/bottom N: rows are numbered within each `partitionBy` group (dimension output
+ * names) by the measure `by`, and the first `limit` of each group are kept ("top 3 prescribers per
+ * territory"). `order` and `limit` of the plan then apply to the kept rows.
+ */
+export const RankWithinSchema = z
+  .object({
+    partitionBy: z.array(z.string()).min(1),
+    by: z.string(),
+    direction: z.enum(['asc', 'desc']),
+    limit: z.number().int().positive(),
+  })
+  .strict()
+export type PlanRankWithin = z.infer<typeof RankWithinSchema>
+
+/**
+ * Period over period: each row also gets `<measure>_change` (this period − the previous one of the
+ * same group, by the `time` dimension) and `<measure>_pct_change` (that change / the previous value).
+ * `lastOnly` keeps only rows that have a previous period ("Q4 vs Q3": the Q4 row with its change).
+ */
+export const ChangeSchema = z.object({ time: z.string(), lastOnly: z.boolean() }).strict()
+export type PlanChange = z.infer<typeof ChangeSchema>
+
+/**
+ * Shares: with `numerator`, each measure becomes (measure over rows matching it) / (measure over all
+ * rows the filter keeps) — "Synthroid share of hypothyroidism NRx"; without, each group's measure /
+ * the total over all groups — "share of TRx by product". Returned as a fraction (0.47).
+ */
+export const ShareSchema = z.object({ numerator: FilterSchema.optional() }).strict()
+export type PlanShare = z.infer<typeof ShareSchema>
+
+/**
+ * Semi-/anti-join: keep rows whose `link.outer` value has (`negate`: has no) row in `dataset` with
+ * `link.field` equal to it and matching `filter` (fields of `dataset` only) — "HCPs who wrote
+ * Synthroid but had no completed calls". The subquery gets the dataset's row scope too.
+ */
+export const ExistsSchema = z
+  .object({
+    dataset: z.string(),
+    negate: z.boolean(),
+    link: z.object({ field: FieldRefSchema, outer: FieldRefSchema }).strict(),
+    filter: FilterSchema.nullable().default(null),
+  })
+  .strict()
+export type PlanExists = z.infer<typeof ExistsSchema>
+
 export const QueryPlanSchema = z
   .object({
     /** The dataset the facts come from (the FROM table). */
@@ -87,6 +147,11 @@ export const QueryPlanSchema = z
     limit: z.number().int().positive().nullable().default(null),
     offset: z.number().int().nonnegative().default(0),
     distinct: z.boolean().default(false),
+    rollup: RollupSchema.optional(),
+    rankWithin: RankWithinSchema.optional(),
+    change: ChangeSchema.optional(),
+    share: ShareSchema.optional(),
+    exists: z.array(ExistsSchema).optional(),
   })
   .strict()
 export type QueryPlan = z.infer<typeof QueryPlanSchema>

@@ -31,6 +31,8 @@ export interface AskResult extends QueryResult {
   question: string
   interpretation: string
   plan: QueryPlan
+  /** E.g. the asked period lies wholly or partly outside the data's date range. */
+  warnings: string[]
 }
 
 export interface SqlInput {

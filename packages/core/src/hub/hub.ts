@@ -204,12 +204,16 @@ export function createHub(options: HubOptions): HubWithControls {
         async () => {
           const rt = await runtime(principal)
           const planned = rt.engine.plan(input.question, { asOf: input.asOf, principal })
-          const result = await cachedQuery(principal, planned.plan, ctx, input.limit, input.asOf)
+          const [result, warnings] = await Promise.all([
+            cachedQuery(principal, planned.plan, ctx, input.limit, input.asOf),
+            rt.engine.warnings(planned.plan),
+          ])
           return {
             ...result,
             question: input.question,
             interpretation: planned.interpretation,
             plan: planned.plan,
+            warnings,
             planHash: sha256(JSON.stringify(planned.plan)),
           }
         },

@@ -40,6 +40,7 @@ export function registerAsk(server: McpServer, session: McpSession): void {
           durationMs: answer.durationMs,
           ...(answer.sql ? { sql: answer.sql } : {}),
           plan: answer.plan as unknown as Record<string, unknown>,
+          ...(answer.warnings?.length ? { warnings: answer.warnings } : {}),
         }
         await reportProgress(mcp, 2, 2, 'Done')
         return { result: jsonResult(structured), rowCount: capped.rowCount }

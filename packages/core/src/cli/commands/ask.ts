@@ -67,6 +67,7 @@ function answerJson(id: unknown, r: AskResult) {
     rows: r.rows,
     interpretation: r.interpretation,
     truncated: r.truncated,
+    ...(r.warnings.length ? { warnings: r.warnings } : {}),
   }
 }
 
@@ -97,7 +98,14 @@ function printTable(r: AskResult): void {
   const body = r.rows.map((row) => row.map((v) => (v === null ? '' : String(v))))
   const widths = head.map((h, i) => Math.min(40, Math.max(h.length, ...body.map((b) => (b[i] ?? '').length))))
   const fmt = (cells: string[]) => cells.map((c, i) => c.slice(0, 40).padEnd(widths[i] ?? 0)).join('  ')
-  const out = [r.interpretation, '', fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)]
+  const out = [
+    r.interpretation,
+    ...r.warnings.map((w) => `Warning: ${w}`),
+    '',
+    fmt(head),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...body.map(fmt),
+  ]
   out.push(
     '',
     `${r.rowCount} row(s)${r.truncated ? ' (truncated)' : ''} in ${r.durationMs} ms`,

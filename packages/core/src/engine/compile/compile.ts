@@ -3,7 +3,18 @@ import type { Dialect } from '../../db/index.ts'
 import { HubError } from '../../errors.ts'
 import { type JoinStep, joinPath } from '../model/join-graph.ts'
 import type { Dataset, Field, SemanticModel } from '../model-types.ts'
-import type { PlanFilter, PlanMeasure, QueryPlan, Scalar } from '../plan.ts'
+import type {
+  PlanChange,
+  PlanExists,
+  PlanFilter,
+  PlanMeasure,
+  PlanRankWithin,
+  PlanRollup,
+  PlanShare,
+  QueryPlan,
+  Scalar,
+} from '../plan.ts'
+import { QueryPlanSchema } from '../plan.ts'
 import { applyRowScope, type RowScopes } from '../policy.ts'
 import type { ResultColumn, ResultColumnType } from '../results.ts'
 import { bucketSql, placeholders } from './time-bucket.ts'
@@ -266,10 +277,12 @@ class Compiler {
         })
         .map(([ds]) => ds),
     )
+    const dimExpr = new Map<string, Frag>()
     for (const d of plan.dimensions) {
       const { frag, f } = this.dimension(d.field, d.grain)
       const [dsName = ''] = d.field.split('.')
       const dependent = !d.grain && keyed.has(dsName) && !this.ds(dsName).primaryKey.includes(f.name)
+      dimExpr.set(d.as, dependent ? { sql: `MIN(${frag.sql})`, b: frag.b } : frag)
       if (dependent) selects.push({ sql: `MIN(${frag.sql}) as ??`, b: [...frag.b, d.as] })
       else {
         selects.push({ sql: `${frag.sql} as ??`, b: [...frag.b, d.as] })
@@ -281,12 +294,25 @@ class Compiler {
         label: d.grain ? `${cap(d.grain)} (${f.label.toLowerCase()})` : f.label,
       })
     }
+    // rollup: the inner query also groups by the `over` dimensions (not output columns)
+    for (const d of plan.rollup?.over ?? []) {
+      const { frag } = this.dimension(d.field, d.grain)
+      selects.push({ sql: `${frag.sql} as ??`, b: [...frag.b, d.as] })
+      groupBy.push(frag)
+    }
     for (const m of plan.measures) {
-      const { frag, type, label } = this.measure(m)
+      const measured = this.measure(m)
+      const { frag, type, label } = plan.share ? this.shareOf(m, measured, plan.share) : measured
       this.measureExpr.set(m.as, frag)
       selects.push({ sql: `${frag.sql} as ??`, b: [...frag.b, m.as] })
       columns.push({ name: m.as, type, label })
     }
+    if (plan.change)
+      for (const m of plan.measures) {
+        const label = columns.find((c) => c.name === m.as)?.label ?? m.as
+        columns.push({ name: `${m.as}_change`, type: 'decimal', label: `Change in ${label}` })
+        columns.push({ name: `${m.as}_pct_change`, type: 'decimal', label: `% change in ${label}` })
+      }
     for (const s of plan.select) {
       const { f } = this.ref(s.field)
       const c = this.col(s.field)
@@ -297,12 +323,14 @@ class Compiler {
       throw new HubError('BAD_REQUEST', 'Dimensions need at least one measure; use select for plain rows')
     const where = plan.filter ? this.filter(plan.filter, false) : undefined
     const having = plan.having ? this.filter(plan.having, true) : undefined
+    const exists = (plan.exists ?? []).map((e) => this.existsClause(e, scopes))
     const names = new Set(columns.map((c) => c.name))
     for (const o of plan.order)
       if (!names.has(o.by))
         throw new HubError('BAD_REQUEST', `Order by '${o.by}', which is not an output column`)
 
     if (plan.distinct && !aggregate) qb.distinct()
+    if (plan.rankWithin) selects.push(this.rankNumber(plan.rankWithin, dimExpr))
     for (const s of selects) qb.select(knex.raw(s.sql, s.b))
     // joins along the chosen FK paths, each dataset once, in path order
     const done = new Set<string>([root.name])
@@ -319,17 +347,170 @@ class Compiler {
       }
     }
     if (where) qb.whereRaw(where.sql, where.b)
+    for (const e of exists) e.negate ? qb.whereNotExists(e.sub) : qb.whereExists(e.sub)
     // ── Row-level policy: the ONE place row scopes enter a compiled plan. Every table in FROM/JOIN
     //    gets its scope (rules propagate along FKs in policy.ts), so no join can widen what is seen.
     for (const name of done) applyRowScope(qb, this.ds(name).table, name, scopes[name]?.scope)
     // ──
     for (const g of groupBy) qb.groupByRaw(g.sql, g.b)
+    if ([plan.rollup, plan.rankWithin, plan.change].filter(Boolean).length > 1)
+      throw new HubError('BAD_REQUEST', 'rollup, rankWithin and change do not combine')
+    const out = plan.rollup
+      ? this.rollup(qb, plan.rollup, columns)
+      : plan.rankWithin
+        ? this.keepRanked(qb, plan.rankWithin, columns)
+        : plan.change
+          ? this.withChange(qb, plan.change)
+          : qb
+    if (having && plan.rollup) throw new HubError('BAD_REQUEST', 'A rollup plan cannot have HAVING')
     if (having) qb.havingRaw(having.sql, having.b)
-    for (const o of plan.order) qb.orderBy(o.by, o.direction)
-    if (plan.limit !== null) qb.limit(plan.limit)
-    if (plan.offset > 0) qb.offset(plan.offset)
-    const { sql, bindings } = qb.toSQL()
+    for (const o of plan.order) out.orderBy(o.by, o.direction)
+    if (plan.limit !== null) out.limit(plan.limit)
+    if (plan.offset > 0) out.offset(plan.offset)
+    const { sql, bindings } = out.toSQL()
     return { sql, bindings, columns }
+  }
+
+  /** ROW_NUMBER() OVER (PARTITION BY the groups ORDER BY the measure, then the other dimensions). */
+  private rankNumber(r: PlanRankWithin, dimExpr: Map<string, Frag>): Frag {
+    const m = this.measureExpr.get(r.by)
+    if (!m)
+      throw new HubError('BAD_REQUEST', `rankWithin orders by '${r.by}', which is not a measure of the plan`)
+    const parts: Frag[] = r.partitionBy.map((a) => {
+      const d = dimExpr.get(a)
+      if (!d) throw new HubError('BAD_REQUEST', `rankWithin partitions by '${a}', which is not a dimension`)
+      return d
+    })
+    const ties = [...dimExpr.entries()].filter(([a]) => !r.partitionBy.includes(a)).map(([, f]) => f)
+    const dir = r.direction === 'desc' ? 'DESC' : 'ASC'
+    return {
+      sql: `ROW_NUMBER() OVER (PARTITION BY ${parts.map((p) => p.sql).join(', ')} ORDER BY ${m.sql} ${dir}${ties.map((t) => `, ${t.sql}`).join('')}) as ??`,
+      b: [...parts.flatMap((p) => p.b), ...m.b, ...ties.flatMap((t) => t.b), '_rank'],
+    }
+  }
+
+  /** SELECT the output columns FROM (the grouped query with its row numbers) t WHERE _rank <= N. */
+  private keepRanked(
+    inner: Knex.QueryBuilder,
+    r: PlanRankWithin,
+    columns: ResultColumn[],
+  ): Knex.QueryBuilder {
+    const { knex } = this
+    const outer = knex.queryBuilder().from(inner.as('t'))
+    for (const c of columns) outer.select(knex.raw('?? as ??', [`t.${c.name}`, c.name]))
+    outer.whereRaw('?? <= ?', ['t._rank', r.limit])
+    return outer
+  }
+
+  /** (NOT) EXISTS (SELECT 1 FROM dataset WHERE link AND filter), with the dataset's row scope. */
+  private existsClause(e: PlanExists, scopes: RowScopes): { sub: Knex.QueryBuilder; negate: boolean } {
+    const { knex } = this
+    if (e.dataset === this.plan.dataset || this.joined.has(e.dataset))
+      throw new HubError('BAD_REQUEST', `exists on '${e.dataset}', which the query already reads`)
+    const ds = this.ds(e.dataset)
+    const inner = new Compiler(this.model, QueryPlanSchema.parse({ dataset: e.dataset }), knex, this.dialect)
+    const outer = this.col(e.link.outer)
+    if (!e.link.field.startsWith(`${e.dataset}.`))
+      throw new HubError('BAD_REQUEST', `exists links by '${e.link.field}', not a field of '${e.dataset}'`)
+    const link = inner.col(e.link.field)
+    const sub = knex
+      .queryBuilder()
+      .select(knex.raw('1'))
+      .from({ [ds.name]: ds.table })
+    sub.whereRaw(`${link.sql} = ${outer.sql}`, [...link.b, ...outer.b])
+    if (e.filter) {
+      const f = inner.filter(e.filter, false)
+      if (inner.joined.size > 0)
+        throw new HubError('BAD_REQUEST', `exists filters may only use fields of '${e.dataset}'`)
+      sub.whereRaw(f.sql, f.b)
+    }
+    applyRowScope(sub, ds.table, ds.name, scopes[ds.name]?.scope)
+    return { sub, negate: e.negate }
+  }
+
+  /** A measure as a fraction: of the rows matching the numerator, or of the total over all groups. */
+  private shareOf(
+    m: PlanMeasure,
+    measured: { frag: Frag; label: string },
+    share: PlanShare,
+  ): { frag: Frag; type: ResultColumnType; label: string } {
+    const label = `Share of ${measured.label.replace(/^[A-Z][a-z]/, (x) => x.toLowerCase())}`
+    if (!share.numerator) {
+      const f = measured.frag
+      return {
+        frag: { sql: `${f.sql} * 1e0 / NULLIF(SUM(${f.sql}) OVER (), 0)`, b: [...f.b, ...f.b] },
+        type: 'decimal',
+        label,
+      }
+    }
+    const num = this.filter(share.numerator, false)
+    let part: Frag
+    if (m.aggregation === 'count' && m.field.endsWith('.*'))
+      part = { sql: `SUM(CASE WHEN ${num.sql} THEN 1 ELSE 0 END)`, b: num.b }
+    else if (m.aggregation === 'sum') {
+      const c = this.col(m.field)
+      part = { sql: `SUM(CASE WHEN ${num.sql} THEN ${c.sql} ELSE 0 END)`, b: [...num.b, ...c.b] }
+    } else throw new HubError('BAD_REQUEST', `A share needs a sum or a row count, not ${m.aggregation}`)
+    const whole = measured.frag
+    return {
+      frag: { sql: `${part.sql} * 1e0 / NULLIF(${whole.sql}, 0)`, b: [...part.b, ...whole.b] },
+      type: 'decimal',
+      label,
+    }
+  }
+
+  /** Each row's change from the previous period of its group: LAG over the time dimension. */
+  private withChange(inner: Knex.QueryBuilder, ch: PlanChange): Knex.QueryBuilder {
+    const { knex, plan } = this
+    if (!plan.dimensions.some((d) => d.as === ch.time && d.grain))
+      throw new HubError(
+        'BAD_REQUEST',
+        `change is over '${ch.time}', which is not a time dimension of the plan`,
+      )
+    const others = plan.dimensions.filter((d) => d.as !== ch.time).map((d) => `t.${d.as}`)
+    const over = `OVER (${others.length ? `PARTITION BY ${others.map(() => '??').join(', ')} ` : ''}ORDER BY ??)`
+    const lag = (m: string) => ({ sql: `LAG(??) ${over}`, b: [`t.${m}`, ...others, `t.${ch.time}`] })
+    const mid = knex.queryBuilder().from(inner.as('t'))
+    for (const d of plan.dimensions) mid.select(knex.raw('?? as ??', [`t.${d.as}`, d.as]))
+    for (const m of plan.measures) {
+      const prev = lag(m.as)
+      mid.select(knex.raw('?? as ??', [`t.${m.as}`, m.as]))
+      mid.select(knex.raw(`?? - ${prev.sql} as ??`, [`t.${m.as}`, ...prev.b, `${m.as}_change`]))
+      mid.select(
+        knex.raw(`(?? - ${prev.sql}) * 1e0 / NULLIF(${prev.sql}, 0) * 100 as ??`, [
+          `t.${m.as}`,
+          ...prev.b,
+          ...prev.b,
+          `${m.as}_pct_change`,
+        ]),
+      )
+    }
+    if (!ch.lastOnly) return mid
+    const first = plan.measures[0]?.as ?? ''
+    return knex.queryBuilder().select('c.*').from(mid.as('c')).whereNotNull(`c.${first}_change`)
+  }
+
+  /** SELECT dims, AGG(measure) FROM (the grouped query) t GROUP BY dims — row scopes stay inside. */
+  private rollup(inner: Knex.QueryBuilder, r: PlanRollup, columns: ResultColumn[]): Knex.QueryBuilder {
+    const { knex, plan } = this
+    const outer = knex.queryBuilder().from(inner.as('t'))
+    for (const d of plan.dimensions) {
+      outer.select(knex.raw('?? as ??', [`t.${d.as}`, d.as]))
+      outer.groupByRaw('??', [`t.${d.as}`])
+    }
+    const agg = r.aggregation === 'avg' ? 'AVG(?? * 1e0)' : `${r.aggregation.toUpperCase()}(??)`
+    const per = [...new Set(r.over.map((d) => (d.grain ? d.grain : this.ref(d.field).ds.label)))].join(
+      ' and ',
+    )
+    for (const m of plan.measures) {
+      outer.select(knex.raw(`${agg} as ??`, [`t.${m.as}`, m.as]))
+      const col = columns.find((c) => c.name === m.as)
+      if (col) {
+        col.label = `${AGG_LABEL[r.aggregation]} per ${per} of ${col.label.replace(/^[A-Z][a-z]/, (x) => x.toLowerCase())}`
+        if (r.aggregation === 'avg') col.type = 'decimal'
+      }
+    }
+    return outer
   }
 }
 

@@ -13,6 +13,9 @@ import { type Column, chooseRoot } from './choose-root.ts'
 import type { CmpIntent, DimRef, Intent, MeasureRef } from './intent.ts'
 import { ambiguous, unanswerable } from './refuse.ts'
 
+/** Columns whose values do not add up (a price, a rate): an average of them is a row average. */
+const NON_ADDITIVE = /price|rate|ratio|percent|pct|score|(^|_)age($|_)/i
+
 /** Intent → QueryPlan: pick the FROM table, resolve columns, and lay out measures, dimensions, filters and order. */
 class PlanBuilder {
   private readonly aliases = new Set<string>()
@@ -22,6 +25,11 @@ class PlanBuilder {
   private readonly filters: PlanFilter[] = []
   private readonly having: PlanFilter[] = []
   private root = ''
+  /** "Average TRx per HCP": measures are totals per `over`, averaged by the rollup. */
+  private rolled = false
+  private readonly over: PlanDimension[] = []
+  private readonly shareNum: PlanFilter[] = []
+  private existsList: NonNullable<QueryPlan['exists']> = []
 
   constructor(
     private readonly model: SemanticModel,
@@ -74,7 +82,7 @@ class PlanBuilder {
     let m: PlanMeasure
     if (ref.kind === 'field') {
       const f = this.def(ref.dataset, ref.field)
-      const agg = ref.agg ?? f.aggregation ?? 'sum'
+      const agg = this.rolled ? (f.aggregation ?? 'sum') : (ref.agg ?? f.aggregation ?? 'sum')
       const as = this.alias(agg === (f.aggregation ?? 'sum') ? f.name : `${agg}_${f.name}`)
       m = { field: `${ref.dataset}.${ref.field}`, aggregation: agg, as }
     } else if (ref.kind === 'countField') {
@@ -139,11 +147,12 @@ class PlanBuilder {
       }
       const field = `${col.dataset}.${col.field}`
       const uniq = [...new Set(values)]
+      // "Synthroid share of NRx": the numerator's values filter the share, not the rows
+      const into = this.intent.share && !g.shareScope && !g.compare ? this.shareNum : this.filters
       if (f.type === 'boolean' && uniq.length === 1)
-        this.filters.push({ op: 'eq', field, value: g.negate ? !uniq[0] : (uniq[0] as boolean) })
-      else if (uniq.length === 1)
-        this.filters.push({ op: g.negate ? 'ne' : 'eq', field, value: uniq[0] as Scalar })
-      else this.filters.push({ op: g.negate ? 'not_in' : 'in', field, values: uniq })
+        into.push({ op: 'eq', field, value: g.negate ? !uniq[0] : (uniq[0] as boolean) })
+      else if (uniq.length === 1) into.push({ op: g.negate ? 'ne' : 'eq', field, value: uniq[0] as Scalar })
+      else into.push({ op: g.negate ? 'not_in' : 'in', field, values: uniq })
       if (g.compare && !g.negate) this.addDim({ kind: 'field', dataset: col.dataset, field: col.field })
     })
   }
@@ -203,6 +212,33 @@ class PlanBuilder {
       (refs.length > 0 && intent.selects.length > 0)
     let mode: 'aggregate' | 'list' | 'distinct'
     const counted = (d: string) => refs.some((r) => r.kind === 'count' && r.dataset === d)
+    // "top 3 prescribers per territory": the subject is ranked within each group, not overall
+    const wf = intent.whichField
+    const groupDims = intent.dims.filter(
+      (d) =>
+        !(d.kind === 'field' && wf && d.dataset === wf.dataset && d.field === wf.field) &&
+        !(d.kind === 'entity' && d.dataset === subject?.dataset),
+    )
+    const perGroupTop =
+      !!subject &&
+      (subject.how === 'top' || subject.how === 'which') &&
+      intent.order?.limit !== undefined &&
+      !intent.order.dim &&
+      groupDims.length > 0 &&
+      !counted(subject.dataset)
+    // "fastest-growing territories": growth of the model's default measure
+    if (intent.change && refs.length === 0 && subject) {
+      const dm = this.model.defaultMeasure?.split('.')
+      if (!dm?.[0] || !dm[1]) throw ambiguous('Growth of what? Name a measure.')
+      refs.push({ kind: 'field', dataset: dm[0], field: dm[1] })
+    }
+    if (perGroupTop && intent.order && !intent.order.measure && refs.length === 0) {
+      const dm = this.model.defaultMeasure?.split('.')
+      if (!dm?.[0] || !dm[1])
+        throw ambiguous(`Rank ${this.ds(subject.dataset).pluralLabel} by what? Name a measure.`)
+      intent.order.measure = { kind: 'field', dataset: dm[0], field: dm[1] }
+      refs.push(intent.order.measure)
+    }
     if (refs.length > 0) mode = 'aggregate'
     else if (subject && grouping) {
       refs.push({ kind: 'count', dataset: subject.dataset })
@@ -291,10 +327,40 @@ class PlanBuilder {
           )
     })
 
+    this.existsList = this.absentRows(mode)
     if (mode === 'list' && subject) return this.listPlan(subject.dataset, columns)
     if (mode === 'distinct' && intent.whichField) return this.distinctPlan(intent.whichField, columns)
 
-    for (const d of dimRefs) this.addDim(d)
+    // "average TRx per HCP", "average weekly NRx": the mean of per-X totals, not of rows
+    const perRefs = dimRefs.filter((d) => d.per)
+    const additiveAvg = (r: MeasureRef) =>
+      r.kind === 'field' &&
+      r.agg === 'avg' &&
+      (this.def(r.dataset, r.field).aggregation ?? 'sum') === 'sum' &&
+      !NON_ADDITIVE.test(r.field)
+    if (perRefs.length > 0 && refs.some(additiveAvg)) {
+      if (!refs.every(additiveAvg))
+        throw ambiguous('Ask for the average of per-group totals on its own, without other measures.')
+      // "per HCP", "per week" name a unit to total over; "per region" could also mean the average
+      // record in each region, so it is refused rather than guessed
+      const plain = perRefs.find((d) => d.kind === 'field')
+      if (plain?.kind === 'field')
+        throw ambiguous(
+          `"Average … per ${this.def(plain.dataset, plain.field).label}" could be the average of each one's total or the average record in each; ask for "total … by ${this.def(plain.dataset, plain.field).label}" or name an entity or a period.`,
+        )
+      this.rolled = true
+    }
+    const partition: string[] = []
+    for (const d of dimRefs) {
+      const at = this.dims.length
+      this.addDim(d)
+      if (this.rolled && d.per) this.over.push(...this.dims.splice(at))
+      else if (groupDims.includes(d)) partition.push(...this.dims.slice(at).map((x) => x.as))
+    }
+    if (perGroupTop && (!subjectIsDim || this.rolled || partition.length === 0))
+      throw ambiguous(
+        `I can't yet rank ${this.ds(subject.dataset).pluralLabel} within each group for this question; ask for one group at a time.`,
+      )
     this.valueFilters(columns)
     if (intent.trend && !this.dims.some((d) => d.grain))
       this.addDim({ kind: 'grain', grain: this.defaultGrain() })
@@ -313,6 +379,7 @@ class PlanBuilder {
 
     const order: QueryPlan['order'] = []
     let limit: number | null = null
+    let rankWithin: QueryPlan['rankWithin']
     const o = intent.order
     if (o) {
       const target = o.measure
@@ -327,9 +394,47 @@ class PlanBuilder {
           throw ambiguous('Rank what? Say what to compare, e.g. "which region had the most TRx".')
         if (!intent.measures.some((r) => r.kind === 'field' && r.agg))
           m.aggregation = o.dir === 'desc' ? 'max' : 'min'
+      } else if (target && perGroupTop && o.limit !== undefined) {
+        rankWithin = { partitionBy: partition, by: target, direction: o.dir, limit: o.limit }
+        for (const a of partition) order.push({ by: a, direction: 'asc' })
+        order.push({ by: target, direction: o.dir })
       } else if (target) {
         order.push({ by: target, direction: o.dir })
         limit = o.limit ?? null
+      }
+    }
+    let share: QueryPlan['share']
+    if (intent.share) {
+      const num = this.combine(this.shareNum)
+      const countsDistinct = this.measures.some((m) => m.aggregation !== 'sum' && m.aggregation !== 'count')
+      if (countsDistinct || this.rolled || rankWithin || intent.change)
+        throw ambiguous('I can only take shares of totals and counts; ask for the totals instead.')
+      if (!num && this.dims.length === 0)
+        throw ambiguous(
+          'Share of what? Name the part (e.g. "Tirosint share of TRx") or group (e.g. "share of TRx by product").',
+        )
+      if (intent.share.market && !this.intent.values.some((g) => g.shareScope))
+        throw ambiguous(
+          'Market share within which market? Name it, e.g. "share of hypothyroidism NRx" (the therapeutic area).',
+        )
+      share = num ? { numerator: num } : {}
+    }
+    let change: QueryPlan['change']
+    if (intent.change) {
+      const grains = this.dims.filter((d) => d.grain)
+      if (this.rolled || rankWithin || grains.length !== 1 || !grains[0])
+        throw ambiguous(
+          'Change between which periods? Say e.g. "quarter over quarter", "by month" or "Q4 2024 vs Q3 2024".',
+        )
+      change = { time: grains[0].as, lastOnly: !!intent.timeCompare }
+      const rank = intent.change.rank
+      const first = this.measures[0]?.as
+      if (rank || (o?.ranking && !o.measure)) {
+        if (!change.lastOnly || !first)
+          throw ambiguous('Rank growth between which two periods? Say e.g. "Q4 2024 vs Q3 2024".')
+        order.length = 0
+        order.push({ by: `${first}_change`, direction: rank ?? o?.dir ?? 'desc' })
+        limit = o?.limit ?? intent.change.limit ?? null
       }
     }
     // Ranked answers keep the database's own order among ties (as a hand-written ORDER BY … LIMIT
@@ -340,6 +445,8 @@ class PlanBuilder {
         order.push({ by: d.as, direction: 'asc' })
     }
 
+    if (this.rolled && this.having.length > 0)
+      throw ambiguous("I can't yet filter averages of per-group totals; ask for the totals instead.")
     return QueryPlanSchema.parse({
       dataset: root,
       measures: this.measures,
@@ -348,7 +455,55 @@ class PlanBuilder {
       having: this.combine(this.having),
       order,
       limit,
+      ...(this.rolled ? { rollup: { over: this.over, aggregation: 'avg' } } : {}),
+      ...(rankWithin ? { rankWithin } : {}),
+      ...(change ? { change } : {}),
+      ...(share ? { share } : {}),
+      ...(this.existsList.length ? { exists: this.existsList } : {}),
     })
+  }
+
+  /** Anti-joins for "… had no calls": linked by the absent dataset's key to the subject entity. */
+  private absentRows(mode: string): NonNullable<QueryPlan['exists']> {
+    const out: NonNullable<QueryPlan['exists']> = []
+    for (const a of this.intent.absent) {
+      const e = this.intent.subject?.dataset
+      const refuse = () =>
+        ambiguous(`I can't tell whose "${a.text}" you mean; ask e.g. "HCPs with no calls in 2024".`)
+      if (!e || mode === 'distinct' || reachableFrom(this.model, this.root).has(a.dataset)) throw refuse()
+      const fk = this.model.joins.find(
+        (j) => j.from.dataset === a.dataset && j.to.dataset === e && j.from.columns.length === 1,
+      )
+      const pk = this.ds(e).primaryKey
+      let outer: string | undefined
+      if (this.root === e && pk.length === 1) outer = `${e}.${pk[0]}`
+      else {
+        const last = joinPath(this.model, this.root, e)?.at(-1)
+        if (last?.from.columns.length === 1) outer = `${last.from.dataset}.${last.from.columns[0]}`
+      }
+      if (!fk || !outer) throw refuse()
+      const filters: PlanFilter[] = []
+      for (const v of a.values) {
+        const c = v.cands.find((x) => x.concept.type === 'value' && x.concept.dataset === a.dataset)
+        if (c?.concept.type !== 'value') throw refuse()
+        filters.push({ op: 'eq', field: `${a.dataset}.${c.concept.field}`, value: c.concept.value })
+      }
+      if (a.sameTime) {
+        const tf = datedBy(this.model, a.dataset)
+        const ranges = this.intent.times.map((t) => t.range).filter((r) => r.start && r.end)
+        if (!tf || tf.dataset !== a.dataset || ranges.length !== 1) throw refuse()
+        const r = ranges[0]
+        if (r?.start && r.end)
+          filters.push({ op: 'between', field: `${a.dataset}.${tf.field}`, values: [r.start, r.end] })
+      }
+      out.push({
+        dataset: a.dataset,
+        negate: true,
+        link: { field: `${a.dataset}.${fk.from.columns[0]}`, outer },
+        filter: this.combine(filters),
+      })
+    }
+    return out
   }
 
   private combine(fs: PlanFilter[]): PlanFilter | null {
@@ -396,6 +551,7 @@ class PlanBuilder {
       order,
       limit: o?.limit ?? null,
       distinct: this.root !== entity || intent.distinct,
+      ...(this.existsList.length ? { exists: this.existsList } : {}),
     })
   }
 

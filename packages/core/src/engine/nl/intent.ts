@@ -16,12 +16,13 @@ export type MeasureRef =
   /** Count distinct values of a column ("how many specialties"). */
   | { kind: 'countField'; dataset: string; field: string }
 
+/** `per`: named by "per X" / "weekly" — with an average, the unit the totals are averaged over. */
 export type DimRef =
-  | { kind: 'field'; dataset: string; field: string; grain?: TimeGrain }
+  | { kind: 'field'; dataset: string; field: string; grain?: TimeGrain; per?: boolean }
   /** Group by an entity: its key and label columns. */
-  | { kind: 'entity'; dataset: string }
+  | { kind: 'entity'; dataset: string; per?: boolean }
   /** A time grain on the FROM dataset's time dimension (or on `field`). */
-  | { kind: 'grain'; grain: TimeGrain; field?: { dataset: string; field: string } }
+  | { kind: 'grain'; grain: TimeGrain; field?: { dataset: string; field: string }; per?: boolean }
 
 export interface ValueGroup {
   /** Per value mentioned: the columns it may belong to. */
@@ -29,6 +30,8 @@ export interface ValueGroup {
   negate: boolean
   /** "Tirosint vs Synthroid": also group by the column. */
   compare: boolean
+  /** Named right after "share of" ("share of hypothyroidism NRx"): the denominator's scope. */
+  shareScope?: boolean
   /** Restrict to this field/dataset (a neighbouring "region", "territory"). */
   hintField?: { dataset: string; field: string }
   hintDataset?: string
@@ -82,8 +85,14 @@ export interface Intent {
   relverb: boolean
   qualifiers: string[]
   trend: boolean
+  /** Period-over-period change ("QoQ change", "growth Q4 vs Q3"); `rank`: order by the change. */
+  change?: { pct: boolean; rank?: 'asc' | 'desc'; limit?: number }
   list: boolean
   distinct: boolean
+  /** "… but had no completed calls (that quarter)": rows of the subject with no such rows. */
+  absent: { dataset: string; values: { cands: Cand[]; text: string }[]; sameTime: boolean; text: string }[]
+  /** "Synthroid share of NRx": values outside `shareScope` groups are the numerator. */
+  share?: { market: boolean }
 }
 
 export function emptyIntent(): Intent {
@@ -98,6 +107,7 @@ export function emptyIntent(): Intent {
     relverb: false,
     weakVerbs: [],
     qualifiers: [],
+    absent: [],
     trend: false,
     list: false,
     distinct: false,

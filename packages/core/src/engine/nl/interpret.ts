@@ -136,10 +136,10 @@ class Describer {
     return { time, other }
   }
 
-  private dims(): string[] {
+  private dims(list: QueryPlan['dimensions'] = this.plan.dimensions): string[] {
     const out: string[] = []
     const seen = new Set<string>()
-    for (const d of this.plan.dimensions) {
+    for (const d of list) {
       const { ds, f } = this.field(d.field)
       if (d.grain) out.push(d.grain)
       else if (ds && f && (ds.primaryKey.includes(f.name) || ds.labelColumns.includes(f.name))) {
@@ -160,6 +160,15 @@ class Describer {
           i === 0 ? this.measure(m) : this.measure(m).replace(/^[A-Z]/, (s) => s.toLowerCase()),
         )
         .join(' and ')
+      if (plan.share) {
+        const num = plan.share.numerator
+        head = num
+          ? `Share of ${mid(head)} that is ${this.filter(num)}, out of the total`
+          : `Share of ${mid(head)} out of the total over all groups`
+      }
+      const r = plan.rollup
+      if (r)
+        head = `${AGG[r.aggregation] ?? r.aggregation} per ${this.dims(r.over).join(' and ')} of ${mid(head)}`
       const dims = this.dims()
       if (dims.length) head += ` by ${dims.join(' and ')}`
     } else {
@@ -175,7 +184,29 @@ class Describer {
     if (other.length) text += ` ${listing ? 'with' : 'for'} ${other.join(', ')}`
     if (time.length) text += listing && !other.length ? ` with ${time.join(', ')}` : `, ${time.join(', ')}`
     if (plan.having) text += `, only where ${this.filter(plan.having, true)}`
+    for (const e of plan.exists ?? []) {
+      const what = this.plural(this.ds(e.dataset))
+      text += `, only those with ${e.negate ? 'no' : 'some'} ${what}${e.filter ? ` (${this.filter(e.filter)})` : ''}`
+    }
+    const ch = plan.change
+    if (ch) {
+      const grain = plan.dimensions.find((d) => d.as === ch.time)?.grain ?? 'period'
+      text += ch.lastOnly
+        ? `, with the change (and % change) from the earlier ${grain} to the later`
+        : `, with each ${grain}'s change (and % change) from the previous ${grain}`
+    }
+    const rw = plan.rankWithin
+    if (rw) {
+      const m = plan.measures.find((x) => x.as === rw.by)
+      const by = m ? mid(this.measure(m)) : rw.by
+      const groups = this.dims(plan.dimensions.filter((d) => rw.partitionBy.includes(d.as)))
+      return `${text}, ${rw.direction === 'desc' ? 'top' : 'bottom'} ${rw.limit} by ${by} within each ${groups.join(' and ')}`
+    }
     const first = plan.order[0]
+    if (ch && first?.by.endsWith('_change')) {
+      const word = first.direction === 'desc' ? 'largest' : 'smallest'
+      return `${text}, ${word} change first${plan.limit ? `, ${plan.limit} rows` : ''}`
+    }
     const ranked = first && (plan.measures.some((m) => m.as === first.by) || plan.limit !== null)
     if (first && !ranked) {
       const sel = plan.select.find((x) => x.as === first.by)

@@ -34,12 +34,42 @@ export type Keyword =
   | { k: 'unit' }
   | { k: 'write'; leadingOnly?: boolean }
   | { k: 'both' }
+  /** Period-over-period change; `write`: also a leading imperative ("change the territory …"). */
+  | { k: 'change'; pct?: boolean; rank?: 'asc' | 'desc'; write?: boolean }
+  | { k: 'share'; market?: boolean }
 
 const table: [string, Keyword][] = []
 const add = (phrases: string, kw: Keyword) => {
   for (const p of phrases.split('|')) table.push([p.trim(), kw])
 }
 
+add('market share of|market share|share of market', { k: 'share', market: true })
+add(
+  'share of|share|percent of|percentage of|% of|pct of|proportion of|fraction of|portion of|percent of total|share of total|% of total|percentage of total',
+  { k: 'share' },
+)
+add(
+  'percent change|percentage change|% change|pct change|change in percent|growth rate|percent growth|percentage growth|% growth|growth in percent',
+  { k: 'change', pct: true },
+)
+add('fastest growing|fastest-growing|most growth|biggest growth|largest growth|biggest gainers|top gainers', {
+  k: 'change',
+  rank: 'desc',
+})
+add('slowest growing|least growth|biggest decline|largest decline|biggest losers|biggest drop|largest drop', {
+  k: 'change',
+  rank: 'asc',
+})
+add(
+  'growth|grew|grow|grown|growing|change in|changes in|difference in|delta in|delta|difference|differences',
+  {
+    k: 'change',
+  },
+)
+add('change|changes|changed|increase|increased|decrease|decreased|decline|declined', {
+  k: 'change',
+  write: true,
+})
 add('total|sum|sum of|sum total|grand total|overall total|aggregate', { k: 'agg', agg: 'sum' })
 add('average|avg|mean|average of|avg of|mean of', { k: 'agg', agg: 'avg' })
 add('minimum|min|min of|minimum of', { k: 'agg', agg: 'min', superlative: 'asc' })
@@ -106,6 +136,7 @@ add(
 )
 add('and|as well as|plus also|along with|&', { k: 'and' })
 add('or|either', { k: 'or' })
+add('but|yet|while', { k: 'and' })
 add(',|;', { k: 'comma' })
 add(
   'not|non|excluding|exclude|except|except for|other than|without|apart from|besides|no|isnt|arent|wasnt|werent|dont|doesnt|didnt|never|neither|nor|minus',
@@ -164,7 +195,7 @@ add(
   },
 )
 add(
-  'ordered|handled|handle|handles|handling|managed|manage|manages|worked on|work on|work|works|worked|working|employed|based|located|served|serve|serves|processed|process|resolved|resolve|submitted|submit|raised|raise|opened|created|answered|took|taken|take|spent|spend|earned|earn|paid|pay|shipped|ship|delivered|deliver|used|use|uses|visited|wrote|write|writes|written|writing|prescribed|prescribe|prescribes|prescribing|bought|buy|buys|purchased|purchase|purchases|sold|sell|sells|made|make|makes|placed|place|received|receive|receives|got|get|generated|generate|produced|produce|recorded|logged|booked|did|do|does|done|doing|had|have|has|happened|occurred|took place',
+  'ordered|handled|handle|handles|handling|managed|manage|manages|worked on|work on|work|works|worked|working|employed|based|located|served|serve|serves|processed|process|resolved|resolve|submitted|submit|raised|raise|opened|created|answered|took|taken|take|spent|spend|earned|earn|paid|pay|shipped|ship|delivered|deliver|used|use|uses|visited|wrote|write|writes|written|writing|prescribed|prescribe|prescribes|prescribing|bought|buy|buys|purchased|purchase|purchases|sold|sell|sells|made|make|makes|placed|place|received|receive|receives|got|get|generated|generate|produced|produce|recorded|logged|booked|did|do|does|done|doing|had|have|has|happened|occurred|took place|came|come|comes|coming|came in|come in|coming in',
   { k: 'relverb' },
 )
 add('minutes|minute|mins|min|hours|hrs|seconds|secs|dollars|usd|bucks|percent|pct|%|times', { k: 'unit' })
@@ -201,14 +232,14 @@ export const KEYWORDS: Map<string, { words: string[]; kw: Keyword }[]> = (() => 
  */
 export const FILLER = new Set(
   `a an the of for in on at to from into onto during within is are was were be been being am there here
-  me my i we our us you your please can could would will shall should may might must let lets kindly
+  me my i we us you your please can could would will shall should may might must let lets kindly
   just only also all any some them they their its it this that these those as so such about regarding
   for the by the what's whats whose how much many much data info information details? figures numbers stats
   statistics value values amount amounts volume level levels metric metrics overall currently ever so far
   dr mr mrs ms prof like want need know see look looking wanted interested tell give show me please thanks thank hi hello hey
-  okay ok um well now then both respectively currently right cumulative total-wise
+  okay ok um well now then both respectively currently right total-wise
   record records entries entry rows row table tables list listing report breakdown summary overview
-  there's theres exist exists existing existed available recorded our company's ones one
+  there's theres exist exists existing existed available recorded ones one
   were are is was did do does has have had been be being happen happened`
     .split(/\s+/)
     .filter((w) => w && !w.includes('?')),

@@ -1,8 +1,8 @@
 import { HubError } from '../../errors.ts'
 
 /** Refusals carry suggestions a caller can show ("Try: Total TRx by region last year"). */
-export function unanswerable(message: string, suggestions: string[] = []): HubError {
-  return new HubError('UNANSWERABLE', message, { details: { suggestions } })
+export function unanswerable(message: string, suggestions: string[] = [], words?: string[]): HubError {
+  return new HubError('UNANSWERABLE', message, { details: { suggestions, ...(words ? { words } : {}) } })
 }
 
 export function unknownField(message: string, suggestions: string[] = []): HubError {
@@ -26,6 +26,6 @@ export function withSuggestions(err: unknown, suggestions: string[]): unknown {
   if (!(err instanceof HubError)) return err
   const existing = err.details?.suggestions
   if (Array.isArray(existing) && existing.length > 0) return err
-  if (!['UNANSWERABLE', 'UNKNOWN_FIELD', 'AMBIGUOUS'].includes(err.code)) return err
+  if (!['UNANSWERABLE', 'UNKNOWN_FIELD', 'AMBIGUOUS', 'UNPLACEABLE_WORDS'].includes(err.code)) return err
   return new HubError(err.code, err.message, { details: { ...err.details, suggestions } })
 }

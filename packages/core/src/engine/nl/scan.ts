@@ -158,6 +158,20 @@ function matchFuzzy(
   return distinct.size === 1 ? { len: bestLen, entries: best } : undefined
 }
 
+/**
+ * "our" is only a possessive ("our reps") unless the model gives it a meaning ("our products" =
+ * company products): then a bare "our" before a measure or that entity ("our TRx", "our Tirosint")
+ * restricts to it in a way the parser cannot place, so it stays a word to account for.
+ */
+function possessiveMeansOwn(lex: Lexicon, tokens: Token[], i: number): boolean {
+  const own = lex.byFirst.get('our')
+  if (!own?.length) return false
+  const owners = new Set(own.map((e) => ('dataset' in e.concept ? e.concept.dataset : '')))
+  const next = matchLexicon(lex, tokens, i + 1)
+  if (!next) return true
+  return !next.entries.every((e) => e.concept.type === 'dataset' && !owners.has(e.concept.dataset))
+}
+
 export function scan(tokens: Token[], lex: Lexicon, asOf: string): Item[] {
   const items: Item[] = []
   const text = (from: number, to: number) =>
@@ -168,6 +182,8 @@ export function scan(tokens: Token[], lex: Lexicon, asOf: string): Item[] {
   const yearAllowed = (j: number) => {
     const prev = tokens[j - 1]?.lower ?? ''
     if (NOT_BEFORE_YEAR.has(prev) || tokens[j]?.plus) return false
+    // "2024 calls by channel": a year opening the question is the period, not a count
+    if (j === 0) return true
     const next = matchLexicon(lex, tokens, j + 1)
     return !next?.entries.some((e) => e.concept.type === 'dataset' || e.concept.type === 'field')
   }
@@ -212,7 +228,12 @@ export function scan(tokens: Token[], lex: Lexicon, asOf: string): Item[] {
       i++
       continue
     }
-    if (tok.kind === 'punct' || tok.kind === 'date' || FILLER.has(tok.lower)) {
+    if (tok.lower === 'our' && possessiveMeansOwn(lex, tokens, i)) {
+      items.push({ t: 'unknown', from: i, to: i + 1, text: tok.text })
+      i++
+      continue
+    }
+    if (tok.kind === 'punct' || tok.kind === 'date' || FILLER.has(tok.lower) || tok.lower === 'our') {
       if (tok.kind === 'date') items.push({ t: 'unknown', from: i, to: i + 1, text: tok.text })
       i++
       continue

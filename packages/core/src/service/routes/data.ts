@@ -33,6 +33,7 @@ const AskResponse = ResultSchema.extend({
   question: z.string(),
   interpretation: z.string(),
   plan: z.record(z.string(), z.unknown()),
+  warnings: z.array(z.string()).openapi({ description: "E.g. the period lies outside the data's dates" }),
 }).openapi('AskResponse')
 
 const SqlBody = z
@@ -90,6 +91,7 @@ const askRoute = createRoute({
       sql: 'select SUM(`prescriptions`.`trx`) as `trx` from `prescriptions` as `prescriptions` inner join `products` as `products` on `products`.`product_id` = `prescriptions`.`product_id` where (`products`.`product_name` = ? AND `prescriptions`.`week_ending` BETWEEN ? AND ?) limit ?',
       question: 'Total TRx for Tirosint in Q4 2024',
       interpretation: 'Total TRx for product Tirosint, week ending 2024-10-01 to 2024-12-31',
+      warnings: [],
       plan: {
         dataset: 'prescriptions',
         measures: [{ field: 'prescriptions.trx', aggregation: 'sum', as: 'trx' }],

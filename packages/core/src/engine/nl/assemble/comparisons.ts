@@ -15,6 +15,20 @@ export function topN(c: ParseContext): void {
       c.used[q] = true
       q++
     }
+    // "5 best territories": the count may come before the word
+    const before = c.items[p - 1]
+    if (
+      limit === undefined &&
+      before?.t === 'number' &&
+      !before.ordinal &&
+      !c.used[p - 1] &&
+      Number.isInteger(before.value) &&
+      before.value > 0 &&
+      before.value <= 10_000
+    ) {
+      limit = before.value
+      c.used[p - 1] = true
+    }
     while (c.kindAt(q) === 'value' && !c.entityOfValue(q)) q++
     const order: NonNullable<Intent['order']> = { dir: it.kw.dir, ranking: true }
     const target = c.subjectish(q)

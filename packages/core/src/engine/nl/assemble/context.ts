@@ -25,6 +25,8 @@ export class ParseContext {
   /** Items that start a measure expression claimed by "by"/"sorted by" (an order measure). */
   readonly orderMeasureAt = new Set<number>()
   subjectAt: number | undefined
+  /** Value items named right after "share of": the denominator's scope. */
+  readonly shareScope = new Set<number>()
   /** "Which 3 territories …": a count given before the subject, for a superlative after it. */
   pendingLimit: number | undefined
 
@@ -138,6 +140,13 @@ export class ParseContext {
       )
         return { kind: 'field', cands: [timeField] }
     }
+    // "our products vs competitors": a boolean column's name beside "vs" is one side of the flag
+    const boolVals = cands.filter((c) => c.concept.type === 'value' && typeof c.concept.value === 'boolean')
+    if (
+      boolVals.length &&
+      [this.items[p - 1], this.items[p + 1]].some((n) => n?.t === 'kw' && n.kw.k === 'vs')
+    )
+      return { kind: 'value', cands: boolVals }
     const top = Math.max(...cands.map((c) => c.prio))
     if (cands.some((c) => c.concept.type === 'dataset'))
       for (const c of cands) if (c.concept.type === 'verb') this.intent.weakVerbs.push(c.concept.dataset)

@@ -7,7 +7,29 @@ export function groups(c: ParseContext): void {
     if (c.used[p] || it.t !== 'kw') return
     if (it.kw.k === 'grain') {
       c.used[p] = true
-      c.intent.dims.push({ kind: 'grain', grain: it.kw.grain })
+      c.intent.dims.push({ kind: 'grain', grain: it.kw.grain, per: true })
+      return
+    }
+    if (it.kw.k === 'share') {
+      c.used[p] = true
+      c.intent.share = { market: (c.intent.share?.market ?? false) || !!it.kw.market }
+      for (let q = p + 1; c.kindAt(q) === 'value' || c.kw(q) === 'and' || c.kw(q) === 'or'; q++)
+        if (c.kindAt(q) === 'value') c.shareScope.add(q)
+      return
+    }
+    if (it.kw.k === 'change') {
+      c.used[p] = true
+      const prev = c.intent.change
+      c.intent.change = {
+        pct: (prev?.pct ?? false) || !!it.kw.pct,
+        ...((it.kw.rank ?? prev?.rank) ? { rank: it.kw.rank ?? prev?.rank } : {}),
+      }
+      // "the 5 fastest-growing territories"
+      const n = c.items[p - 1]
+      if (it.kw.rank && n?.t === 'number' && !c.used[p - 1] && Number.isInteger(n.value) && n.value > 0) {
+        c.used[p - 1] = true
+        c.intent.change.limit = n.value
+      }
       return
     }
     if (it.kw.k === 'trend') {
@@ -17,6 +39,8 @@ export function groups(c: ParseContext): void {
     }
     if (it.kw.k !== 'group') return
     c.used[p] = true
+    const before = c.intent.dims.length
+    const per = it.text.toLowerCase() === 'per'
     let q = p + 1
     let found = false
     while (q < c.items.length) {
@@ -39,6 +63,21 @@ export function groups(c: ParseContext): void {
         break
       }
       const kind = c.kindAt(q)
+      // "by company product": a yes/no column named right after "by" is grouped by, not a filter
+      const flag = c.resolved[q]?.cands
+      const flagField =
+        kind === 'value' &&
+        q === p + 1 &&
+        flag?.every((x) => x.concept.type === 'value' && x.concept.value === true)
+          ? flag[0]?.concept
+          : undefined
+      if (flagField?.type === 'value') {
+        c.used[q] = true
+        c.intent.dims.push({ kind: 'field', dataset: flagField.dataset, field: flagField.field })
+        found = true
+        q++
+        continue
+      }
       if (kind === 'value') {
         q++
         continue
@@ -95,6 +134,7 @@ export function groups(c: ParseContext): void {
       }
       break
     }
+    if (per) for (const d of c.intent.dims.slice(before)) d.per = true
     // "made by Pfizer", "written by cardiologists": "by" only introduces a filter
     if (!found && q > p + 1 && c.kindAt(p + 1) === 'value') return
     if (!found) throw ambiguous(`"${it.text}" what? Name what to group by.`)

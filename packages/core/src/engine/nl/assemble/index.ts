@@ -7,7 +7,7 @@ import { ParseContext } from './context.ts'
 import { groups, sorts, whichAndList } from './groups.ts'
 import { finalCheck, leftovers, times, valueGroups } from './leftovers.ts'
 import { measureCues } from './measures.ts'
-import { checkShortValues, refuseEarly } from './refuse-early.ts'
+import { absences, checkShortValues, refuseEarly } from './refuse-early.ts'
 
 /**
  * Items → Intent. Each structural keyword claims the items it governs (top N → its subject,
@@ -19,6 +19,7 @@ export function assemble(items: Item[], tokens: Token[], model: SemanticModel): 
   const c = new ParseContext(items, tokens, model)
   refuseEarly(c)
   checkShortValues(c)
+  absences(c)
   topN(c)
   comparisons(c)
   whichAndList(c)

@@ -25,7 +25,6 @@ export function leftovers(c: ParseContext): void {
         k === 'combined'
       )
         c.used[p] = true
-      if (k === 'write' && it.kw.leadingOnly) c.used[p] = true
       if (k === 'grainNoun' && c.items[p + 1]?.t === 'time') c.used[p] = true
       return
     }
@@ -105,6 +104,7 @@ export function valueGroups(c: ParseContext): void {
       c.used[notAt] = true
     }
     const group: Intent['values'][number] = { values: [], negate, compare: false }
+    if (c.shareScope.has(p)) group.shareScope = true
     let q = p
     while (q < items.length) {
       const r = c.resolved[q]

@@ -27,6 +27,11 @@ export function measureAt(
       q++
       continue
     }
+    // "average weekly NRx": the grain is the unit averaged over (claimed by groups)
+    if (c.kw(q) === 'grain' && c.used[q] && cue?.k === 'agg') {
+      q++
+      continue
+    }
     const kind = c.kindAt(q)
     if (kind === 'value') {
       // "how many cardiologists": a value that names an entity is what is counted, unless a
@@ -34,7 +39,12 @@ export function measureAt(
       let r = q + 1
       while (c.kindAt(r) === 'value') r++
       const ent = c.entityOfValue(q)
-      if (ent && cue?.k === 'count' && c.kindAt(r) !== 'dataset' && c.kindAt(r) !== 'field')
+      if (
+        ent &&
+        (cue?.k === 'count' || cue === undefined) &&
+        c.kindAt(r) !== 'dataset' &&
+        c.kindAt(r) !== 'field'
+      )
         return { ref: { kind: 'count', dataset: ent }, end: -1 }
       q++
       continue
@@ -175,6 +185,15 @@ export function superlativeWithoutMeasure(c: ParseContext, p: number, dir: 'asc'
     }
     q++
   }
+  // "which specialty writes the most Tirosint": the verb before the superlative names the measure,
+  // but only through the model's default measure (never a guessed column of the verb's table)
+  let backVerb: string | undefined
+  if (!verbDs)
+    for (let b = p - 1; b >= 0; b--)
+      if (c.kindAt(b) === 'verb') {
+        backVerb = c.datasetAt(b)
+        break
+      }
   const n = c.items[p - 1]
   const counted =
     n?.t === 'number' && !c.used[p - 1] && Number.isInteger(n.value) && n.value > 0 ? n.value : undefined
@@ -186,6 +205,9 @@ export function superlativeWithoutMeasure(c: ParseContext, p: number, dir: 'asc'
   const limit = counted ?? prev?.limit ?? c.pendingLimit ?? 1
   order.limit = limit
   if (prev?.measure) order.measure = prev.measure
+  const def0 = c.model.defaultMeasure?.split('.')
+  if (backVerb && !verbDs && !order.measure && def0?.[0] === backVerb && def0[1])
+    order.measure = { kind: 'field', dataset: backVerb, field: def0[1] }
   if (verbDs && !order.measure) {
     const def = c.model.defaultMeasure?.split('.')
     const ds = c.model.datasets.find((d) => d.name === verbDs)

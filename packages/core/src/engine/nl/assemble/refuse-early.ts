@@ -1,4 +1,6 @@
+import { HubError } from '../../../errors.ts'
 import { readOnly, unanswerable, unknownField } from '../refuse.ts'
+import type { Cand } from '../scan.ts'
 import type { ParseContext } from './context.ts'
 
 export function refuseEarly(c: ParseContext): void {
@@ -6,6 +8,9 @@ export function refuseEarly(c: ParseContext): void {
   const leading = items.findIndex((it) => !(it.t === 'kw' && (it.kw.k === 'list' || it.kw.k === 'which')))
   items.forEach((it, p) => {
     if (it.t === 'kw' && it.kw.k === 'write' && (!it.kw.leadingOnly || p === leading || p === 0))
+      throw readOnly(it.text)
+    // "Change the territory of …", "Increase the price …": an imperative at the start
+    if (it.t === 'kw' && it.kw.k === 'change' && it.kw.write && (p === leading || p === 0))
       throw readOnly(it.text)
   })
   for (const it of items)
@@ -17,6 +22,8 @@ export function refuseEarly(c: ParseContext): void {
   if (forbidden >= 0) {
     throw unknownField(`There is no field "${items[forbidden]?.text}" that you can see.`)
   }
+  const unknown: string[] = []
+  let owner: string | undefined
   items.forEach((it, p) => {
     if (it.t !== 'unknown') return
     // "quantity dispensed", "units shipped": a participle after a measure only restates it
@@ -24,17 +31,24 @@ export function refuseEarly(c: ParseContext): void {
       c.used[p] = true
       return
     }
-    const prevDs = c.datasetAt(p - 1)
-    const nextDs = c.datasetAt(p + 1)
-    const owner = prevDs ?? nextDs
-    if (owner) {
-      const ds = c.model.datasets.find((d) => d.name === owner)
-      throw unknownField(
-        `There is no field "${it.text}" on ${ds?.pluralLabel ?? owner} (or you may not see it).`,
-      )
-    }
-    throw unanswerable(`I can't relate "${it.text}" to the data I know about.`)
+    owner ??= c.datasetAt(p - 1) ?? c.datasetAt(p + 1)
+    unknown.push(it.text)
   })
+  if (owner && unknown.length > 0) {
+    const ds = c.model.datasets.find((d) => d.name === owner)
+    throw new HubError(
+      'UNKNOWN_FIELD',
+      `There is no field "${unknown.join(' ')}" on ${ds?.pluralLabel ?? owner} (or you may not see it).`,
+      { details: { suggestions: [], words: unknown } },
+    )
+  }
+  // every word that could not be read is named, not only the first
+  if (unknown.length > 0)
+    throw unanswerable(
+      `I can't relate ${unknown.map((w) => `"${w}"`).join(', ')} to the data I know about.`,
+      [],
+      unknown,
+    )
 }
 
 /** One-letter values ("segment A") count only next to their column's name. */
@@ -60,5 +74,48 @@ export function checkShortValues(c: ParseContext): void {
     if (keep.some((x) => x.needsLabel)) labelled.add(p)
     if (keep.length === 0) throw unanswerable(`I can't tell what "${it.text}" refers to.`)
     r.cands = keep
+  })
+}
+
+/**
+ * "had no completed calls", "without calls that quarter": a negation before a dataset (with values
+ * of it between) asks for the subject's rows that have no such rows — an anti-join, not a filter.
+ */
+export function absences(c: ParseContext): void {
+  c.items.forEach((it, p) => {
+    if (it.t !== 'kw' || it.kw.k !== 'not' || c.used[p]) return
+    let q = p + 1
+    const values: { cands: Cand[]; text: string }[] = []
+    while (c.kindAt(q) === 'value') {
+      const v = c.items[q]
+      if (v?.t === 'concept') values.push({ cands: c.resolved[q]?.cands ?? v.cands, text: v.text })
+      q++
+    }
+    const ds = c.kindAt(q) === 'dataset' ? c.datasetAt(q) : undefined
+    if (!ds || ds === c.intent.subject?.dataset) return
+    for (let r = p; r <= q; r++) c.used[r] = true
+    let sameTime = false
+    // "that quarter", "that year", "the same period": the question's own period
+    const next = c.items[q + 1]
+    const after = c.items[q + 2]
+    if (
+      next?.t === 'kw' &&
+      next.text.toLowerCase() === 'that' &&
+      after?.t === 'kw' &&
+      after.kw.k === 'grainNoun'
+    ) {
+      sameTime = true
+      c.used[q + 1] = true
+      c.used[q + 2] = true
+    }
+    c.intent.absent.push({
+      dataset: ds,
+      values,
+      sameTime,
+      text: c.items
+        .slice(p, q + 1)
+        .map((x) => x.text)
+        .join(' '),
+    })
   })
 }

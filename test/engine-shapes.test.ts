@@ -1,0 +1,258 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type DataSource, introspect, openDataSource } from '../packages/core/src/db/index.ts'
+import {
+  buildValueIndex,
+  createEngine,
+  type Engine,
+  inferModel,
+  loadOverrides,
+} from '../packages/core/src/engine/index.ts'
+import { localPrincipal } from '../packages/core/src/principal.ts'
+import { type GoldCase, goldCaseTests, type RefusalCase } from './engine-compare.ts'
+import { EVAL } from './helpers/fixtures.ts'
+
+/**
+ * The analyst plan shapes (issue 10) on SQLite against hand-written SQL on the reference pharma
+ * data; test/engine-mariadb.test.ts asks the same questions on MariaDB and compares the answers.
+ */
+const run = promisify(execFile)
+const AS_OF = '2025-01-15'
+const RX_PR = 'FROM prescriptions p JOIN products pr ON pr.product_id = p.product_id'
+const RX_H = 'FROM prescriptions p JOIN hcps h ON h.hcp_id = p.hcp_id'
+const Q4 = "BETWEEN '2024-10-01' AND '2024-12-31'"
+const Y24 = "BETWEEN '2024-01-01' AND '2024-12-31'"
+
+const SHAPE_CASES: GoldCase[] = [
+  // averages of per-entity / per-period totals
+  {
+    q: 'Average Tirosint TRx per HCP in 2024',
+    gold: `SELECT AVG(v) FROM (SELECT p.hcp_id, SUM(p.trx) v ${RX_PR} WHERE pr.product_name = 'Tirosint'
+           AND p.week_ending ${Y24} GROUP BY p.hcp_id)`,
+  },
+  {
+    q: 'Average weekly Synthroid NRx in Q4 2024',
+    gold: `SELECT AVG(v) FROM (SELECT p.week_ending, SUM(p.nrx) v ${RX_PR} WHERE pr.product_name = 'Synthroid'
+           AND p.week_ending ${Q4} GROUP BY p.week_ending)`,
+  },
+  {
+    q: 'average NRx per week for Levoxyl in 2024',
+    gold: `SELECT AVG(v) FROM (SELECT p.week_ending, SUM(p.nrx) v ${RX_PR} WHERE pr.product_name = 'Levoxyl'
+           AND p.week_ending ${Y24} GROUP BY p.week_ending)`,
+  },
+  {
+    q: 'Average TRx per prescriber by region in 2024',
+    gold: `SELECT region, AVG(v) FROM (SELECT t.region, p.hcp_id, SUM(p.trx) v ${RX_H}
+           JOIN territories t ON t.territory_id = h.territory_id WHERE p.week_ending ${Y24}
+           GROUP BY t.region, p.hcp_id) GROUP BY region`,
+  },
+  // per-group top / bottom N
+  {
+    q: 'Top 3 prescribers per territory',
+    gold: `SELECT territory_id, hcp_id, v FROM (SELECT h.territory_id, h.hcp_id, SUM(p.trx) v,
+           ROW_NUMBER() OVER (PARTITION BY h.territory_id ORDER BY SUM(p.trx) DESC, h.hcp_id) rn ${RX_H}
+           GROUP BY h.territory_id, h.hcp_id) WHERE rn <= 3`,
+  },
+  {
+    q: 'Top 2 HCPs by Tirosint TRx in each territory for Q4 2024',
+    gold: `SELECT territory_id, hcp_id, v FROM (SELECT h.territory_id, h.hcp_id, SUM(p.trx) v,
+           ROW_NUMBER() OVER (PARTITION BY h.territory_id ORDER BY SUM(p.trx) DESC, h.hcp_id) rn ${RX_H}
+           JOIN products pr ON pr.product_id = p.product_id WHERE pr.product_name = 'Tirosint'
+           AND p.week_ending ${Q4} GROUP BY h.territory_id, h.hcp_id) WHERE rn <= 2`,
+  },
+  {
+    q: 'Top 3 products in each region',
+    gold: `SELECT region, product_name, v FROM (SELECT t.region, pr.product_name, SUM(p.trx) v,
+           ROW_NUMBER() OVER (PARTITION BY t.region ORDER BY SUM(p.trx) DESC) rn ${RX_H}
+           JOIN territories t ON t.territory_id = h.territory_id JOIN products pr ON pr.product_id = p.product_id
+           GROUP BY t.region, pr.product_name) WHERE rn <= 3`,
+  },
+  {
+    q: 'Bottom 2 products by NRx per quarter in 2024',
+    gold: `SELECT q, product_name, v FROM (SELECT strftime('%Y', p.week_ending) || '-' ||
+           printf('%02d', (CAST(strftime('%m', p.week_ending) AS INTEGER) - 1) / 3 * 3 + 1) || '-01' q,
+           pr.product_name, SUM(p.nrx) v, ROW_NUMBER() OVER (PARTITION BY strftime('%Y', p.week_ending) ||
+           ((CAST(strftime('%m', p.week_ending) AS INTEGER) - 1) / 3) ORDER BY SUM(p.nrx)) rn ${RX_PR}
+           WHERE p.week_ending ${Y24} GROUP BY q, pr.product_name) WHERE rn <= 2`,
+  },
+  // argmax / argmin: the winner with its measure
+  {
+    q: 'Which specialty writes the most Tirosint?',
+    gold: `SELECT h.specialty, SUM(p.trx) v ${RX_H} JOIN products pr ON pr.product_id = p.product_id
+           WHERE pr.product_name = 'Tirosint' GROUP BY h.specialty ORDER BY v DESC LIMIT 1`,
+  },
+  {
+    q: 'which region prescribed the least Cytomel in 2024',
+    gold: `SELECT t.region, SUM(p.trx) v ${RX_H} JOIN territories t ON t.territory_id = h.territory_id
+           JOIN products pr ON pr.product_id = p.product_id WHERE pr.product_name = 'Cytomel'
+           AND p.week_ending ${Y24} GROUP BY t.region ORDER BY v LIMIT 1`,
+  },
+  {
+    q: 'Which HCP wrote the most Synthroid in each territory in 2024?',
+    gold: `SELECT territory_id, hcp_id, v FROM (SELECT h.territory_id, h.hcp_id, SUM(p.trx) v,
+           ROW_NUMBER() OVER (PARTITION BY h.territory_id ORDER BY SUM(p.trx) DESC, h.hcp_id) rn ${RX_H}
+           JOIN products pr ON pr.product_id = p.product_id WHERE pr.product_name = 'Synthroid'
+           AND p.week_ending ${Y24} GROUP BY h.territory_id, h.hcp_id) WHERE rn <= 1`,
+  },
+  {
+    q: 'reps who called on the most endocrinologists',
+    gold: `SELECT c.rep_id, COUNT(DISTINCT c.hcp_id) v FROM calls c JOIN hcps h ON h.hcp_id = c.hcp_id
+           WHERE h.specialty = 'Endocrinology' GROUP BY c.rep_id ORDER BY v DESC LIMIT 1`,
+  },
+  {
+    q: '5 best territories for Tirosint',
+    gold: `SELECT h.territory_id, SUM(p.trx) v ${RX_H} JOIN products pr ON pr.product_id = p.product_id
+           WHERE pr.product_name = 'Tirosint' GROUP BY h.territory_id ORDER BY v DESC LIMIT 5`,
+    ordered: true,
+  },
+  {
+    q: '2024 calls by channel in the Northeast',
+    gold: `SELECT c.channel, COUNT(*) FROM calls c JOIN hcps h ON h.hcp_id = c.hcp_id JOIN territories t
+           ON t.territory_id = h.territory_id WHERE t.region = 'Northeast' AND c.call_date ${Y24} GROUP BY c.channel`,
+  },
+  // a flag's two sides as two groups
+  {
+    q: 'NRx in 2024 for our products vs competitors',
+    gold: `SELECT pr.is_company_product, SUM(p.nrx) ${RX_PR} WHERE p.week_ending ${Y24} GROUP BY pr.is_company_product`,
+  },
+  {
+    q: 'competitors vs our brands TRx in Q4 2024',
+    gold: `SELECT pr.is_company_product, SUM(p.trx) ${RX_PR} WHERE p.week_ending ${Q4} GROUP BY pr.is_company_product`,
+  },
+  {
+    q: 'TRx by company product in 2024',
+    gold: `SELECT pr.is_company_product, SUM(p.trx) ${RX_PR} WHERE p.week_ending ${Y24} GROUP BY pr.is_company_product`,
+  },
+  // period over period
+  {
+    q: 'Levoxyl TRx growth Q4 2024 vs Q3 2024',
+    gold: `SELECT SUM(CASE WHEN p.week_ending ${Q4} THEN p.trx ELSE 0 END)
+           - SUM(CASE WHEN p.week_ending BETWEEN '2024-07-01' AND '2024-09-30' THEN p.trx ELSE 0 END)
+           ${RX_PR} WHERE pr.product_name = 'Levoxyl'`,
+  },
+  {
+    q: 'Quarter over quarter change in TRx',
+    gold: `SELECT q, v - LAG(v) OVER (ORDER BY q) FROM (SELECT strftime('%Y', week_ending) || '-' ||
+           printf('%02d', (CAST(strftime('%m', week_ending) AS INTEGER) - 1) / 3 * 3 + 1) || '-01' q,
+           SUM(trx) v FROM prescriptions GROUP BY q)`,
+  },
+  {
+    q: '5 fastest-growing territories Q4 2024 vs Q3 2024',
+    gold: `SELECT h.territory_id, SUM(CASE WHEN p.week_ending ${Q4} THEN p.trx ELSE 0 END)
+           - SUM(CASE WHEN p.week_ending BETWEEN '2024-07-01' AND '2024-09-30' THEN p.trx ELSE 0 END) d
+           ${RX_H} GROUP BY h.territory_id ORDER BY d DESC LIMIT 5`,
+    ordered: true,
+  },
+  {
+    q: 'NRx percent change 2024 vs 2023 by product',
+    gold: `SELECT pr.product_name, 100.0 * (SUM(CASE WHEN p.week_ending ${Y24} THEN p.nrx ELSE 0 END)
+           - SUM(CASE WHEN p.week_ending BETWEEN '2023-01-01' AND '2023-12-31' THEN p.nrx ELSE 0 END))
+           / SUM(CASE WHEN p.week_ending BETWEEN '2023-01-01' AND '2023-12-31' THEN p.nrx ELSE 0 END)
+           ${RX_PR} GROUP BY pr.product_name`,
+  },
+  // shares: the denominator is everything else the question keeps
+  {
+    q: 'Synthroid market share of hypothyroidism NRx in Q4 2024',
+    gold: `SELECT 1.0 * SUM(CASE WHEN pr.product_name = 'Synthroid' THEN p.nrx ELSE 0 END) / SUM(p.nrx) ${RX_PR}
+           WHERE pr.therapeutic_area = 'Hypothyroidism' AND p.week_ending ${Q4}`,
+  },
+  {
+    q: 'percent of TRx from Medicare',
+    gold: "SELECT 1.0 * SUM(CASE WHEN payer_type = 'Medicare' THEN trx ELSE 0 END) / SUM(trx) FROM prescriptions",
+  },
+  {
+    q: 'what share of NRx came from Medicare in 2024',
+    gold: `SELECT 1.0 * SUM(CASE WHEN payer_type = 'Medicare' THEN nrx ELSE 0 END) / SUM(nrx) FROM prescriptions
+           WHERE week_ending ${Y24}`,
+  },
+  {
+    q: 'share of TRx by product in 2024',
+    gold: `SELECT pr.product_name, 1.0 * SUM(p.trx) / (SELECT SUM(trx) FROM prescriptions WHERE week_ending ${Y24})
+           ${RX_PR} WHERE p.week_ending ${Y24} GROUP BY pr.product_name`,
+  },
+  {
+    q: 'Tirosint market share of hypothyroidism TRx by region in 2024',
+    gold: `SELECT t.region, 1.0 * SUM(CASE WHEN pr.product_name = 'Tirosint' THEN p.trx ELSE 0 END) / SUM(p.trx)
+           ${RX_H} JOIN territories t ON t.territory_id = h.territory_id JOIN products pr ON pr.product_id = p.product_id
+           WHERE pr.therapeutic_area = 'Hypothyroidism' AND p.week_ending ${Y24} GROUP BY t.region`,
+  },
+  // anti-joins: rows of the subject with no rows of another fact
+  {
+    q: 'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter',
+    gold: `SELECT COUNT(DISTINCT p.hcp_id) ${RX_PR} WHERE pr.product_name = 'Synthroid' AND p.week_ending ${Q4}
+           AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.hcp_id = p.hcp_id AND c.status = 'Completed'
+           AND c.call_date ${Q4})`,
+  },
+  {
+    q: 'Endocrinologists who wrote Tirosint in Q4 2024 but had no in-person calls that quarter',
+    gold: `SELECT DISTINCT h.hcp_id ${RX_H} JOIN products pr ON pr.product_id = p.product_id
+           WHERE h.specialty = 'Endocrinology' AND pr.product_name = 'Tirosint' AND p.week_ending ${Q4}
+           AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.hcp_id = h.hcp_id AND c.channel = 'In-person'
+           AND c.call_date ${Q4})`,
+  },
+]
+
+const SHAPE_REFUSALS: RefusalCase[] = [
+  { q: 'Average TRx per region', code: 'AMBIGUOUS' },
+  { q: 'TRx growth in 2024', code: 'AMBIGUOUS' },
+  { q: 'Tirosint market share of TRx in 2024', code: 'AMBIGUOUS' },
+  { q: 'Change the territory of rep ACM-R001', code: 'READ_ONLY' },
+  { q: 'Synthroid TRx in Q4 2024 by mood of the prescriber', code: 'UNKNOWN_FIELD' },
+]
+
+describe('analyst plan shapes on SQLite', () => {
+  let dir: string
+  let ds: DataSource
+  let engine: Engine
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'nl2q-shapes-'))
+    const db = join(dir, 'ref.sqlite')
+    await run('python3', [join(EVAL, 'reference_pharma.py'), db])
+    ds = openDataSource(`sqlite:${db}`, { readOnly: true })
+    const model = inferModel(await introspect(ds), await loadOverrides('pharma'))
+    engine = createEngine({ ds, model, valueIndex: await buildValueIndex(ds, model) })
+  }, 180_000)
+
+  afterAll(async () => {
+    await ds?.knex.destroy()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  goldCaseTests(() => ({ engine, ds }), localPrincipal('acme'), AS_OF, SHAPE_CASES, SHAPE_REFUSALS)
+
+  it('warns when the period asked lies wholly or partly outside the data, and not when it fits', async () => {
+    const admin = localPrincipal('acme')
+    const outside = await engine.ask(admin, { question: 'TRx in 2026', asOf: '2027-06-30' })
+    expect(outside.warnings).toEqual([
+      'week ending data runs 2023-01-07 … 2024-12-28; 2026-01-01 … 2026-12-31 has no rows.',
+    ])
+    const partly = await engine.ask(admin, { question: 'Calls in the last 3 years', asOf: AS_OF })
+    expect(partly.warnings[0]).toMatch(
+      /^call date data runs 2023-01-\d\d … 2024-12-\d\d; 2022-01-01 … 2024-12-31 is only partly covered\.$/,
+    )
+    const fits = await engine.ask(admin, { question: 'TRx in 2024', asOf: AS_OF })
+    expect(fits.warnings).toEqual([])
+  })
+
+  it('applies the absent dataset’s row scope inside an anti-join subquery', async () => {
+    const viewer = { ...localPrincipal('acme', ['viewer']), attributes: { territories: ['ACM-T01'] } }
+    const q = 'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter'
+    const r = await engine.ask(viewer, { question: q, asOf: AS_OF })
+    const gold = (await ds.knex.raw(
+      `SELECT COUNT(DISTINCT p.hcp_id) n ${RX_H} JOIN products pr ON pr.product_id = p.product_id
+       WHERE h.territory_id = 'ACM-T01' AND pr.product_name = 'Synthroid' AND p.week_ending ${Q4}
+       AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.hcp_id = p.hcp_id AND c.status = 'Completed'
+       AND c.call_date ${Q4})`,
+    )) as { n: number }[]
+    expect(r.rows).toEqual([[gold[0]?.n]])
+    // calls are scoped through their rep too: that predicate can only sit inside the subquery
+    const sql = r.sql ?? ''
+    const sub = sql.slice(sql.indexOf('not exists'))
+    expect(sub).toMatch(/`calls`\.`rep_id` in \(select/)
+  })
+})
