@@ -26,6 +26,10 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^(sqlite:|mysql:\/\/|mariadb:\/\/)/, 'must be sqlite:<path> or mysql://user:pass@host/db')
     .optional(),
+  HUB_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be redis://[user:pass@]host[:port][/db] or rediss://…')
+    .optional(),
   HUB_PUBLIC_URL: z.url().optional(),
   HUB_JWT_ISSUER: z.string().optional(),
   HUB_JWT_AUDIENCE: z.string().optional(),
@@ -55,13 +59,15 @@ export const EnvSchema = z.object({
   HUB_CACHE_MAX_ROWS: z.coerce.number().int().min(0).default(1000),
 })
 
-const SECRET_VARS = ['HUB_DATABASE_URL', 'HUB_JWT_SECRET', 'HUB_JWT_PUBLIC_KEY'] as const
+const SECRET_VARS = ['HUB_DATABASE_URL', 'HUB_REDIS_URL', 'HUB_JWT_SECRET', 'HUB_JWT_PUBLIC_KEY'] as const
 
 export interface HubConfig {
   port: number
   host: string
   home: string
   databaseUrl: string
+  /** Shared state of several replicas (rate limits, cache invalidation); undefined = per process. */
+  redisUrl: string | undefined
   publicUrl: string | undefined
   demo: boolean
   corsOrigins: string[]
@@ -137,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     host: e.HOST,
     home,
     databaseUrl: e.HUB_DATABASE_URL ?? `sqlite:${resolve(home, 'hub.sqlite')}`,
+    redisUrl: e.HUB_REDIS_URL,
     publicUrl: e.HUB_PUBLIC_URL,
     demo: e.HUB_DEMO,
     corsOrigins: e.HUB_CORS_ORIGINS,

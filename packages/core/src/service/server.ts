@@ -14,6 +14,7 @@ import { loadConnectors } from '../connectors/loader.ts'
 import { createHub } from '../hub/hub.ts'
 import { openMetadataStore } from '../metadata/store.ts'
 import { createRateLimiter } from '../rate-limit/index.ts'
+import { createInvalidationBus, type InvalidationBus, openRedis } from '../redis/index.ts'
 import { createTenantRegistry } from '../tenants/registry.ts'
 import { createApp } from './app.ts'
 import { type DemoKey, ensureDemo } from './bootstrap-demo.ts'
@@ -48,11 +49,19 @@ export async function createHubApp(
   const metrics = createMetrics()
   const metadata = openMetadataStore(config.databaseUrl, config.home)
   await metadata.migrate()
+  // HUB_REDIS_URL: shared rate limits and cross-replica invalidation (docs/architecture.md, Scale)
+  const redis = config.redisUrl ? await openRedis({ url: config.redisUrl, logger }) : undefined
+  let bus: InvalidationBus | undefined
+  let hubRef: ReturnType<typeof createHub> | undefined
   const tenants = createTenantRegistry({
     metadata,
     baseDir: config.home,
     logger,
     engine: { maxRows: config.limits.maxRows, timeoutMs: config.limits.queryTimeoutMs },
+    async onInvalidate(id, origin) {
+      hubRef?.invalidateCache(id)
+      if (origin === 'local') await bus?.publish(id)
+    },
   })
   const demoKeys = config.demo ? await ensureDemo({ home: config.home, metadata, tenants, logger }) : []
   const audit = createAuditLog(metadata, { home: config.home })
@@ -62,12 +71,19 @@ export async function createHubApp(
     onError: (err) => logger.error({ err }, 'audit checkpoint failed'),
   })
   const hub = createHub({ tenants, audit, metrics, cache: config.cache })
+  hubRef = hub
+  if (redis)
+    bus = await createInvalidationBus({
+      redis,
+      logger,
+      onInvalidate: (tenant) => tenants.invalidate(tenant, 'peer'),
+    })
   const services: Services = { config, logger, metrics, metadata, tenants, hub }
   const connectors = options.noConnectors
     ? []
     : (options.connectors ?? (await loadConnectors(config.connectors)))
   const authenticator = createAuthenticator({ config, metadata, tenants })
-  const limiter = createRateLimiter({ config, metadata, tenants })
+  const limiter = createRateLimiter({ config, metadata, tenants, redis, logger, registry: metrics.registry })
   let draining = false
   const app = createApp({
     services,
@@ -93,6 +109,8 @@ export async function createHubApp(
         await c.close?.().catch((err) => logger.warn({ err }, 'connector close failed'))
       await tenants.close()
       await limiter.close()
+      await bus?.close()
+      await redis?.quit().catch(() => redis.disconnect())
       await metadata.close()
     },
   }

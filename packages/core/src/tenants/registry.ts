@@ -67,8 +67,11 @@ export interface TenantRegistry {
   dbUrl(id: string): Promise<string>
   /** Open (once) and return the tenant's runtime; concurrent callers share one opening. */
   runtime(id: string): Promise<TenantRuntime>
-  /** Drop a cached runtime (after a re-seed or model change) so the next call re-reads the schema. */
-  invalidate(id: string): Promise<void>
+  /**
+   * Drop a cached runtime (after a re-seed or model change) so the next call re-reads the schema.
+   * `origin: 'peer'` when another replica announced the change (it is not announced again).
+   */
+  invalidate(id: string, origin?: 'local' | 'peer'): Promise<void>
   /** Connections in use and idle in each opened tenant pool (for /metrics). */
   poolStats(): Promise<{ tenant: string; used: number; free: number }[]>
   /** Ping every tenant data source (for /health/ready). */
@@ -82,6 +85,8 @@ export interface TenantRegistryOptions {
   baseDir: string
   logger?: Logger
   engine?: { maxRows?: number; timeoutMs?: number }
+  /** Called after every invalidation (refresh, model or settings change): caches, other replicas. */
+  onInvalidate?: (id: string, origin: 'local' | 'peer') => void | Promise<void>
 }
 
 function toInfo(row: TenantRow): TenantInfo {
@@ -172,6 +177,7 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
         .knex('tenants')
         .where({ id })
         .update({ settings: JSON.stringify(next) })
+      await this.invalidate(id)
       return next
     },
     async dbUrl(id) {
@@ -186,10 +192,11 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       }
       return p
     },
-    async invalidate(id) {
+    async invalidate(id, origin = 'local') {
       const p = runtimes.get(id)
       runtimes.delete(id)
       if (p) await (await p.catch(() => null))?.ds.knex.destroy()
+      await options.onInvalidate?.(id, origin)
     },
     async poolStats() {
       const opened = await Promise.all(

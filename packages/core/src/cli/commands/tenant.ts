@@ -5,17 +5,28 @@ import { formatPolicyReport, policyReport } from '../../engine/policy-report.ts'
 import { HubError } from '../../errors.ts'
 import { openMetadataStore } from '../../metadata/store.ts'
 import { localPrincipal } from '../../principal.ts'
+import { createInvalidationBus, openRedis } from '../../redis/index.ts'
 import { answerableExamples, matchingBundledModel } from '../../tenants/onboarding.ts'
 import { createTenantRegistry, type TenantRegistry } from '../../tenants/registry.ts'
 
 async function withRegistry<T>(fn: (tenants: TenantRegistry) => Promise<T>): Promise<T> {
   const config = loadConfig()
   const metadata = openMetadataStore(config.databaseUrl, config.home)
+  // With HUB_REDIS_URL, a change made here reaches the running replicas (model, limits)
+  const redis = config.redisUrl ? await openRedis({ url: config.redisUrl, name: 'nl2q-cli' }) : undefined
+  const bus = redis ? await createInvalidationBus({ redis }) : undefined
   try {
     await metadata.migrate()
-    return await fn(createTenantRegistry({ metadata, baseDir: config.home }))
+    return await fn(
+      createTenantRegistry({
+        metadata,
+        baseDir: config.home,
+        onInvalidate: (id) => bus?.publish(id),
+      }),
+    )
   } finally {
     await metadata.close()
+    await redis?.quit().catch(() => redis.disconnect())
   }
 }
 
