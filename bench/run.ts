@@ -3,7 +3,7 @@
  * (the raw driver, `mysql --batch`, a bare handler), as a ratio. Benchmarks need MariaDB on
  * 127.0.0.1:3306 (NL2Q_BENCH_MYSQL_URL) and seed their databases when missing.
  */
-const ALL = ['engine', 'audit', 'startup', 'ask', 'odata'] as const
+const ALL = ['engine', 'audit', 'startup', 'ask', 'odata', 'scale'] as const
 
 async function main() {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
