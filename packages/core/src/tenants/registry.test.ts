@@ -73,3 +73,28 @@ describe('tenant registry', () => {
     }
   })
 })
+
+describe('tenant registry invalidation hook', () => {
+  it('announces every local change (refresh, model, settings) and marks a peer’s as not to re-announce', async () => {
+    const seen: [string, string][] = []
+    const hooked = createTenantRegistry({
+      metadata,
+      baseDir: home,
+      onInvalidate: (id, origin) => {
+        seen.push([id, origin])
+      },
+    })
+    await hooked.add({ id: 'hooked', dbUrl: 'sqlite:hooked.sqlite' })
+    await hooked.setModel('hooked', null)
+    await hooked.updateSettings('hooked', { rateLimits: { viewer: 7 } })
+    await hooked.invalidate('hooked')
+    await hooked.invalidate('hooked', 'peer')
+    expect(seen).toEqual([
+      ['hooked', 'local'],
+      ['hooked', 'local'],
+      ['hooked', 'local'],
+      ['hooked', 'peer'],
+    ])
+    await hooked.close()
+  })
+})
