@@ -53,6 +53,20 @@ async function count(replica: Replica): Promise<number> {
   return Number(Object.values(body.rows[0]!)[0])
 }
 
+/** A new row in the tenant database behind the hubs' backs (a copy of an existing HCP). */
+async function addHcp(id: string, npi: string, crm: string): Promise<void> {
+  const ds = openDataSource(`sqlite:${tenantFile}`)
+  try {
+    await ds.knex.raw(
+      `INSERT INTO hcps SELECT ?, ?, first_name, last_name, specialty, city, state, territory_id,
+         segment, ? FROM hcps WHERE hcp_id = 'ACM-H00001'`,
+      [id, npi, crm],
+    )
+  } finally {
+    await ds.knex.destroy()
+  }
+}
+
 /** Run `total` tasks, at most `concurrency` at once. */
 async function bounded(total: number, concurrency: number, task: (i: number) => Promise<void>) {
   let next = 0
@@ -113,15 +127,7 @@ describe('two hub replicas sharing MariaDB and Redis', () => {
   it('drops the cached answer on replica B when an admin refreshes on replica A', async () => {
     const [a, b] = replicas as [Replica, Replica]
     const before = await count(b)
-    const ds = openDataSource(`sqlite:${tenantFile}`)
-    try {
-      await ds.knex.raw(
-        `INSERT INTO hcps SELECT 'ACM-H99999', '9999999999', first_name, last_name, specialty, city,
-           state, territory_id, segment, '001ACM99999XXXXXXX' FROM hcps WHERE hcp_id = 'ACM-H00001'`,
-      )
-    } finally {
-      await ds.knex.destroy()
-    }
+    await addHcp('ACM-H99999', '9999999999', '001ACM99999XXXXXXX')
     // B still answers from its cache: the new row is not seen
     expect(await count(b)).toBe(before)
     const refreshed = await call(a, '/v1/admin/refresh', admin, { json: {} })
@@ -133,6 +139,22 @@ describe('two hub replicas sharing MariaDB and Redis', () => {
       after = await count(b)
     }
     expect(after).toBe(before + 1)
+  })
+
+  it('drops the cached answer on both replicas when an operator changes the tenant from the CLI', async () => {
+    const [a, b] = replicas as [Replica, Replica]
+    const before = [await count(a), await count(b)]
+    expect(before[0]).toBe(before[1])
+    await addHcp('ACM-H99998', '9999999998', '001ACM99998XXXXXXX')
+    expect([await count(a), await count(b)]).toEqual(before)
+    const cli = await runHub(['tenant', 'set-model', 'acme', 'pharma'], env)
+    expect(cli.code, cli.stderr).toBe(0)
+    let after = before
+    for (let i = 0; i < 40 && after.some((n) => n === before[0]); i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      after = [await count(a), await count(b)]
+    }
+    expect(after).toEqual([before[0]! + 1, before[0]! + 1])
   })
 
   it('keeps one valid audit chain with the exact count when 5,000 requests are split between them', async () => {
