@@ -72,6 +72,10 @@ describe('deploy/compose.yaml', () => {
         redis: { condition: 'service_healthy' },
       })
       expect(hub.healthcheck).toBeDefined()
+      // one checkpoint key for every replica, copied from the secret, then the README's entry point
+      expect((hub.command as string[]).at(-1)).toMatch(
+        /\/run\/secrets\/audit_checkpoint_key .*audit-checkpoint\.key && exec .*cli\/main\.ts start$/,
+      )
     }
     expect(mariadb!.healthcheck).toBeDefined()
     expect(redis!.healthcheck).toBeDefined()
