@@ -6,6 +6,7 @@ import { Job } from 'kubernetes-models/batch/v1'
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1'
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1'
+import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { parse, parseAllDocuments } from 'yaml'
 import { loadConfig } from '../packages/core/src/config/index.ts'
@@ -49,6 +50,48 @@ function validate(m: Manifest): string[] {
   } catch (err) {
     return [`${m.kind}/${m.metadata.name}: ${(err as Error).message}`]
   }
+}
+
+/**
+ * The schemas above accept unknown fields (a misspelt `readinesProbe` would pass), so every
+ * manifest is also type-checked as an object literal against kubernetes-models' interface for its
+ * kind: TypeScript's excess-property check names any field the API does not have, at any depth.
+ */
+function unknownFields(list: Manifest[]): string[] {
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    types: [],
+  }
+  const sources = new Map(
+    list.map((m, i) => [
+      join(root, `k8s-check-${i}.ts`),
+      `import type { I${m.kind} } from 'kubernetes-models/${m.apiVersion}'\n` +
+        `export const m: I${m.kind} = ${JSON.stringify(m, null, 1)}\n`,
+    ]),
+  )
+  const host = ts.createCompilerHost(options)
+  const getSourceFile = host.getSourceFile.bind(host)
+  const fileExists = host.fileExists.bind(host)
+  const readFile = host.readFile.bind(host)
+  host.getSourceFile = (name, lang, ...rest) => {
+    const text = sources.get(name)
+    return text === undefined ? getSourceFile(name, lang, ...rest) : ts.createSourceFile(name, text, lang)
+  }
+  host.fileExists = (name) => sources.has(name) || fileExists(name)
+  host.readFile = (name) => sources.get(name) ?? readFile(name)
+  const program = ts.createProgram([...sources.keys()], options, host)
+  return ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => d.file && sources.has(d.file.fileName))
+    .map((d) => {
+      const i = [...sources.keys()].indexOf(d.file!.fileName)
+      return `${list[i]!.kind}/${list[i]!.metadata.name}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`
+    })
 }
 
 /** Strategic merge as kustomize applies it to what we patch: maps deep, `containers` by name. */
@@ -100,6 +143,14 @@ describe('deploy/k8s', () => {
     expect(manifests.flatMap(validate)).toEqual([])
   })
 
+  it('uses no field that the Kubernetes API does not define, and the check does catch one', () => {
+    expect(unknownFields(manifests)).toEqual([])
+    const typo = structuredClone(deployment) as unknown as Manifest & typeof deployment
+    const hub = typo.spec!.template.spec!.containers[0] as unknown as Record<string, unknown>
+    hub.readinesProbe = hub.readinessProbe
+    expect(unknownFields([typo]).join('\n')).toMatch(/readinesProbe/)
+  })
+
   it('validates the production overlay: each patch names a base object and the result is valid', () => {
     const k = parse(readFileSync(join(overlay, 'kustomization.yaml'), 'utf8')) as Kustomization
     expect(k.resources).toEqual(['../../base'])
@@ -107,7 +158,9 @@ describe('deploy/k8s', () => {
       for (const patch of readYaml(join(overlay, path))) {
         const target = manifests.find((m) => m.kind === patch.kind && m.metadata.name === patch.metadata.name)
         expect(target, `${path} patches ${patch.kind}/${patch.metadata.name}`).toBeDefined()
-        expect(validate(merge(target, patch) as Manifest)).toEqual([])
+        const merged = merge(target, patch) as Manifest
+        expect(validate(merged)).toEqual([])
+        expect(unknownFields([merged])).toEqual([])
       }
     }
     for (const image of k.images ?? []) expect(hubContainer.image).toMatch(new RegExp(`^${image.name}:`))
