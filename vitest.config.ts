@@ -1,6 +1,17 @@
 import { defineConfig } from 'vitest/config'
 
+/**
+ * Tests run the TypeScript sources, never a stale dist/: workspace packages export their sources
+ * under the `nl2q-source` condition, which vite resolves here and every Node process the suite starts
+ * (test workers, the CLI spawned through tsx, connectors resolved by name) gets from NODE_OPTIONS.
+ */
+const SOURCE = '--conditions=nl2q-source'
+if (!process.env.NODE_OPTIONS?.includes(SOURCE))
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} ${SOURCE}`.trim()
+
 export default defineConfig({
+  resolve: { conditions: ['nl2q-source', 'module', 'node', 'development|production'] },
+  ssr: { resolve: { conditions: ['nl2q-source', 'module', 'node', 'development|production'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],

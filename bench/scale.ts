@@ -4,7 +4,9 @@ import { join } from 'node:path'
 import autocannon from 'autocannon'
 import knexFactory from 'knex'
 import { createApiKey } from '../packages/core/src/auth/index.ts'
+import { loadConfig } from '../packages/core/src/config/index.ts'
 import { openMetadataStore } from '../packages/core/src/metadata/store.ts'
+import { secretBoxFor } from '../packages/core/src/secrets/index.ts'
 import { createTenantRegistry } from '../packages/core/src/tenants/registry.ts'
 import { type Replica, startReplica } from '../test/helpers/replica.ts'
 import { BENCH_MYSQL, fmt, pharmaOnMysql, row } from './lib.ts'
@@ -77,7 +79,12 @@ export async function run(): Promise<void> {
   const replicas: Replica[] = []
   try {
     await store.migrate()
-    const tenants = createTenantRegistry({ metadata: store, baseDir: home })
+    const tenants = createTenantRegistry({
+      metadata: store,
+      baseDir: home,
+      // the replicas share HUB_HOME, so they unseal with the key this creates there
+      secrets: secretBoxFor(loadConfig({ HUB_HOME: home })),
+    })
     await tenants.add({ id: 'bench', dbUrl: tenantUrl, model: 'pharma' })
     await tenants.add({
       id: 'limited',

@@ -194,6 +194,18 @@ describe('JWT bearer tokens', () => {
     await expectRefused(bearer(await sign(claims({ nbf: now() + 3600 }))))
   })
 
+  it('rejects a token issued in the future beyond the clock tolerance, auditing it in its tenant', async () => {
+    const { audit } = await expectRefused(bearer(await sign(claims({ iat: now() + 3600 }))))
+    expect(audit.tenant).toBe('acme')
+    expect(JSON.parse(audit.detail)).toMatchObject({ reason: 'claim_iat' })
+  })
+
+  it('accepts a token issued in the future within the clock tolerance, and one without iat', async () => {
+    expect((await call('/v1/protected', bearer(await sign(claims({ iat: now() + 5 }))))).res.status).toBe(200)
+    const { iat: _iat, ...noIat } = claims()
+    expect((await call('/v1/protected', bearer(await sign(noIat)))).res.status).toBe(200)
+  })
+
   it('rejects a token from another issuer', async () => {
     await expectRefused(bearer(await sign(claims({ iss: 'https://evil.example/' }))))
   })
@@ -285,6 +297,41 @@ describe('JWT bearer tokens', () => {
   it('refuses a non-admin on an admin route', async () => {
     const { res } = await call('/v1/admin-only', bearer(await sign(claims())))
     expect(res.status).toBe(403)
+  })
+})
+
+describe('HUB_JWT_MAX_AGE', () => {
+  const checkWithMaxAge = async (maxAge: string, payload: Claims) => {
+    const config = loadConfig({
+      HUB_HOME: home,
+      HUB_JWT_PUBLIC_KEY: publicPem,
+      HUB_JWT_ISSUER: ISSUER,
+      HUB_JWT_AUDIENCE: AUDIENCE,
+      HUB_JWT_MAX_AGE: maxAge,
+    })
+    const tenants = { exists: (id: string) => id === 'acme' }
+    return createAuthenticator({ config, metadata: store, tenants }).checkBearer(await sign(payload))
+  }
+
+  it('refuses a token issued longer ago than the maximum age even though exp is still ahead', async () => {
+    const outcome = await checkWithMaxAge('1h', claims({ iat: now() - 7200, exp: now() + 86_400 }))
+    expect(outcome).toMatchObject({ ok: false, reason: 'max_age', auditTenant: 'acme' })
+  })
+
+  it('accepts a token younger than the maximum age', async () => {
+    expect(await checkWithMaxAge('3600', claims({ iat: now() - 60 }))).toMatchObject({ ok: true })
+  })
+
+  it('requires iat when a maximum age is set', async () => {
+    const { iat: _iat, ...noIat } = claims()
+    expect(await checkWithMaxAge('1h', noIat)).toMatchObject({ ok: false, reason: 'claim_iat' })
+  })
+
+  it('still refuses a future iat with a maximum age set', async () => {
+    expect(await checkWithMaxAge('1h', claims({ iat: now() + 3600 }))).toMatchObject({
+      ok: false,
+      reason: 'claim_iat',
+    })
   })
 })
 

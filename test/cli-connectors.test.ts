@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Command } from 'commander'
 import { afterAll, describe, expect, it } from 'vitest'
+import { loadConnectors, readConnectorManifests } from '../packages/core/src/connectors/loader.ts'
 import { buildMez } from '../packages/powerbi-connector/src/mez/build.ts'
 import { runHub } from './helpers/cli.ts'
 
@@ -16,6 +18,20 @@ describe('connector commands in the hub CLI', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/^\s+powerbi\s+Power BI/m)
     expect(r.stdout).toMatch(/^\s+demo\s/m)
+  })
+
+  it('declares in package.json exactly the commands each bundled connector registers (help lists them unloaded)', async () => {
+    const root = join(import.meta.dirname, '..')
+    const manifests = readConnectorManifests(undefined, root)
+    expect(manifests.map((m) => m.name)).toEqual(['@nl2q/mcp-server', '@nl2q/powerbi-connector'])
+    for (const m of manifests) {
+      const [connector] = await loadConnectors([m.name], root)
+      const program = new Command()
+      connector?.commands?.(program)
+      expect(Object.fromEntries(program.commands.map((c) => [c.name(), c.description()])), m.name).toEqual(
+        m.commands,
+      )
+    }
   })
 
   it('builds NL2Q.mez where --out says, the same bytes the hub serves', async () => {

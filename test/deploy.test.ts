@@ -39,8 +39,12 @@ describe('deploy/Dockerfile', () => {
     expect(finalStage.some((i) => /g\+\+|build-essential/.test(i.getTextContent()))).toBe(false)
   })
 
-  it('starts the same entry point as the README (the hub CLI start command)', () => {
-    expect(dockerfile).toMatch(/CMD \[.*packages\/core\/src\/cli\/main\.ts", "start"\]/)
+  it('starts the same entry point as the README (the compiled hub CLI start command)', () => {
+    expect(dockerfile).toMatch(/CMD \["node", "packages\/core\/dist\/cli\/main\.js", "start"\]/)
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>
+    }
+    expect(pkg.scripts.start).toBe('node packages/core/dist/cli/main.js start')
   })
 })
 
@@ -74,7 +78,7 @@ describe('deploy/compose.yaml', () => {
       expect(hub.healthcheck).toBeDefined()
       // one checkpoint key for every replica, copied from the secret, then the README's entry point
       expect((hub.command as string[]).at(-1)).toMatch(
-        /\/run\/secrets\/audit_checkpoint_key .*audit-checkpoint\.key && exec .*cli\/main\.ts start$/,
+        /\/run\/secrets\/audit_checkpoint_key .*audit-checkpoint\.key && exec .*cli\/main\.js start$/,
       )
     }
     expect(mariadb!.healthcheck).toBeDefined()

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -93,10 +93,15 @@ describe('hub start', () => {
     expect(hub.stderr()).not.toContain(parseApiKey(firstKey!)!.secret)
   })
 
-  it('reuses the demo tenants and keys on a second start: nothing is regenerated', async () => {
+  it('reuses the demo tenants and keys on a second start without printing a key again', async () => {
     const hub = await startHub()
     try {
-      expect(keyOf(hub.stdout, 'acme')).toBe(firstKey)
+      // The key is printed only by the start that created it: never again, in output or logs.
+      expect(hub.stdout).not.toContain(firstKey)
+      expect(hub.stdout).not.toMatch(/nl2q_/)
+      expect(hub.stderr()).not.toMatch(/nl2q_/)
+      expect(hub.stdout).toContain(`acme: admin API key in ${join(home, 'acme.key')}`)
+      expect(readFileSync(join(home, 'acme.key'), 'utf8').trim()).toBe(firstKey)
       expect(hub.stderr()).not.toContain('demo tenant generated')
       const me = await fetch(`${hub.url}/v1/me`, { headers: { authorization: `Bearer ${firstKey}` } })
       expect(me.status).toBe(200)

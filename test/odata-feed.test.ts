@@ -233,6 +233,21 @@ describe('options become plan parts', () => {
     expect(res.status).toBe(406)
   })
 
+  it('answers malformed query options with 400 BAD_REQUEST, not 501', async () => {
+    for (const q of [
+      '$filter=1',
+      '$filter=eq',
+      "$filter='x'",
+      '$filter=trx add 1',
+      '$orderby=,',
+      '$orderby=1',
+    ]) {
+      const res = await get(`/odata/prescriptions?${q}`, acmeKey)
+      expect(res.status, q).toBe(400)
+      expect(((await res.json()) as { error: { code: string } }).error.code, q).toBe('BAD_REQUEST')
+    }
+  })
+
   it('refuses unsupported options with 501 OData errors instead of ignoring them', async () => {
     for (const q of ['$apply=groupby((payer_type))', '$expand=hcp', '$search=tirosint']) {
       const res = await get(`/odata/prescriptions?${q}`, acmeKey)

@@ -91,10 +91,17 @@ function localise(text: string): string {
   )
 }
 
+function withoutSourceCondition(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_OPTIONS: _sourceCondition, ...rest } = env
+  return rest
+}
+
 async function runBlock(text: string): Promise<{ status: number; body: string; stdout: string }> {
   const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', localise(text)], {
     cwd: REPO,
-    env: { ...process.env, NL2Q_KEY: key(), HUB_LOG_LEVEL: 'silent' },
+    // as a user's shell runs them: without the suite's `--conditions=nl2q-source` (vitest.config.ts),
+    // so `nl2q-mcp` and `pnpm hub` run the compiled dist/ that `pnpm install` built
+    env: { ...withoutSourceCondition(process.env), NL2Q_KEY: key(), HUB_LOG_LEVEL: 'silent' },
     timeout: 90_000,
     maxBuffer: 16 * 1024 * 1024,
   })
@@ -113,7 +120,7 @@ function expectAnswer(block: Block, r: { status: number; body: string; stdout: s
   } else if (/\/odata\//.test(block.text)) {
     expect(r.status, `${where}: ${r.body}`).toBe(200)
     expect((JSON.parse(r.body) as { value: unknown[] }).value.length, where).toBeGreaterThan(0)
-  } else if (/\/mcp\b|mcp-server\/src\/stdio/.test(block.text)) {
+  } else if (/\/mcp\b|\bnl2q-mcp\b/.test(block.text)) {
     if (/\bcurl\b/.test(block.text)) expect(r.status, where).toBe(200)
     const messages = r.body
       .split('\n')

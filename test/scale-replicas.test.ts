@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApiKey } from '../packages/core/src/auth/index.ts'
+import { loadConfig } from '../packages/core/src/config/index.ts'
 import { openDataSource } from '../packages/core/src/db/index.ts'
 import { type MetadataStore, openMetadataStore } from '../packages/core/src/metadata/store.ts'
+import { secretBoxFor } from '../packages/core/src/secrets/index.ts'
 import { createTenantRegistry } from '../packages/core/src/tenants/registry.ts'
 import { DEMO_CACHE } from './global-setup.ts'
 import { runHub } from './helpers/cli.ts'
@@ -83,7 +85,12 @@ beforeAll(async () => {
   copyFileSync(join(DEMO_CACHE, 'acme.sqlite'), tenantFile)
   store = openMetadataStore(db.url, home)
   await store.migrate()
-  const tenants = createTenantRegistry({ metadata: store, baseDir: home })
+  const tenants = createTenantRegistry({
+    metadata: store,
+    baseDir: home,
+    // the replicas share HUB_HOME, so they unseal with the key this creates there
+    secrets: secretBoxFor(loadConfig({ HUB_HOME: home })),
+  })
   await tenants.add({ id: 'acme', dbUrl: `sqlite:${tenantFile}`, model: 'pharma' })
   await tenants.add({
     id: 'tight',

@@ -3,12 +3,13 @@ import { createApiKey } from '../packages/core/src/auth/index.ts'
 import { createTestHub, type TestHub } from './helpers/hub.ts'
 
 let hub: TestHub
+const METRICS_TOKEN = 'metrics-token-0123456789abcdef'
 let viewerKey: string
 let analystKey: string
 let repKey: string
 
 beforeAll(async () => {
-  hub = await createTestHub({ env: { HUB_BODY_LIMIT: '4096' } })
+  hub = await createTestHub({ env: { HUB_BODY_LIMIT: '4096', HUB_METRICS_TOKEN: METRICS_TOKEN } })
   viewerKey = (await createApiKey(hub.services.metadata, { tenant: 'acme', role: 'viewer', label: 'viewer' }))
     .secret
   analystKey = (await createApiKey(hub.services.metadata, { tenant: 'acme', role: 'analyst', label: 'hq' }))
@@ -33,12 +34,28 @@ async function problem(res: Response) {
 }
 
 describe('operations endpoints', () => {
-  it('answers liveness and readiness with every tenant data source checked', async () => {
+  it("answers liveness and readiness from the hub's own dependencies, naming no tenant", async () => {
     expect((await hub.call('/health/live')).status).toBe(200)
     const ready = await hub.call('/health/ready')
     expect(ready.status).toBe(200)
-    const body = (await ready.json()) as { checks: { name: string; ok: boolean }[] }
-    expect(body.checks.map((c) => c.name)).toEqual(['metadata', 'tenant:acme', 'tenant:globex'])
+    const text = await ready.text()
+    const body = JSON.parse(text) as { checks: { name: string; ok: boolean }[] }
+    expect(body.checks.map((c) => c.name)).toEqual(['metadata', 'audit'])
+    expect(text).not.toMatch(/acme|globex/)
+  })
+
+  it("shows a tenant admin their own data source's health at /v1/admin/health, and nobody else", async () => {
+    const res = await hub.call('/v1/admin/health', { key: hub.keys.acme })
+    expect(res.status).toBe(200)
+    const text = await res.text()
+    expect(JSON.parse(text)).toEqual({
+      tenant: 'acme',
+      status: 'ok',
+      checks: [{ name: 'data-source', ok: true }],
+    })
+    expect(text).not.toContain('globex')
+    expect((await hub.call('/v1/admin/health', { key: viewerKey })).status).toBe(403)
+    expect((await hub.call('/v1/admin/health')).status).toBe(401)
   })
 
   it('publishes an OpenAPI document generated from the route schemas, and a docs page', async () => {
@@ -61,10 +78,14 @@ describe('operations endpoints', () => {
     expect(docs.headers.get('content-type')).toContain('text/html')
   })
 
-  it('exposes Prometheus metrics with request counts by route template', async () => {
+  it('exposes Prometheus metrics with request counts by route template to the metrics token only', async () => {
     await hub.call('/v1/me', { key: hub.keys.acme })
     await hub.call('/v1/ask', { method: 'POST', key: hub.keys.acme, json: { question: 'List the products' } })
-    const text = await (await hub.call('/metrics')).text()
+    expect((await hub.call('/metrics')).status).toBe(401)
+    expect((await hub.call('/metrics', { key: hub.keys.acme })).status).toBe(401)
+    const res = await hub.call('/metrics', { key: METRICS_TOKEN })
+    expect(res.status).toBe(200)
+    const text = await res.text()
     expect(text).toMatch(/nl2q_http_requests_total\{method="GET",route="\/v1\/me",status="200"\} \d+/)
     expect(text).toContain('nl2q_audit_write_duration_seconds')
     expect(text).toMatch(/nl2q_pool_connections_free\{tenant="acme"\} \d+/)

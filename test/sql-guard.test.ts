@@ -269,7 +269,7 @@ for (const open of [openSqliteSource, openMariaDbSource]) {
       const started = Date.now()
       const err = await runGuarded(source, sql, admin, 10, 300).catch((e: unknown) => e)
       expect(err).toBeInstanceOf(HubError)
-      expect((err as HubError).code).toBe('TIMEOUT')
+      expect((err as HubError).code).toBe('QUERY_TIMEOUT')
       expect(Date.now() - started).toBeLessThan(2500)
       // a single-table query does not pay for the deadline check
       const single = guardSql('SELECT COUNT(*) FROM prescriptions', {

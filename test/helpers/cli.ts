@@ -4,7 +4,11 @@ import { promisify } from 'node:util'
 
 const CLI = join(import.meta.dirname, '../../packages/core/src/cli/main.ts')
 
-/** Run the real `hub` CLI (not a TTY here) with `env` over this process's environment. */
+/**
+ * Run the real `hub` CLI (not a TTY here) with `env` over this process's environment. It runs the
+ * sources through tsx (with the suite's `--conditions=nl2q-source`), so a test never sees a stale
+ * dist/; test/compiled-cli.test.ts covers the compiled CLI.
+ */
 export async function runHub(
   args: string[],
   env: Record<string, string>,

@@ -18,6 +18,7 @@ export const ErrorCode = {
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   RateLimited: 'RATE_LIMITED',
   Timeout: 'TIMEOUT',
+  QueryTimeout: 'QUERY_TIMEOUT',
   Unanswerable: 'UNANSWERABLE',
   ReadOnly: 'READ_ONLY',
   UnknownField: 'UNKNOWN_FIELD',
@@ -26,6 +27,8 @@ export const ErrorCode = {
   NotImplemented: 'NOT_IMPLEMENTED',
   AuditUnavailable: 'AUDIT_UNAVAILABLE',
   Unavailable: 'SERVICE_UNAVAILABLE',
+  DataSourceUnavailable: 'DATA_SOURCE_UNAVAILABLE',
+  TenantBusy: 'TENANT_BUSY',
   Internal: 'INTERNAL',
   Config: 'CONFIG_INVALID',
 } as const
@@ -46,6 +49,7 @@ const defaultStatus: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   TIMEOUT: 504,
+  QUERY_TIMEOUT: 504,
   UNANSWERABLE: 422,
   READ_ONLY: 422,
   UNKNOWN_FIELD: 422,
@@ -54,6 +58,8 @@ const defaultStatus: Record<ErrorCode, number> = {
   NOT_IMPLEMENTED: 501,
   AUDIT_UNAVAILABLE: 503,
   SERVICE_UNAVAILABLE: 503,
+  DATA_SOURCE_UNAVAILABLE: 503,
+  TENANT_BUSY: 503,
   INTERNAL: 500,
   CONFIG_INVALID: 500,
 }

@@ -15,6 +15,9 @@ const HOW_TO_FIX: Partial<Record<ErrorCode, string>> = {
   NOT_FOUND: 'Call list_datasets to see the names you may use.',
   RATE_LIMITED: 'Wait before calling again.',
   TIMEOUT: 'Ask a narrower question (a shorter period, fewer dimensions, or a filter).',
+  QUERY_TIMEOUT: 'Ask a narrower question (a shorter period, fewer dimensions, or a filter).',
+  TENANT_BUSY: 'Too many queries of this tenant are running; wait a few seconds and call again.',
+  DATA_SOURCE_UNAVAILABLE: 'The data source is down; wait a little and call again.',
   VALIDATION_FAILED: 'Fix the arguments as described and call again.',
   BAD_REQUEST: 'Fix the arguments as described and call again.',
 }

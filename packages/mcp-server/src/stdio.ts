@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env node
 /**
  * `nl2q-mcp`: the hub as an MCP server on stdio, for desktop assistants. Reads HUB_* (where the hub
  * lives) and NL2Q_API_KEY, or NL2Q_TENANT + NL2Q_KEY_FILE; with NL2Q_URL it relays to that running hub

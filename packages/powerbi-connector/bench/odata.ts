@@ -132,26 +132,22 @@ export async function run(
     }
 
     const port = await freePort()
-    // node --import tsx runs the hub in this very child process, so its pid is the hub's.
+    // the compiled hub (`pnpm bench` builds it) runs in this very child process: its pid is the hub's.
     const nodeArgs = (process.env.NL2Q_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
-    const child = spawn(
-      process.execPath,
-      [...nodeArgs, '--import', 'tsx', 'packages/core/src/cli/main.ts', 'start'],
-      {
-        cwd: ROOT,
-        env: {
-          ...env,
-          HUB_DEMO: '1',
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          HUB_RATE_LIMIT: '1000000',
-          HUB_REQUEST_TIMEOUT_MS: '120000',
-          HUB_ODATA_PAGE_SIZE: String(pageSize),
-          HUB_MAX_ROWS: String(Math.max(10_000, pageSize)),
-        },
-        stdio: ['ignore', 'ignore', 'inherit'],
+    const child = spawn(process.execPath, [...nodeArgs, 'packages/core/dist/cli/main.js', 'start'], {
+      cwd: ROOT,
+      env: {
+        ...env,
+        HUB_DEMO: '1',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        HUB_RATE_LIMIT: '1000000',
+        HUB_REQUEST_TIMEOUT_MS: '120000',
+        HUB_ODATA_PAGE_SIZE: String(pageSize),
+        HUB_MAX_ROWS: String(Math.max(10_000, pageSize)),
       },
-    )
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
     const base = `http://127.0.0.1:${port}`
     try {
       const deadline = Date.now() + 120_000
@@ -163,8 +159,7 @@ export async function run(
         if (Date.now() > deadline) throw new Error('the hub did not start')
         await new Promise((r) => setTimeout(r, 300))
       }
-      // `node --import tsx` runs the hub in the spawned process itself; its children (esbuild's
-      // service) are not the hub, so measure this pid.
+      // `node packages/core/dist/cli/main.js` runs the hub in the spawned process itself.
       const hubPid = child.pid as number
       const key = readFileSync(join(home, 'acme.key'), 'utf8').trim()
       const headers = {

@@ -5,6 +5,7 @@ import type { MetadataStore } from '../metadata/store.ts'
 import { createAppendQueue } from './append-queue.ts'
 import { GENESIS_HASH } from './canonical.ts'
 import { type CheckpointKey, loadCheckpointKey } from './checkpoint-key.ts'
+import { type CheckpointSchedule, createCheckpointSchedule } from './checkpoint-schedule.ts'
 import {
   type Checkpoint,
   isValidCheckpoint,
@@ -14,6 +15,7 @@ import {
 } from './checkpoints.ts'
 import { mysqlWriter } from './mysql-writer.ts'
 import { type AuditAppendInput, type AuditEvent, type AuditRow, fromRow, prepareEvent } from './record.ts'
+import { noteAuditAppend } from './request-scope.ts'
 import { sqliteWriter } from './sqlite-writer.ts'
 import { type VerifyResult, verifyTenant, walkChain } from './verify.ts'
 import type { AppendResult } from './writer.ts'
@@ -50,10 +52,22 @@ export interface AuditLog {
   verify(tenant?: string): Promise<VerifyResult>
   /** Sign the current head of one tenant (or all) after checking the events since the last checkpoint. */
   checkpoint(tenant?: string): Promise<Checkpoint[]>
-  /** Checkpoint every tenant whose head moved, every `intervalMs`; returns a stop function. */
-  startCheckpoints(options: { intervalMs: number; onError?: (err: unknown) => void }): () => void
+  /** The latest validly signed checkpoint of a tenant (table or file), or null. */
+  head(tenant: string): Promise<Checkpoint | null>
+  /**
+   * Checkpoint a tenant as soon as `everyEvents` were appended since its last checkpoint (by any
+   * audit log on this store), and every tenant whose head moved every `intervalMs`; returns stop.
+   */
+  startCheckpoints(options: {
+    intervalMs: number
+    everyEvents?: number
+    onError?: (err: unknown) => void
+  }): () => void
   tenants(): Promise<string[]>
 }
+
+/** The running checkpoint schedule of a store, told of every append made through any audit log on it. */
+const schedules = new WeakMap<MetadataStore, CheckpointSchedule>()
 
 /** Writers hold per-process state (queues, prepared statements): one set per metadata store. */
 const appenders = new WeakMap<MetadataStore, ReturnType<typeof createAppendQueue>>()
@@ -134,8 +148,11 @@ export function createAuditLog(metadata: MetadataStore, options: AuditLogOptions
 
   const log: AuditLog = {
     async append(tenant, event) {
+      noteAuditAppend(event.outcome)
       try {
-        return await enqueue(tenant, prepareEvent(event))
+        const appended = await enqueue(tenant, prepareEvent(event))
+        schedules.get(metadata)?.appended(tenant, appended.seq)
+        return appended
       } catch (cause) {
         throw new HubError(
           'AUDIT_UNAVAILABLE',
@@ -195,37 +212,40 @@ export function createAuditLog(metadata: MetadataStore, options: AuditLogOptions
       return out
     },
 
-    startCheckpoints({ intervalMs, onError }) {
-      const signed = new Map<string, number>()
-      let running = false
-      const tick = async (): Promise<void> => {
-        if (running) return
-        running = true
-        try {
+    async head(tenant) {
+      const ck = checkpointing()
+      if (!ck) return null
+      const valid = (await loadCheckpoints(knex, ck.home, tenant))
+        .map((k) => k.checkpoint)
+        .filter((c) => c.tenant === tenant && isValidCheckpoint(ck.key, c))
+      return valid.reduce<Checkpoint | null>(
+        (best, c) => (best === null || c.seq > best.seq ? c : best),
+        null,
+      )
+    },
+
+    startCheckpoints({ intervalMs, everyEvents = 1000, onError }) {
+      const schedule = createCheckpointSchedule({
+        intervalMs,
+        everyEvents,
+        onError,
+        sign: async (tenant) => {
           const ck = checkpointing()
-          if (!ck) return
-          const heads = (await knex('audit_heads').select('tenant', 'seq')) as {
-            tenant: string
-            seq: number
-          }[]
-          for (const h of heads) {
-            if (signed.get(h.tenant) === Number(h.seq)) continue
-            try {
-              const cp = await checkpointOne(h.tenant, ck)
-              signed.set(h.tenant, cp.seq)
-            } catch (err) {
-              onError?.(err)
-            }
-          }
-        } catch (err) {
-          onError?.(err)
-        } finally {
-          running = false
-        }
+          if (!ck)
+            throw new HubError('CONFIG_INVALID', 'Audit checkpoints need HUB_HOME (the key lives there)')
+          return checkpointOne(tenant, ck)
+        },
+        heads: async () =>
+          (
+            (await knex('audit_heads').select('tenant', 'seq')) as { tenant: string; seq: number | string }[]
+          ).map((h) => ({ tenant: h.tenant, seq: Number(h.seq) })),
+      })
+      schedules.get(metadata)?.stop()
+      schedules.set(metadata, schedule)
+      return () => {
+        schedule.stop()
+        if (schedules.get(metadata) === schedule) schedules.delete(metadata)
       }
-      const timer = setInterval(() => void tick(), intervalMs)
-      timer.unref()
-      return () => clearInterval(timer)
     },
 
     tenants,

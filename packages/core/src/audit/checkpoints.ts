@@ -17,7 +17,8 @@ export interface Checkpoint {
 
 export type CheckpointSource = 'table' | 'file'
 
-function message(cp: Omit<Checkpoint, 'signature' | 'keyId'> & { keyId: string }): string {
+/** The exact text a checkpoint's HMAC-SHA256 signs (canonical JSON), for external verifiers. */
+export function checkpointMessage(cp: Omit<Checkpoint, 'signature'>): string {
   return canonicalJson({
     v: 1,
     tenant: cp.tenant,
@@ -30,12 +31,12 @@ function message(cp: Omit<Checkpoint, 'signature' | 'keyId'> & { keyId: string }
 
 export function signCheckpoint(key: CheckpointKey, tenant: string, seq: number, hash: string): Checkpoint {
   const unsigned = { tenant, seq, hash, createdAt: new Date().toISOString(), keyId: key.id }
-  return { ...unsigned, signature: hmacHex(key.key, message(unsigned)) }
+  return { ...unsigned, signature: hmacHex(key.key, checkpointMessage(unsigned)) }
 }
 
 export function isValidCheckpoint(key: CheckpointKey, cp: Checkpoint): boolean {
   if (cp.keyId !== key.id || !/^[0-9a-f]{64}$/.test(cp.signature)) return false
-  const expected = Buffer.from(hmacHex(key.key, message(cp)), 'hex')
+  const expected = Buffer.from(hmacHex(key.key, checkpointMessage(cp)), 'hex')
   return timingSafeEqual(expected, Buffer.from(cp.signature, 'hex'))
 }
 

@@ -42,7 +42,7 @@ export interface AuditEvent extends AuditRecord {
 export type PreparedEvent = Omit<AuditRecord, 'tenant' | 'seq'>
 
 const MAX_DETAIL_CHARS = 16_384
-const OUTCOMES: readonly AuditOutcome[] = ['success', 'failure', 'denied', 'error']
+const OUTCOMES: readonly AuditOutcome[] = ['success', 'failure', 'denied', 'invalid', 'error', 'timeout']
 
 /** Strings as the database will return them: well-formed UTF-8, cut to the column width. */
 function text(value: string | null | undefined, max: number): string | null {

@@ -97,7 +97,7 @@ export async function createApiKey(
     )
   }
   const { role, attributes, expiresInSec, label } = parsed.data
-  if (!(await metadata.knex('tenants').where({ id: input.tenant }).first('id'))) {
+  if (!(await metadata.knex('tenants').where({ id: input.tenant }).whereNull('removed_at').first('id'))) {
     throw new HubError('NOT_FOUND', `No tenant '${input.tenant}'`)
   }
   const { id, secret, key } = generateApiKey()

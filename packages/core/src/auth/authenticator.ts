@@ -77,7 +77,9 @@ function joseReason(err: unknown): { reason: string; error: HubError } {
     return { reason: err.code === 'SERVICE_UNAVAILABLE' ? 'jwks_unavailable' : 'bad_header', error: err }
   }
   if (err instanceof joseErrors.JWTExpired)
-    return { reason: 'expired', error: invalid('The token has expired') }
+    return err.claim === 'iat'
+      ? { reason: 'max_age', error: invalid('The token was issued longer ago than this hub accepts') }
+      : { reason: 'expired', error: invalid('The token has expired') }
   if (err instanceof joseErrors.JWTClaimValidationFailed)
     return { reason: `claim_${err.claim}`, error: invalid() }
   if (err instanceof joseErrors.JWSSignatureVerificationFailed)
@@ -132,12 +134,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       verified = await jwt.verify(token)
     } catch (err) {
       const { reason, error } = joseReason(err)
-      // An expired or not-yet-valid token passed the signature, issuer and audience checks (jose
+      // An expired, too old or not-yet-valid token passed the signature, issuer and audience checks (jose
       // checks time last), so its tenant claim is our issuer's word: audit it in that tenant's
       // chain. Any other failure may carry a tenant claim someone else chose: `_hub`.
       const payload =
         err instanceof joseErrors.JWTExpired ||
-        (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'nbf')
+        (err instanceof joseErrors.JWTClaimValidationFailed && (err.claim === 'nbf' || err.claim === 'iat'))
           ? err.payload
           : null
       const tenant = payload ? tenantFrom(payload, names) : null

@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import {
   createRemoteJWKSet,
+  decodeJwt,
   decodeProtectedHeader,
   type JWTPayload,
   type JWTVerifyGetKey,
@@ -110,6 +111,21 @@ export function createJwtVerifier(auth: HubConfig['auth']): JwtVerifier | null {
     clockTolerance: auth.clockToleranceSec,
     requiredClaims: ['exp', 'iss', 'aud', 'sub'],
   }
+  /**
+   * jose checks `iat` (not in the future beyond the clock tolerance, not older than the limit) only
+   * when `maxTokenAge` is set, and then requires `iat`. With HUB_JWT_MAX_AGE that is the configured
+   * age; without it a token that carries `iat` gets an unbounded age so that a future `iat` is still
+   * refused, while a token without `iat` stays valid (RFC 7519 makes it optional). Reading the
+   * unverified payload only chooses which checks to add; jwtVerify then verifies everything.
+   */
+  const maxTokenAge = (token: string): number | undefined => {
+    if (auth.maxAgeSec !== undefined) return auth.maxAgeSec
+    try {
+      return decodeJwt(token).iat === undefined ? undefined : Number.MAX_SAFE_INTEGER
+    } catch {
+      return undefined // not a JWT at all: jwtVerify reports why
+    }
+  }
   return {
     algorithms,
     async verify(token) {
@@ -120,10 +136,11 @@ export function createJwtVerifier(auth: HubConfig['auth']): JwtVerifier | null {
       if (header.kid !== undefined && (typeof header.kid !== 'string' || !KID_RE.test(header.kid))) {
         throw new HubError('INVALID_TOKEN', 'JWT header "kid" is malformed')
       }
+      const checks = { ...options, maxTokenAge: maxTokenAge(token) }
       // Two calls because jose's overloads differ for a key and a key-resolving function.
       const result = await (typeof key === 'function'
-        ? jwtVerify(token, key, options)
-        : jwtVerify(token, key, options))
+        ? jwtVerify(token, key, checks)
+        : jwtVerify(token, key, checks))
       return { payload: result.payload, header: result.protectedHeader }
     },
   }

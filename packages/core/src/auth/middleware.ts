@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { type AuditLog, HUB_AUDIT_TENANT } from '../audit/index.ts'
+import { type AuditAppendInput, type AuditLog, HUB_AUDIT_TENANT, type RefusalFloods } from '../audit/index.ts'
 import { HubError, isHubError } from '../errors.ts'
 import { hasRole, type Role } from '../principal.ts'
 import type { Authenticator, AuthFailure } from './authenticator.ts'
@@ -22,6 +22,11 @@ export interface AuthenticateOptions {
   challenge?: (c: Context) => string
   /** Recorded in audit events (`api`, `mcp`, `odata`, …). */
   channel?: string
+  /**
+   * Failures refused by the per-IP budget (429) are counted here, one event per client and
+   * credential per window, instead of one event each (default: one event each).
+   */
+  floods?: Pick<RefusalFloods, 'add'>
 }
 
 function challengeHeader(c: Context, options: AuthenticateOptions, failure: AuthFailure): string {
@@ -81,7 +86,7 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler {
         refusal = err
       }
     }
-    await audit.append(outcome.auditTenant, {
+    const event: AuditAppendInput = {
       action: 'auth.failed',
       resource: `${c.req.method} ${new URL(c.req.url).pathname}`.slice(0, 1024),
       outcome: serverFault ? 'error' : outcome.error.status === 403 ? 'denied' : 'failure',
@@ -91,7 +96,14 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler {
       clientIp,
       channel,
       detail: { reason: outcome.reason, ...(refusal.code === 'RATE_LIMITED' ? { rateLimited: true } : {}) },
-    })
+    }
+    if (refusal.code === 'RATE_LIMITED' && options.floods) {
+      const retryAfterSec = Number(refusal.headers?.['Retry-After'] ?? 1)
+      const who = `${clientIp}\u0000${outcome.credentialId ?? outcome.reason}`
+      options.floods.add(outcome.auditTenant, who, event, Math.max(1, retryAfterSec) * 1000)
+    } else {
+      await audit.append(outcome.auditTenant, event)
+    }
     throw refusal
   }
 }

@@ -15,6 +15,15 @@ describe('loadConfig', () => {
     expect(config.auth.tenantClaim).toBe('tenant')
   })
 
+  it('reads HUB_JWT_MAX_AGE as seconds or a span with a unit, and refuses anything else', () => {
+    expect(loadConfig({ HUB_JWT_MAX_AGE: '90' }).auth.maxAgeSec).toBe(90)
+    expect(loadConfig({ HUB_JWT_MAX_AGE: '1h' }).auth.maxAgeSec).toBe(3600)
+    expect(loadConfig({ HUB_JWT_MAX_AGE: '30m' }).auth.maxAgeSec).toBe(1800)
+    expect(loadConfig({}).auth.maxAgeSec).toBeUndefined()
+    for (const bad of ['0', 'an hour', '-5', '1y'])
+      expect(() => loadConfig({ HUB_JWT_MAX_AGE: bad })).toThrow(/HUB_JWT_MAX_AGE/)
+  })
+
   it('names the bad variable without echoing its value', () => {
     try {
       loadConfig({ PORT: 'not-a-port-secret123' })

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { z } from 'zod'
 import { HubError } from '../errors.ts'
+import { SecretKeySchema } from '../secrets/secret-key.ts'
 
 const csv = z.string().transform((s) =>
   s
@@ -40,6 +41,17 @@ export const EnvSchema = z.object({
   HUB_JWT_TENANT_CLAIM: z.string().default('tenant'),
   HUB_JWT_ROLES_CLAIM: z.string().default('roles'),
   HUB_JWT_CLOCK_TOLERANCE: z.coerce.number().int().min(0).max(300).default(30),
+  /** Seconds (`3600`) or a span with a unit (`90s`, `30m`, `1h`, `1d`). */
+  HUB_JWT_MAX_AGE: z
+    .string()
+    .regex(/^\s*\d{1,9}\s*[smhd]?\s*$/i, "must be seconds or a number with a unit s, m, h or d (e.g. '1h')")
+    .transform((v) => {
+      const m = /^(\d+)([smhd]?)$/i.exec(v.trim().replace(/\s+/g, '')) as RegExpExecArray
+      const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[(m[2] ?? '').toLowerCase()] ?? 1
+      return Number(m[1]) * unit
+    })
+    .pipe(z.number().int().positive('must be more than zero'))
+    .optional(),
   HUB_DEMO: bool.default(true),
   HUB_CORS_ORIGINS: csv.default([]),
   HUB_TRUSTED_PROXIES: csv.default([]),
@@ -51,15 +63,36 @@ export const EnvSchema = z.object({
   HUB_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   HUB_QUERY_TIMEOUT_MS: positiveInt.default(15_000),
   HUB_MAX_ROWS: positiveInt.default(10_000),
+  HUB_SQLITE_WORKERS: positiveInt.optional(),
+  HUB_TENANT_MAX_QUERIES: positiveInt.default(4),
+  HUB_TENANT_MAX_QUEUED: z.coerce.number().int().min(0).default(32),
   HUB_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  HUB_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
+  HUB_KEEPALIVE_TIMEOUT_MS: positiveInt.default(5_000),
+  HUB_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(1_000),
+  HUB_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HUB_METRICS_PORT: port.optional(),
   HUB_CONNECTORS: csv.optional(),
-  HUB_AUDIT_CHECKPOINT_MS: positiveInt.default(300_000),
+  HUB_AUDIT_CHECKPOINT_MS: positiveInt.default(60_000),
+  HUB_AUDIT_CHECKPOINT_EVENTS: positiveInt.default(1000),
+  /** AES-256-GCM key for secrets at rest (tenant database URLs); default: HUB_HOME/secret.key. */
+  HUB_SECRET_KEY: SecretKeySchema.optional(),
+  /** Older keys, comma-separated, that still decrypt during a rotation (`hub secrets rotate`). */
+  HUB_SECRET_KEY_PREVIOUS: csv.pipe(z.array(SecretKeySchema)).optional(),
   HUB_CACHE_TTL_MS: z.coerce.number().int().min(0).default(60_000),
   HUB_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).default(1000),
   HUB_CACHE_MAX_ROWS: z.coerce.number().int().min(0).default(1000),
 })
 
-const SECRET_VARS = ['HUB_DATABASE_URL', 'HUB_REDIS_URL', 'HUB_JWT_SECRET', 'HUB_JWT_PUBLIC_KEY'] as const
+const SECRET_VARS = [
+  'HUB_DATABASE_URL',
+  'HUB_REDIS_URL',
+  'HUB_JWT_SECRET',
+  'HUB_JWT_PUBLIC_KEY',
+  'HUB_SECRET_KEY',
+  'HUB_SECRET_KEY_PREVIOUS',
+  'HUB_METRICS_TOKEN',
+] as const
 
 export interface HubConfig {
   port: number
@@ -85,10 +118,15 @@ export interface HubConfig {
     tenantClaim: string
     rolesClaim: string
     clockToleranceSec: number
+    /** HUB_JWT_MAX_AGE: refuse tokens issued (`iat`) longer ago than this; requires `iat`. */
+    maxAgeSec: number | undefined
   }
   rateLimit: { points: number; windowSec: number; anonymousPoints: number }
-  /** How often the audit chain heads are signed into checkpoints. */
+  /** Audit chain heads are signed every `auditCheckpointMs` or `auditCheckpointEvents`, whichever first. */
   auditCheckpointMs: number
+  auditCheckpointEvents: number
+  /** Key for secrets at rest; undefined = the key file in HUB_HOME (generated on first use). */
+  secrets: { key: Buffer | undefined; previous: Buffer[] }
   /** Result cache (0 disables); entries are keyed by tenant, roles, attributes and plan. */
   cache: { ttlMs: number; maxEntries: number; maxRows: number }
   limits: {
@@ -97,7 +135,23 @@ export interface HubConfig {
     queryTimeoutMs: number
     maxRows: number
     shutdownGraceMs: number
+    /** SQLite query worker processes (default: CPUs, at least 2). */
+    sqliteWorkers: number | undefined
+    /** Per-tenant bulkhead: queries running at once, and waiting beyond those. */
+    tenantMaxQueries: number
+    tenantMaxQueued: number
+    /** Node server: the request head must arrive within this (slow-client protection). */
+    headersTimeoutMs: number
+    keepAliveTimeoutMs: number
+    /** Open connections accepted at once; 0 = no cap. */
+    maxConnections: number
   }
+  /**
+   * Prometheus `/metrics`: with a token, served on the public port to `Authorization: Bearer
+   * <token>` only; with a port, served there (and, without a token, not on the public port). With
+   * neither, not served at all: metric labels name tenants.
+   */
+  metrics: { token: string | undefined; port: number | undefined }
 }
 
 /** Resolve `<NAME>_FILE` variants: the file's content (trimmed) becomes the variable's value. */
@@ -160,8 +214,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       tenantClaim: e.HUB_JWT_TENANT_CLAIM,
       rolesClaim: e.HUB_JWT_ROLES_CLAIM,
       clockToleranceSec: e.HUB_JWT_CLOCK_TOLERANCE,
+      maxAgeSec: e.HUB_JWT_MAX_AGE,
     },
     auditCheckpointMs: e.HUB_AUDIT_CHECKPOINT_MS,
+    auditCheckpointEvents: e.HUB_AUDIT_CHECKPOINT_EVENTS,
+    secrets: { key: e.HUB_SECRET_KEY, previous: e.HUB_SECRET_KEY_PREVIOUS ?? [] },
     cache: { ttlMs: e.HUB_CACHE_TTL_MS, maxEntries: e.HUB_CACHE_MAX_ENTRIES, maxRows: e.HUB_CACHE_MAX_ROWS },
     rateLimit: {
       points: e.HUB_RATE_LIMIT,
@@ -174,6 +231,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       queryTimeoutMs: e.HUB_QUERY_TIMEOUT_MS,
       maxRows: e.HUB_MAX_ROWS,
       shutdownGraceMs: e.HUB_SHUTDOWN_GRACE_MS,
+      sqliteWorkers: e.HUB_SQLITE_WORKERS,
+      tenantMaxQueries: e.HUB_TENANT_MAX_QUERIES,
+      tenantMaxQueued: e.HUB_TENANT_MAX_QUEUED,
+      headersTimeoutMs: e.HUB_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HUB_KEEPALIVE_TIMEOUT_MS,
+      maxConnections: e.HUB_MAX_CONNECTIONS,
     },
+    metrics: { token: e.HUB_METRICS_TOKEN, port: e.HUB_METRICS_PORT },
   }
 }

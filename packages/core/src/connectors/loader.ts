@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { z } from 'zod'
 import { HubError } from '../errors.ts'
 import type { Connector } from './contract.ts'
 
@@ -36,6 +38,64 @@ export async function loadConnectors(
       )
     }
     out.push(mod.default)
+  }
+  return out
+}
+
+/**
+ * `nl2q.commands` in a connector's package.json: its top-level CLI commands (name → description),
+ * so that `hub --help` lists them without importing the connector. `{}` declares none.
+ */
+const PackageJsonSchema = z.object({
+  name: z.string(),
+  nl2q: z.object({ commands: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.string()) }).optional(),
+})
+
+export interface ConnectorManifest {
+  /** The package name. */
+  name: string
+  /** Its commands, or undefined when the package does not declare them (import it to know). */
+  commands: Record<string, string> | undefined
+}
+
+/** The package.json of `name` resolved from `from`, found upward from its entry file. */
+function packageJsonOf(name: string, resolved: string): z.infer<typeof PackageJsonSchema> | undefined {
+  let dir = dirname(resolved)
+  for (let depth = 0; depth < 16; depth++) {
+    try {
+      const pkg = PackageJsonSchema.safeParse(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')))
+      if (pkg.success && pkg.data.name === name) return pkg.data
+    } catch {
+      // no package.json at this level
+    }
+    const up = dirname(dir)
+    if (up === dir) break
+    dir = up
+  }
+  return undefined
+}
+
+/**
+ * The connectors `loadConnectors` would load, by their package.json alone — resolved the same way
+ * and with the same errors — for the CLI to list their commands without importing them.
+ */
+export function readConnectorManifests(
+  names: string[] | undefined,
+  from = process.cwd(),
+): ConnectorManifest[] {
+  const explicit = names !== undefined
+  const require = createRequire(join(from, 'package.json'))
+  const out: ConnectorManifest[] = []
+  for (const name of names ?? DEFAULT_CONNECTORS) {
+    let resolved: string
+    try {
+      resolved = require.resolve(name)
+    } catch (cause) {
+      if (explicit)
+        throw new HubError('CONFIG_INVALID', `HUB_CONNECTORS: cannot find the package '${name}'`, { cause })
+      continue
+    }
+    out.push({ name, commands: packageJsonOf(name, resolved)?.nl2q?.commands })
   }
   return out
 }

@@ -10,9 +10,11 @@ import type {
 } from '../hub/types.ts'
 import { localPrincipal, type Principal } from '../principal.ts'
 import { guardSql } from '../sql-guard/index.ts'
+import { type BulkheadOptions, createBulkhead } from './bulkhead.ts'
 import { type CompiledQuery, compilePlan } from './compile/compile.ts'
 import { normalizeRows, typeOfValues } from './compile/rows.ts'
 import { executeReadOnly } from './execute.ts'
+import { cancelled, timedOut } from './execute-errors.ts'
 import type { SemanticModel } from './model-types.ts'
 import { buildLexicon, type Lexicon } from './nl/lexicon.ts'
 import { type PlannedQuestion, planQuestion } from './nl/planner.ts'
@@ -38,6 +40,8 @@ export interface EngineOptions {
   /** Rows returned at most (more are cut and `truncated` is set). */
   maxRows?: number
   timeoutMs?: number
+  /** Per-tenant concurrency cap (the engine is per tenant); default 4 running, 32 waiting. */
+  concurrency?: BulkheadOptions
 }
 
 export interface CallOptions {
@@ -84,6 +88,7 @@ export function createEngine(options: EngineOptions) {
   const maxRows = options.maxRows ?? 10_000
   const timeoutMs = options.timeoutMs ?? 15_000
   const views = new Map<string, View>()
+  const bulkhead = createBulkhead(options.concurrency ?? { maxConcurrent: 4, maxQueued: 32 })
 
   /**
    * Visibility depends on roles (columns) and on which row rules bind the principal (withheld
@@ -158,7 +163,21 @@ export function createEngine(options: EngineOptions) {
     call: CallOptions,
   ): Promise<QueryResult> {
     const started = performance.now()
-    const res = await executeReadOnly(ds, compiled, { timeoutMs, maxRows: cap, signal: call.signal })
+    // One deadline: the time spent waiting for a slot of this tenant counts against the query's.
+    const queueLimit = AbortSignal.timeout(timeoutMs)
+    const res = await bulkhead.run(
+      () => {
+        const left = Math.max(1, timeoutMs - Math.round(performance.now() - started))
+        return executeReadOnly(ds, compiled, { timeoutMs: left, maxRows: cap, signal: call.signal }).catch(
+          (err: unknown) => {
+            // Name the configured limit, not what was left of it after waiting for a slot.
+            throw isHubError(err) && err.code === 'QUERY_TIMEOUT' ? timedOut(timeoutMs, err.cause) : err
+          },
+        )
+      },
+      call.signal ? AbortSignal.any([call.signal, queueLimit]) : queueLimit,
+      (reason) => (call.signal?.aborted ? cancelled(reason) : timedOut(timeoutMs)),
+    )
     const cols =
       columns ?? res.columns.map((name, i) => ({ name, label: name, type: typeOfValues(res.rows, i) }))
     const rows = normalizeRows(res.rows, cols)

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, renameSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,6 +10,15 @@ import { createPharmaSchema, pharmaCounts } from '../sql-guard/testing/pharma-fi
 import { dedicateToReads, executeReadOnly } from './execute.ts'
 
 const opts = { timeoutMs: 5000, maxRows: 1000 }
+
+/** A loopback port that nothing listens on (bound once, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as { port: number }).port
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
 
 const WRITES = [
   'DELETE FROM calls',
@@ -140,9 +150,105 @@ describe('SQLite', () => {
         },
         { timeoutMs: 200, maxRows: 50_000_000 },
       ),
-      'TIMEOUT',
+      'QUERY_TIMEOUT',
     )
     expect(Date.now() - started).toBeLessThan(3000)
+  })
+
+  it('kills a statement that never yields a row at the deadline, without blocking the event loop', async () => {
+    // One sqlite3_step that runs for many seconds in C: no row, no deadline function to check.
+    const sql =
+      'SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) SELECT x FROM c)'
+    let ticks = 0
+    let maxGap = 0
+    let last = Date.now()
+    const beat = setInterval(() => {
+      ticks++
+      maxGap = Math.max(maxGap, Date.now() - last)
+      last = Date.now()
+    }, 20)
+    const started = Date.now()
+    try {
+      await expectCode(
+        executeReadOnly(ds, { sql, bindings: [] }, { timeoutMs: 500, maxRows: 10 }),
+        'QUERY_TIMEOUT',
+      )
+    } finally {
+      clearInterval(beat)
+    }
+    // Bounds leave room for a loaded machine; on the hub's thread this statement ran for minutes.
+    const took = Date.now() - started
+    expect(took).toBeGreaterThanOrEqual(450)
+    expect(took).toBeLessThan(3000)
+    expect(ticks).toBeGreaterThan(10)
+    expect(maxGap).toBeLessThan(500)
+    // The killed worker is replaced: the next query answers.
+    const ok = await executeReadOnly(ds, { sql: 'SELECT COUNT(*) FROM calls', bindings: [] }, opts)
+    expect(ok.rows).toEqual([[60]])
+  })
+
+  it('stops a running statement when the caller goes away', async () => {
+    const ctrl = new AbortController()
+    setTimeout(() => ctrl.abort(), 200)
+    const started = Date.now()
+    await expectCode(
+      executeReadOnly(
+        ds,
+        {
+          sql: 'SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) SELECT x FROM c)',
+          bindings: [],
+        },
+        { timeoutMs: 60_000, maxRows: 10, signal: ctrl.signal },
+      ),
+      'TIMEOUT',
+    )
+    expect(Date.now() - started).toBeLessThan(1500)
+  })
+
+  it('passes BLOBs and text from the worker unchanged', async () => {
+    const r = await executeReadOnly(
+      ds,
+      { sql: "SELECT x'00ff' AS b, ? AS s, 1.5 AS f, NULL AS z", bindings: ['é\u{1F600}'] },
+      opts,
+    )
+    expect(r.rows).toEqual([[Buffer.from([0, 255]), 'é\u{1F600}', 1.5, null]])
+    expect(Buffer.isBuffer(r.rows[0]?.[0])).toBe(true)
+  })
+
+  it('reads the new database after the file was replaced (renamed into place)', async () => {
+    const file = join(dir, 'swap.sqlite')
+    const write = async (path: string, n: number) => {
+      const w = openDataSource(`sqlite:${path}`)
+      await w.knex.raw('CREATE TABLE t (n INTEGER)')
+      await w.knex.raw('INSERT INTO t VALUES (?)', [n])
+      await w.knex.destroy()
+    }
+    await write(file, 1)
+    const reader = openDataSource(`sqlite:${file}`, { readOnly: true })
+    try {
+      const q = { sql: 'SELECT n FROM t', bindings: [] }
+      expect((await executeReadOnly(reader, q, opts)).rows).toEqual([[1]])
+      await write(`${file}.next`, 2)
+      renameSync(`${file}.next`, file)
+      expect((await executeReadOnly(reader, q, opts)).rows).toEqual([[2]])
+    } finally {
+      await reader.knex.destroy()
+    }
+  })
+
+  it('answers 503 DATA_SOURCE_UNAVAILABLE with a retry hint when the SQLite file is missing', async () => {
+    const gone = openDataSource(`sqlite:${join(dir, 'missing.sqlite')}`, { readOnly: true })
+    try {
+      const err = await expectCode(
+        executeReadOnly(gone, { sql: 'SELECT 1', bindings: [] }, opts),
+        'DATA_SOURCE_UNAVAILABLE',
+      )
+      expect(err.status).toBe(503)
+      expect(err.headers?.['Retry-After']).toMatch(/^\d+$/)
+      expect(err.message).not.toContain(dir)
+    } finally {
+      await gone.knex.destroy()
+    }
   })
 })
 
@@ -173,10 +279,43 @@ describe('MariaDB', () => {
     const started = Date.now()
     await expectCode(
       executeReadOnly(ds, { sql: SLOW, bindings: [] }, { timeoutMs: 300, maxRows: 10 }),
-      'TIMEOUT',
+      'QUERY_TIMEOUT',
     )
     expect(Date.now() - started).toBeLessThan(2500)
     expect(await runningQueries()).toBe(0)
+  })
+
+  it('counts the wait for a pooled connection against the query deadline', async () => {
+    // Both connections of the pool are busy: the query must not wait past its own limit for one.
+    const held = [await ds.knex.client.acquireConnection(), await ds.knex.client.acquireConnection()]
+    const started = Date.now()
+    try {
+      await expectCode(
+        executeReadOnly(ds, { sql: 'SELECT 1', bindings: [] }, { timeoutMs: 300, maxRows: 10 }),
+        'QUERY_TIMEOUT',
+      )
+    } finally {
+      for (const c of held) await ds.knex.client.releaseConnection(c)
+    }
+    expect(Date.now() - started).toBeLessThan(1300)
+    const ok = await executeReadOnly(ds, { sql: 'SELECT COUNT(*) FROM calls', bindings: [] }, opts)
+    expect(ok.rows).toEqual([[60]])
+  })
+
+  it('answers 503 DATA_SOURCE_UNAVAILABLE with a retry hint when the server refuses connections', async () => {
+    const port = await closedPort()
+    const down = openDataSource(`mysql://root@127.0.0.1:${port}/nothing`, { readOnly: true })
+    try {
+      const err = await expectCode(
+        executeReadOnly(down, { sql: 'SELECT 1', bindings: [] }, opts),
+        'DATA_SOURCE_UNAVAILABLE',
+      )
+      expect(err.status).toBe(503)
+      expect(err.headers?.['Retry-After']).toMatch(/^\d+$/)
+      expect(err.message).not.toContain(String(port))
+    } finally {
+      await down.knex.destroy()
+    }
   })
 
   it('kills the running query when the signal aborts', async () => {

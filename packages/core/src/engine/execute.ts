@@ -1,13 +1,17 @@
-import type { Database } from 'better-sqlite3'
 import { createConnection } from 'mysql2/promise'
 import type { DataSource } from '../db/index.ts'
+import { dataSourceUnavailable, isDataSourceDown } from '../db/unavailable.ts'
 import { HubError } from '../errors.ts'
+import { cancelled, throwIfAborted, timedOut } from './execute-errors.ts'
+import { runSqlite } from './execute-sqlite.ts'
+import type { ExecuteOptions, ExecuteQuery, ExecuteResult } from './execute-types.ts'
 
 /**
  * The read-only executor every path ends in (plan compiler and guarded SQL). It is the second line
  * of defence: even SQL that slipped past the guard cannot write, because
- * - SQLite: the statement must be a single read-only reader (`sqlite3_stmt_readonly`) and runs with
- *   `PRAGMA query_only = ON` (tenant pools are also opened read-only, see db/knex.ts);
+ * - SQLite: the statement runs in a worker process on a handle opened read-only with
+ *   `PRAGMA query_only = ON` and must be a single read-only reader (`sqlite3_stmt_readonly`), see
+ *   execute-sqlite.ts;
  * - MySQL/MariaDB: it runs inside `START TRANSACTION READ ONLY` with the session access mode set to
  *   READ ONLY (which also refuses DDL, whose implicit commit would otherwise escape the transaction),
  *   and is rolled back; multi-statements are off in the driver. On a pool dedicated to reads (see
@@ -17,22 +21,7 @@ import { HubError } from '../errors.ts'
  * with `truncated` telling whether there were more.
  */
 
-export interface ExecuteQuery {
-  sql: string
-  bindings: readonly unknown[]
-}
-
-export interface ExecuteOptions {
-  timeoutMs: number
-  maxRows: number
-  signal?: AbortSignal
-}
-
-export interface ExecuteResult {
-  columns: string[]
-  rows: unknown[][]
-  truncated: boolean
-}
+export type { ExecuteOptions, ExecuteQuery, ExecuteResult } from './execute-types.ts'
 
 export async function executeReadOnly(
   ds: DataSource,
@@ -45,106 +34,12 @@ export async function executeReadOnly(
   return ds.dialect === 'sqlite' ? runSqlite(ds, query, opts) : runMysql(ds, query, opts)
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw cancelled(signal.reason)
-}
-
-function cancelled(reason: unknown): HubError {
-  if (reason instanceof HubError) return reason
-  return new HubError('TIMEOUT', 'The query was cancelled before it finished', { cause: reason })
-}
-
-function timedOut(timeoutMs: number, cause?: unknown): HubError {
-  return new HubError(
-    'TIMEOUT',
-    `The query ran longer than ${timeoutMs} ms and was stopped; narrow it with filters or aggregate it`,
-    { cause },
-  )
-}
-
-// ---------------------------------------------------------------- SQLite
-
-function sqliteError(err: unknown): HubError {
-  if (err instanceof HubError) return err
-  const code = (err as { code?: string }).code ?? ''
-  if (code.startsWith('SQLITE_READONLY') || /readonly|read-only|query_only/i.test(String(err)))
-    return new HubError('READ_ONLY', 'Only reads are allowed here', { cause: err })
-  if (code === 'SQLITE_INTERRUPT') return new HubError('TIMEOUT', 'The query was interrupted', { cause: err })
-  if (code.startsWith('SQLITE_'))
-    return new HubError('BAD_REQUEST', `The database rejected the query (${code})`, { cause: err })
-  if (err instanceof RangeError || err instanceof TypeError)
-    return new HubError('BAD_REQUEST', 'The database rejected the query', { cause: err })
-  return new HubError('INTERNAL', 'The query failed', { cause: err })
-}
-
 /**
- * SQL function that aborts the running statement once its deadline has passed. better-sqlite3 has
- * no interrupt, so SQL that may run long calls it per scanned row (guarded SQL with joins or
- * subqueries does, see sql-guard/guard.ts); other statements are checked between result rows.
+ * SQL function that ends a SQLite statement once its deadline has passed, called per scanned row by
+ * SQL that may run long (guarded SQL with joins or subqueries, see sql-guard/guard.ts). The SQLite
+ * worker (db/sqlite-worker/worker.mjs) defines it; past the deadline the worker is killed anyway.
  */
 export const SQLITE_DEADLINE_FUNCTION = 'nl2q_alive'
-
-const deadlines = new WeakMap<Database, { at: number; timeoutMs: number }>()
-const withDeadlineFunction = new WeakSet<Database>()
-
-function ensureDeadlineFunction(db: Database): void {
-  if (withDeadlineFunction.has(db)) return
-  db.function(SQLITE_DEADLINE_FUNCTION, { deterministic: false, directOnly: true }, () => {
-    const d = deadlines.get(db)
-    if (d && Date.now() > d.at) throw timedOut(d.timeoutMs)
-    return 1
-  })
-  withDeadlineFunction.add(db)
-}
-
-/**
- * better-sqlite3 is synchronous: while a statement runs nothing else in the process does. The
- * deadline is enforced per scanned row where the SQL calls SQLITE_DEADLINE_FUNCTION and between
- * result rows otherwise; an abort signal can only be honoured between rows.
- */
-async function runSqlite(ds: DataSource, query: ExecuteQuery, opts: ExecuteOptions): Promise<ExecuteResult> {
-  const db = (await ds.knex.client.acquireConnection()) as Database
-  const deadline = Date.now() + opts.timeoutMs
-  ensureDeadlineFunction(db)
-  deadlines.set(db, { at: deadline, timeoutMs: opts.timeoutMs })
-  let restoreQueryOnly = false
-  try {
-    throwIfAborted(opts.signal)
-    const stmt = db.prepare(query.sql)
-    if (!stmt.reader || !stmt.readonly)
-      throw new HubError('READ_ONLY', 'Only a single read-only SELECT may run here', {
-        cause: { sql: query.sql },
-      })
-    if (!db.pragma('query_only', { simple: true })) {
-      db.pragma('query_only = ON')
-      restoreQueryOnly = true
-    }
-    stmt.raw(true)
-    const columns = stmt.columns().map((c) => c.name)
-    const rows: unknown[][] = []
-    let truncated = false
-    let n = 0
-    for (const row of stmt.iterate(...(query.bindings as unknown[])) as IterableIterator<unknown[]>) {
-      if (rows.length === opts.maxRows) {
-        truncated = true
-        break
-      }
-      rows.push(row)
-      if (++n % 256 === 0) {
-        if (Date.now() > deadline) throw timedOut(opts.timeoutMs)
-        throwIfAborted(opts.signal)
-      }
-    }
-    if (Date.now() > deadline) throw timedOut(opts.timeoutMs)
-    return { columns, rows, truncated }
-  } catch (err) {
-    throw sqliteError(err)
-  } finally {
-    deadlines.delete(db)
-    if (restoreQueryOnly) db.pragma('query_only = OFF')
-    await ds.knex.client.releaseConnection(db)
-  }
-}
 
 // ---------------------------------------------------------------- MySQL / MariaDB
 
@@ -215,7 +110,9 @@ function mysqlError(err: unknown): HubError {
     return new HubError('BAD_REQUEST', `The database rejected the query (${e.code ?? e.errno})`, {
       cause: err,
     })
-  return new HubError('SERVICE_UNAVAILABLE', 'The database is not reachable', { cause: err })
+  return isDataSourceDown(err) || e.fatal
+    ? dataSourceUnavailable(err)
+    : new HubError('SERVICE_UNAVAILABLE', 'The database failed', { cause: err })
 }
 
 /** Pools whose every connection serves reads only (tenant pools): their sessions stay READ ONLY. */
@@ -255,9 +152,45 @@ function assertMysqlReadShape(sql: string): void {
     throw new HubError('READ_ONLY', 'Only a single read-only SELECT may run here', { cause: { sql } })
 }
 
+/**
+ * One deadline for the whole call: waiting for a pooled connection, the session set-up and
+ * `START TRANSACTION` count against `timeoutMs` as well as the statement (a frozen server must not
+ * hold a request past its limit). Before the statement, an expired deadline or an abort rejects at
+ * once and the connection, which may be mid-command, is destroyed; during it, the server's own limit
+ * (what is left of the budget) ends it and `KILL QUERY` backs that up.
+ */
+function setupDeadline(opts: ExecuteOptions) {
+  let fail: (err: HubError) => void = () => {}
+  const interrupted = new Promise<never>((_, reject) => {
+    fail = reject
+  })
+  interrupted.catch(() => {})
+  const timer = setTimeout(() => fail(timedOut(opts.timeoutMs)), opts.timeoutMs)
+  const onAbort = () => fail(cancelled(opts.signal?.reason))
+  opts.signal?.addEventListener('abort', onAbort, { once: true })
+  return {
+    race: <T>(p: Promise<T>): Promise<T> => Promise.race([p, interrupted]),
+    dispose() {
+      clearTimeout(timer)
+      opts.signal?.removeEventListener('abort', onAbort)
+    },
+  }
+}
+
 async function runMysql(ds: DataSource, query: ExecuteQuery, opts: ExecuteOptions): Promise<ExecuteResult> {
   assertMysqlReadShape(query.sql)
-  const conn = (await ds.knex.client.acquireConnection()) as MysqlConnection
+  const started = Date.now()
+  const setup = setupDeadline(opts)
+  const acquiring = ds.knex.client.acquireConnection() as Promise<MysqlConnection>
+  let conn: MysqlConnection
+  try {
+    conn = await setup.race(acquiring)
+  } catch (err) {
+    setup.dispose()
+    // A connection that arrives after the deadline goes straight back to the pool.
+    acquiring.then((c) => ds.knex.client.releaseConnection(c)).catch(() => {})
+    throw mysqlError(err)
+  }
   let broken = false
   let killed: 'timeout' | 'abort' | 'cap' | null = null
   const threadId = conn.threadId
@@ -270,74 +203,81 @@ async function runMysql(ds: DataSource, query: ExecuteQuery, opts: ExecuteOption
   }
   let timer: NodeJS.Timeout | undefined
   const onAbort = () => kill('abort')
+  let inTransaction = false
+  const dedicated = readOnlyPools.has(ds.knex)
   try {
-    await ensureBackslashEscapes(conn)
-    const dedicated = readOnlyPools.has(ds.knex)
-    if (!dedicated || !readOnlySessions.has(conn)) {
-      await plain(conn, 'SET SESSION TRANSACTION READ ONLY')
-      if (dedicated) readOnlySessions.add(conn)
-    }
-    await plain(conn, 'START TRANSACTION READ ONLY')
     try {
-      const seconds = Math.max(0.001, opts.timeoutMs / 1000)
-      const sql = conn._isMariaDB
-        ? `SET STATEMENT max_statement_time=${seconds.toFixed(3)} FOR ${query.sql}`
-        : query.sql.replace(
-            /^\s*select\b/i,
-            (s) => `${s} /*+ MAX_EXECUTION_TIME(${Math.ceil(opts.timeoutMs)}) */`,
-          )
-      // The server-side limit is the main bound; the client timer (with a little grace) backs it up.
-      timer = setTimeout(() => kill('timeout'), opts.timeoutMs + 500)
-      opts.signal?.addEventListener('abort', onAbort, { once: true })
-      return await new Promise<ExecuteResult>((resolve, reject) => {
-        let columns: string[] = []
-        const rows: unknown[][] = []
-        let truncated = false
-        let discarded = 0
-        conn
-          .query({ sql, values: [...query.bindings], rowsAsArray: true })
-          .on('fields', (fields) => {
-            columns = fields.map((f) => f.name)
-          })
-          .on('result', (row) => {
-            if (rows.length < opts.maxRows) {
-              rows.push(row)
-              return
-            }
-            truncated = true
-            // Callers cap with LIMIT maxRows + 1; if one did not, stop the server streaming the rest.
-            if (++discarded === 1000) kill('cap')
-          })
-          .on('error', (err) => {
-            const e = err as { errno?: number }
-            if (killed === 'cap' && e.errno === 1317) resolve({ columns, rows, truncated })
-            else if (killed === 'timeout' || e.errno === 1969 || e.errno === 3024)
-              reject(timedOut(opts.timeoutMs, err))
-            else if (killed === 'abort') reject(cancelled(opts.signal?.reason))
-            else reject(mysqlError(err))
-          })
-          .on('end', () => {
-            if (killed === 'timeout') reject(timedOut(opts.timeoutMs))
-            else if (killed === 'abort') reject(cancelled(opts.signal?.reason))
-            else resolve({ columns, rows, truncated })
-          })
-      })
-    } finally {
-      if (timer) clearTimeout(timer)
-      opts.signal?.removeEventListener('abort', onAbort)
-      if (!broken) {
-        try {
-          await plain(conn, 'ROLLBACK')
-          if (!dedicated) await plain(conn, 'SET SESSION TRANSACTION READ WRITE')
-        } catch {
-          broken = true
-        }
+      await setup.race(ensureBackslashEscapes(conn))
+      if (!dedicated || !readOnlySessions.has(conn)) {
+        await setup.race(plain(conn, 'SET SESSION TRANSACTION READ ONLY'))
+        if (dedicated) readOnlySessions.add(conn)
       }
+      await setup.race(plain(conn, 'START TRANSACTION READ ONLY'))
+      inTransaction = true
+    } catch (err) {
+      // Interrupted mid-command (or the command failed): the session state is unknown.
+      broken = true
+      throw err
+    } finally {
+      setup.dispose()
     }
+    throwIfAborted(opts.signal)
+    const remainingMs = opts.timeoutMs - (Date.now() - started)
+    if (remainingMs <= 0) throw timedOut(opts.timeoutMs)
+    const seconds = Math.max(0.001, remainingMs / 1000)
+    const sql = conn._isMariaDB
+      ? `SET STATEMENT max_statement_time=${seconds.toFixed(3)} FOR ${query.sql}`
+      : query.sql.replace(/^\s*select\b/i, (s) => `${s} /*+ MAX_EXECUTION_TIME(${Math.ceil(remainingMs)}) */`)
+    // The server-side limit is the main bound; the client timer (with a little grace) backs it up.
+    timer = setTimeout(() => kill('timeout'), remainingMs + 500)
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
+    return await new Promise<ExecuteResult>((resolve, reject) => {
+      let columns: string[] = []
+      const rows: unknown[][] = []
+      let truncated = false
+      let discarded = 0
+      conn
+        .query({ sql, values: [...query.bindings], rowsAsArray: true })
+        .on('fields', (fields) => {
+          columns = fields.map((f) => f.name)
+        })
+        .on('result', (row) => {
+          if (rows.length < opts.maxRows) {
+            rows.push(row)
+            return
+          }
+          truncated = true
+          // Callers cap with LIMIT maxRows + 1; if one did not, stop the server streaming the rest.
+          if (++discarded === 1000) kill('cap')
+        })
+        .on('error', (err) => {
+          const e = err as { errno?: number }
+          if (killed === 'cap' && e.errno === 1317) resolve({ columns, rows, truncated })
+          else if (killed === 'timeout' || e.errno === 1969 || e.errno === 3024)
+            reject(timedOut(opts.timeoutMs, err))
+          else if (killed === 'abort') reject(cancelled(opts.signal?.reason))
+          else reject(mysqlError(err))
+        })
+        .on('end', () => {
+          if (killed === 'timeout') reject(timedOut(opts.timeoutMs))
+          else if (killed === 'abort') reject(cancelled(opts.signal?.reason))
+          else resolve({ columns, rows, truncated })
+        })
+    })
   } catch (err) {
     if ((err as { fatal?: boolean }).fatal) broken = true
     throw mysqlError(err)
   } finally {
+    if (timer) clearTimeout(timer)
+    opts.signal?.removeEventListener('abort', onAbort)
+    if (!broken && inTransaction) {
+      try {
+        await plain(conn, 'ROLLBACK')
+        if (!dedicated) await plain(conn, 'SET SESSION TRANSACTION READ WRITE')
+      } catch {
+        broken = true
+      }
+    }
     if (broken) conn.destroy()
     await ds.knex.client.releaseConnection(conn)
   }

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto'
+import { cancelled } from '../engine/execute-errors.ts'
 import type { QueryPlan } from '../engine/plan.ts'
-import { createResultCache } from '../engine/result-cache.ts'
+import { cacheKey, createResultCache } from '../engine/result-cache.ts'
+import { createSingleFlight } from '../engine/single-flight.ts'
 import { withheldError } from '../engine/visibility.ts'
 import { HubError, isHubError } from '../errors.ts'
 import { hasRole, type Principal } from '../principal.ts'
@@ -63,6 +65,7 @@ export function createHub(options: HubOptions): HubWithControls {
   const { tenants, audit, metrics } = options
   const cache = createResultCache<QueryResult>(options.cache ?? { ttlMs: 0, maxEntries: 0 })
   const cacheMaxRows = options.cache?.maxRows ?? 1000
+  const inFlight = createSingleFlight<QueryResult>()
 
   async function record(
     principal: Principal | null,
@@ -93,6 +96,12 @@ export function createHub(options: HubOptions): HubWithControls {
     }
   }
 
+  /** The audit outcome of a failed read: a deadline is `timeout`, a client mistake `denied`. */
+  function outcomeOf(err: HubError | null): AuditEventInput['outcome'] {
+    if (err?.code === 'QUERY_TIMEOUT' || err?.code === 'TIMEOUT') return 'timeout'
+    return err && err.status < 500 ? 'denied' : 'error'
+  }
+
   /** Run a read, time it, audit success or failure, and only then hand the rows back. */
   async function audited<T extends QueryResult>(
     principal: Principal,
@@ -105,9 +114,12 @@ export function createHub(options: HubOptions): HubWithControls {
     let result: T & { planHash?: string; sqlHash?: string; cached?: boolean }
     try {
       result = await run()
+      // The request already ended (its deadline answered 504, or the client left) while the read
+      // finished: nobody receives these rows, and the record must say so, not `success`.
+      if (ctx.signal?.aborted) throw cancelled(ctx.signal.reason)
     } catch (err) {
       const e = isHubError(err) ? err : null
-      const outcome = e && e.status < 500 ? 'denied' : 'error'
+      const outcome = outcomeOf(e)
       metrics?.queryDuration.observe(
         { tenant: principal.tenant, kind: action, outcome },
         (performance.now() - started) / 1000,
@@ -152,16 +164,34 @@ export function createHub(options: HubOptions): HubWithControls {
 
   const runtime = (principal: Principal) => tenants.runtime(principal.tenant)
 
-  /** Run a plan through the cache: an entry is shared only by principals with equal policy inputs. */
-  async function cachedQuery(principal: Principal, plan: QueryPlan, ctx: RequestContext, limit?: number) {
+  /**
+   * Run a plan through the cache: an entry is shared only by principals with equal policy inputs.
+   * Identical plans that arrive while one runs share that execution (single-flight, same key as the
+   * cache plus asOf); every caller is still audited on its own.
+   */
+  async function cachedQuery(
+    principal: Principal,
+    plan: QueryPlan,
+    ctx: RequestContext,
+    limit?: number,
+    asOf?: string,
+  ) {
     const extra = limit === undefined ? '' : String(limit)
     const hit = cache.get(principal, plan, extra)
-    if (hit) return { ...hit, durationMs: 0, cached: true }
-    const rt = await runtime(principal)
-    const result = await rt.engine.query(principal, plan, { signal: ctx.signal }, limit)
-    // Large results (pages of a bulk read) are not worth their memory: only small answers are kept.
-    if (result.rowCount <= cacheMaxRows) cache.set(principal, plan, result, extra)
-    return result
+    if (hit) {
+      metrics?.queryReads.inc({ tenant: principal.tenant, source: 'cache' })
+      return { ...hit, durationMs: 0, cached: true }
+    }
+    const key = `${cacheKey(principal, plan, extra)}\u0000${asOf ?? ''}`
+    const { value, joined } = await inFlight.run(key, ctx.signal, async (signal) => {
+      const rt = await runtime(principal)
+      const result = await rt.engine.query(principal, plan, { signal }, limit)
+      // Large results (pages of a bulk read) are not worth their memory: only small answers are kept.
+      if (result.rowCount <= cacheMaxRows) cache.set(principal, plan, result, extra)
+      return result
+    })
+    metrics?.queryReads.inc({ tenant: principal.tenant, source: joined ? 'shared' : 'database' })
+    return value
   }
 
   const hub: HubWithControls = {
@@ -174,7 +204,7 @@ export function createHub(options: HubOptions): HubWithControls {
         async () => {
           const rt = await runtime(principal)
           const planned = rt.engine.plan(input.question, { asOf: input.asOf, principal })
-          const result = await cachedQuery(principal, planned.plan, ctx, input.limit)
+          const result = await cachedQuery(principal, planned.plan, ctx, input.limit, input.asOf)
           return {
             ...result,
             question: input.question,

@@ -80,7 +80,11 @@ export interface DatasetSummary {
 export interface AuditEventInput {
   action: string
   resource?: string | null
-  outcome: 'success' | 'failure' | 'denied' | 'error'
+  /**
+   * `failure`: bad credential; `denied`: not allowed; `invalid`: a malformed or impossible request;
+   * `timeout`: the query or the request ran past its deadline (504), whatever else it did.
+   */
+  outcome: 'success' | 'failure' | 'denied' | 'invalid' | 'error' | 'timeout'
   rowCount?: number | null
   durationMs?: number | null
   questionHash?: string | null

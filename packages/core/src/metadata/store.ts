@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
-import { type DataSource, openDataSource, redactUrl } from '../db/index.ts'
+import { type DataSource, openDataSource, parseDataSourceUrl, redactUrl } from '../db/index.ts'
+import { secureHome, secureSqliteFile } from './file-modes.ts'
 import { type Migration, migrations } from './migrations/index.ts'
 
 /** The hub's own database: tenants, API keys, audit, saved questions, jobs. SQLite or MySQL. */
@@ -20,6 +21,9 @@ const source: Knex.MigrationSource<Migration> = {
 }
 
 export function openMetadataStore(url: string, baseDir?: string): MetadataStore {
+  const config = parseDataSourceUrl(url, baseDir)
+  if (baseDir) secureHome(baseDir)
+  if (config.dialect === 'sqlite') secureSqliteFile(config.filename)
   // SQLite allows one writer: a pool of one connection serialises the hub's own writes instead of
   // letting a second connection block on the file lock (measured: a 5 s stall, then SQLITE_BUSY).
   const ds = openDataSource(url, { baseDir, pool: { max: url.startsWith('sqlite:') ? 1 : 10 } })

@@ -5,7 +5,7 @@ import { cors } from 'hono/cors'
 import type { Connector, ConnectorContext, SecurityMiddleware } from '../connectors/contract.ts'
 import { HubError } from '../errors.ts'
 import { allowedMethods } from './allowed-methods.ts'
-import { DOCS_HTML } from './docs-page.ts'
+import { mountApiReference } from './api-reference.ts'
 import { problemHandler, problemResponse } from './errors.ts'
 import { accessLog } from './middleware/access-log.ts'
 import { requestId } from './middleware/request-id.ts'
@@ -14,6 +14,7 @@ import { createRouter } from './openapi.ts'
 import { dataRoutes } from './routes/data.ts'
 import { healthRoutes } from './routes/health.ts'
 import { meRoutes } from './routes/me.ts'
+import { metricsRoutes } from './routes/metrics.ts'
 import type { Services } from './services.ts'
 
 export interface AppOptions {
@@ -25,11 +26,13 @@ export interface AppOptions {
   protectedRoutes?: OpenAPIHono[]
   connectors?: Connector[]
   isDraining?: () => boolean
+  /** Audits refused requests that carry a credential (service/middleware/refusal-audit.ts). */
+  refusalAudit?: MiddlewareHandler
 }
 
 /**
- * The hub's HTTP app. Order matters: request id → client ip → access log → CORS → timeout →
- * body limit, then for /v1/* authenticate → rate limit → route. Connectors mount their own prefixes
+ * The hub's HTTP app. Order matters: request id → client ip → access log → refusal audit → CORS →
+ * timeout → body limit, then for /v1/* authenticate → rate limit → route. Connectors mount their own prefixes
  * with the same security middleware.
  */
 export function createApp(options: AppOptions): OpenAPIHono {
@@ -66,6 +69,8 @@ export function createApp(options: AppOptions): OpenAPIHono {
     c.set('services', services)
     await next()
   })
+  // Before CORS, the body limit and authentication, so that their refusals are audited too.
+  if (options.refusalAudit) app.use('*', options.refusalAudit)
   if (config.corsOrigins.length > 0) {
     app.use(
       '*',
@@ -100,15 +105,9 @@ export function createApp(options: AppOptions): OpenAPIHono {
   )
 
   app.route('/', healthRoutes(services, connectors, options.isDraining ?? (() => false)))
-  app.get('/metrics', async (c) => {
-    for (const p of await services.tenants.poolStats()) {
-      services.metrics.poolUsed.set({ tenant: p.tenant }, p.used)
-      services.metrics.poolFree.set({ tenant: p.tenant }, p.free)
-    }
-    const body = await services.metrics.registry.metrics()
-    return c.body(body, 200, { 'content-type': services.metrics.registry.contentType })
-  })
-  app.get('/docs', (c) => c.html(DOCS_HTML))
+  // /metrics on the public port only behind HUB_METRICS_TOKEN; HUB_METRICS_PORT serves it apart
+  // (server.ts); with neither it is not served, since its labels name tenants.
+  if (config.metrics.token) app.route('/', metricsRoutes(services, config.metrics.token))
 
   app.use('/v1/*', security.authenticate(), security.rateLimit)
   app.route('/', meRoutes())
@@ -124,19 +123,6 @@ export function createApp(options: AppOptions): OpenAPIHono {
   }
   for (const connector of connectors) connector.routes?.(app, ctx)
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'A hub API key (nl2q_…) or a JWT from the configured issuer',
-  })
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'NL2Q Hub',
-      version: '0.1.0',
-      description:
-        'Answers natural-language questions about business data, scoped to what each caller may see.',
-    },
-  })
+  mountApiReference(app)
   return app
 }

@@ -30,6 +30,8 @@ export interface DemoKey {
   tenant: string
   keyFile: string
   secret: string
+  /** True only on the start that issued the key: the only time `hub start` prints it. */
+  created: boolean
 }
 
 /**
@@ -58,16 +60,18 @@ export async function ensureDemo(opts: {
         await generateDemoDatabase(file, demo)
         logger.info({ tenant: demo.id, ms: Math.round(performance.now() - started) }, 'demo tenant generated')
       }
-      await tenants.add({ id: demo.id, dbUrl: `sqlite:${file}`, model: 'pharma' })
+      // Generated from the pharma schema just above: no need to open it twice at start-up.
+      await tenants.add({ id: demo.id, dbUrl: `sqlite:${file}`, model: 'pharma', check: false })
     }
     let secret = (await readFile(keyFile, 'utf8').catch(() => '')).trim()
-    if (!secret) {
+    const created = !secret
+    if (created) {
       // First start, or the operator removed the key file: issue a fresh admin key.
       secret = (await createApiKey(metadata, { tenant: demo.id, role: 'admin', label: 'demo admin' })).secret
       await writeFile(keyFile, `${secret}\n`, { mode: 0o600 })
       await chmod(keyFile, 0o600)
     }
-    keys.push({ tenant: demo.id, keyFile, secret })
+    keys.push({ tenant: demo.id, keyFile, secret, created })
   }
   return keys
 }

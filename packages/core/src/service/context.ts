@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { HubError } from '../errors.ts'
 import type { Principal } from '../principal.ts'
 import type { Services } from './services.ts'
 
@@ -12,6 +13,8 @@ declare module 'hono' {
     services: Services
     /** Aborts when the client disconnects or the request timeout expires; pass it to queries. */
     signal: AbortSignal
+    /** The error this request was answered with (set by `problemResponse`), for the refusal audit. */
+    problem: HubError
     /** Set by the auth middleware; routes behind it can rely on it. */
     principal: Principal
   }

@@ -81,6 +81,7 @@ export function toHubError(err: unknown): HubError {
 }
 
 export function problemResponse(c: Context, err: HubError): Response {
+  c.set('problem', err)
   const requestId = c.get('requestId') ?? 'unknown'
   const body = problemFor(err, requestId, new URL(c.req.url).pathname)
   const headers = new Headers({ 'content-type': 'application/problem+json' })
@@ -92,7 +93,8 @@ export function problemResponse(c: Context, err: HubError): Response {
 export function problemHandler(err: Error, c: Context): Response {
   const hubError = toHubError(err)
   const log = c.get('log')
-  if (hubError.status >= 500)
+  // 501: the client asked for something the hub does not implement; not a fault of the hub.
+  if (hubError.status >= 500 && hubError.status !== 501)
     log?.error({ err: hubError.cause ?? err, code: hubError.code }, 'request failed')
   else log?.debug({ code: hubError.code }, 'request rejected')
   return problemResponse(c, hubError)

@@ -7,6 +7,8 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>
   queryDuration: Histogram<'tenant' | 'kind' | 'outcome'>
   auditWriteDuration: Histogram<'outcome'>
+  /** Plan reads by how they were answered: `database` (executed), `shared` (single-flight), `cache`. */
+  queryReads: Counter<'tenant' | 'source'>
   poolUsed: Gauge<'tenant'>
   poolFree: Gauge<'tenant'>
 }
@@ -42,6 +44,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'Time to append one audit event to the hash chain',
       labelNames: ['outcome'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers: [registry],
+    }),
+    queryReads: new Counter({
+      name: 'nl2q_query_reads_total',
+      help: 'Plan reads by how they were answered: database (executed), shared (joined an identical running read), cache',
+      labelNames: ['tenant', 'source'],
       registers: [registry],
     }),
     poolUsed: new Gauge({

@@ -42,7 +42,10 @@ export const commonErrors = {
   401: problem('Missing or invalid credential'),
   403: problem('The role does not allow this'),
   429: problem('Rate limit exceeded'),
-  503: problem('Audit trail or data source unavailable'),
+  503: problem(
+    'Audit trail unavailable (AUDIT_UNAVAILABLE), data source down (DATA_SOURCE_UNAVAILABLE) or too many queries of the tenant (TENANT_BUSY); see Retry-After',
+  ),
+  504: problem('The query (QUERY_TIMEOUT) or the request (TIMEOUT) ran past its deadline'),
 }
 
 export const refusalErrors = {
@@ -50,11 +53,21 @@ export const refusalErrors = {
   422: problem('The question or SQL was refused (UNANSWERABLE, READ_ONLY, UNKNOWN_FIELD, SQL_REJECTED)'),
 }
 
-export const jsonBody = <T extends z.ZodType>(schema: T, description = 'Request body') => ({
-  body: { content: { 'application/json': { schema } }, required: true, description },
+/** A JSON request body; `example` (typed by the schema) is what the API reference shows. */
+export const jsonBody = <T extends z.ZodType>(
+  schema: T,
+  description = 'Request body',
+  example?: z.input<T>,
+) => ({
+  body: {
+    content: { 'application/json': { schema, ...(example === undefined ? {} : { example }) } },
+    required: true,
+    description,
+  },
 })
 
-export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+/** A JSON response; `example` (typed by the schema) is what the API reference shows. */
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string, example?: z.output<T>) => ({
   description,
-  content: { 'application/json': { schema } },
+  content: { 'application/json': { schema, ...(example === undefined ? {} : { example }) } },
 })

@@ -1,6 +1,8 @@
-import { type ServerType, serve } from '@hono/node-server'
+import type { ServerType } from '@hono/node-server'
 import type { OpenAPIHono } from '@hono/zod-openapi'
+import { Hono } from 'hono'
 import type { Logger } from 'pino'
+import { createRefusalFloods } from '../audit/index.ts'
 import {
   authenticate,
   clientIpMiddleware,
@@ -11,22 +13,31 @@ import {
 import type { HubConfig } from '../config/index.ts'
 import type { Connector } from '../connectors/contract.ts'
 import { loadConnectors } from '../connectors/loader.ts'
+import { useSqliteWorkers } from '../db/sqlite-worker/pool.ts'
 import { createHub } from '../hub/hub.ts'
 import { openMetadataStore } from '../metadata/store.ts'
 import { createRateLimiter } from '../rate-limit/index.ts'
 import { createInvalidationBus, type InvalidationBus, openRedis } from '../redis/index.ts'
+import { resealStoredSecrets, secretBoxFor } from '../secrets/index.ts'
 import { createTenantRegistry } from '../tenants/registry.ts'
 import { createApp } from './app.ts'
 import { type DemoKey, ensureDemo } from './bootstrap-demo.ts'
+import { problemHandler } from './errors.ts'
+import { type HttpServerLimits, listen } from './http-server.ts'
 import { createLogger } from './logger.ts'
 import { createMetrics } from './metrics.ts'
+import { refusalAudit } from './middleware/refusal-audit.ts'
+import { adminHealthRoutes } from './routes/admin-health.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { keysRoutes } from './routes/keys.ts'
+import { metricsRoutes } from './routes/metrics.ts'
 import { refreshRoutes } from './routes/refresh.ts'
 import type { Services } from './services.ts'
 
 export interface RunningHub {
   app: OpenAPIHono
+  /** `/metrics` alone, for HUB_METRICS_PORT (token-checked when HUB_METRICS_TOKEN is set). */
+  metricsApp: Hono
   services: Services
   demoKeys: DemoKey[]
   /** Drain in-flight requests, then close pools and connectors. */
@@ -49,25 +60,44 @@ export async function createHubApp(
   const metrics = createMetrics()
   const metadata = openMetadataStore(config.databaseUrl, config.home)
   await metadata.migrate()
+  const secrets = secretBoxFor(config)
+  if (!config.secrets.key && metadata.dialect === 'mysql') {
+    logger.warn(
+      'HUB_SECRET_KEY is not set: secrets are sealed with HUB_HOME/secret.key; replicas must share it',
+    )
+  }
+  // Rows written before secrets were encrypted at rest are sealed now (idempotent, row by row).
+  const sealed = await resealStoredSecrets(metadata.knex, secrets, { plaintextOnly: true })
+  if (sealed.resealed) logger.info({ count: sealed.resealed }, 'stored secrets encrypted')
   // HUB_REDIS_URL: shared rate limits and cross-replica invalidation (docs/architecture.md, Scale)
   const redis = config.redisUrl ? await openRedis({ url: config.redisUrl, logger }) : undefined
   let bus: InvalidationBus | undefined
   let hubRef: ReturnType<typeof createHub> | undefined
   const tenants = createTenantRegistry({
     metadata,
+    secrets,
     baseDir: config.home,
     logger,
-    engine: { maxRows: config.limits.maxRows, timeoutMs: config.limits.queryTimeoutMs },
+    engine: {
+      maxRows: config.limits.maxRows,
+      timeoutMs: config.limits.queryTimeoutMs,
+      concurrency: {
+        maxConcurrent: config.limits.tenantMaxQueries,
+        maxQueued: config.limits.tenantMaxQueued,
+      },
+    },
     async onInvalidate(id, origin) {
       hubRef?.invalidateCache(id)
       if (origin === 'local') await bus?.publish(id)
     },
   })
+  const releaseSqliteWorkers = useSqliteWorkers({ maxWorkers: config.limits.sqliteWorkers })
   const demoKeys = config.demo ? await ensureDemo({ home: config.home, metadata, tenants, logger }) : []
   const audit = createAuditLog(metadata, { home: config.home })
   // Signed checkpoints of every chain head make truncation of the tail detectable (hub audit verify).
   const stopCheckpoints = audit.startCheckpoints({
     intervalMs: config.auditCheckpointMs,
+    everyEvents: config.auditCheckpointEvents,
     onError: (err) => logger.error({ err }, 'audit checkpoint failed'),
   })
   const hub = createHub({ tenants, audit, metrics, cache: config.cache })
@@ -84,30 +114,56 @@ export async function createHubApp(
     : (options.connectors ?? (await loadConnectors(config.connectors)))
   const authenticator = createAuthenticator({ config, metadata, tenants })
   const limiter = createRateLimiter({ config, metadata, tenants, redis, logger, registry: metrics.registry })
+  const floods = createRefusalFloods({
+    write: (tenant, event) =>
+      audit.append(tenant, event).then(
+        () => undefined,
+        (err: unknown) => logger.error({ err, tenant }, 'rate-limit refusals could not be audited'),
+      ),
+  })
   let draining = false
   const app = createApp({
     services,
     security: {
-      authenticate: (o) => authenticate({ authenticator, audit, limiter, ...o }),
+      authenticate: (o) => authenticate({ authenticator, audit, limiter, floods, ...o }),
       rateLimit: limiter.middleware(),
       requireRole,
     },
     clientIp: clientIpMiddleware({ trustedProxies: config.trustedProxies }),
-    protectedRoutes: [keysRoutes(services), auditRoutes(services), refreshRoutes(services)],
+    protectedRoutes: [
+      keysRoutes(services),
+      auditRoutes(services),
+      refreshRoutes(services),
+      adminHealthRoutes(services),
+    ],
     connectors,
     isDraining: () => draining,
+    refusalAudit: refusalAudit({
+      audit,
+      authenticator,
+      floods,
+      limiter,
+      logger,
+      rateLimitWindowSec: config.rateLimit.windowSec,
+    }),
   })
+  const metricsApp = new Hono()
+  metricsApp.onError(problemHandler)
+  metricsApp.route('/', metricsRoutes(services, config.metrics.token))
   return {
     app,
+    metricsApp,
     services,
     demoKeys,
     async close() {
       draining = true
       stopCheckpoints()
+      await floods.flush()
       await audit.checkpoint().catch((err: unknown) => logger.error({ err }, 'final audit checkpoint failed'))
       for (const c of connectors)
         await c.close?.().catch((err) => logger.warn({ err }, 'connector close failed'))
       await tenants.close()
+      await releaseSqliteWorkers()
       await limiter.close()
       await bus?.close()
       await redis?.quit().catch(() => redis.disconnect())
@@ -116,20 +172,52 @@ export async function createHubApp(
   }
 }
 
+function serverLimits(config: HubConfig): HttpServerLimits {
+  return {
+    headersTimeoutMs: config.limits.headersTimeoutMs,
+    requestTimeoutMs: config.limits.requestTimeoutMs,
+    keepAliveTimeoutMs: config.limits.keepAliveTimeoutMs,
+    maxConnections: config.limits.maxConnections,
+  }
+}
+
 /** `hub start`: listen, print the demo keys, and shut down gracefully on SIGTERM/SIGINT. */
-export async function startHub(
-  config: HubConfig,
-): Promise<{ server: ServerType; url: string; hub: RunningHub }> {
+export async function startHub(config: HubConfig): Promise<{
+  server: ServerType
+  url: string
+  /** Where HUB_METRICS_PORT serves /metrics, when set. */
+  metricsUrl: string | null
+  hub: RunningHub
+  /** What SIGTERM does: drain, close, stop listening. */
+  stop(): Promise<void>
+}> {
   const started = performance.now()
   const hub = await createHubApp(config)
   const { logger } = hub.services
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: hub.app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
+  const { server, port } = await listen({
+    fetch: hub.app.fetch,
+    port: config.port,
+    hostname: config.host,
+    limits: serverLimits(config),
   })
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : config.port
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`
   logger.info({ url, ms: Math.round(performance.now() - started) }, 'hub listening')
+  const metrics =
+    config.metrics.port === undefined
+      ? null
+      : await listen({
+          fetch: hub.metricsApp.fetch,
+          port: config.metrics.port,
+          hostname: config.host,
+          limits: serverLimits(config),
+        })
+  const metricsServer = metrics?.server ?? null
+  const metricsUrl = metrics
+    ? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${metrics.port}`
+    : null
+  if (metricsServer) logger.info({ url: metricsUrl }, 'metrics listening')
+  else if (!config.metrics.token)
+    logger.info('/metrics is off: set HUB_METRICS_TOKEN or HUB_METRICS_PORT to expose it')
 
   let stopping = false
   const shutdown = async (signal: string) => {
@@ -146,11 +234,24 @@ export async function startHub(
       if ('closeIdleConnections' in server) server.closeIdleConnections()
     })
     clearTimeout(force)
+    if (metricsServer) {
+      await new Promise<void>((resolve) => {
+        metricsServer.close(() => resolve())
+        if ('closeAllConnections' in metricsServer) metricsServer.closeAllConnections()
+      })
+    }
     await hub.close()
     logger.info('stopped')
     logger.flush()
   }
-  process.once('SIGTERM', () => void shutdown('SIGTERM'))
-  process.once('SIGINT', () => void shutdown('SIGINT'))
-  return { server, url, hub }
+  const onSigterm = () => void shutdown('SIGTERM')
+  const onSigint = () => void shutdown('SIGINT')
+  process.once('SIGTERM', onSigterm)
+  process.once('SIGINT', onSigint)
+  const stop = async () => {
+    process.off('SIGTERM', onSigterm)
+    process.off('SIGINT', onSigint)
+    await shutdown('stop')
+  }
+  return { server, url, metricsUrl, hub, stop }
 }

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/index.ts'
 import { createHub } from '../hub/hub.ts'
 import { openMetadataStore } from '../metadata/store.ts'
 import { localPrincipal } from '../principal.ts'
+import { secretBoxFor } from '../secrets/index.ts'
 import { createTenantRegistry, type TenantRuntime } from './registry.ts'
 
 /**
@@ -17,7 +18,7 @@ export async function openTenantEngine(
   const config = loadConfig()
   const metadata = openMetadataStore(config.databaseUrl, config.home)
   await metadata.migrate()
-  const tenants = createTenantRegistry({ metadata, baseDir: config.home })
+  const tenants = createTenantRegistry({ metadata, baseDir: config.home, secrets: secretBoxFor(config) })
   try {
     const rt = await tenants.runtime(tenantId)
     const hub = createHub({ tenants, audit: createAuditLog(metadata, { home: config.home }) })
@@ -53,7 +54,11 @@ export async function getTenantDbUrl(tenantId: string): Promise<string> {
   const metadata = openMetadataStore(config.databaseUrl, config.home)
   try {
     await metadata.migrate()
-    return await createTenantRegistry({ metadata, baseDir: config.home }).dbUrl(tenantId)
+    return await createTenantRegistry({
+      metadata,
+      baseDir: config.home,
+      secrets: secretBoxFor(config),
+    }).dbUrl(tenantId)
   } finally {
     await metadata.close()
   }

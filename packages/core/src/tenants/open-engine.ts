@@ -1,5 +1,6 @@
 import type { DataSource } from '../db/index.ts'
 import { introspect } from '../db/index.ts'
+import type { BulkheadOptions } from '../engine/bulkhead.ts'
 import { buildValueIndex, createEngine, inferModel, loadOverrides } from '../engine/index.ts'
 
 export type Engine = ReturnType<typeof createEngine>
@@ -9,6 +10,7 @@ export interface OpenEngineOptions {
   model: string | null
   maxRows?: number
   timeoutMs?: number
+  concurrency?: BulkheadOptions
 }
 
 /** Introspect a data source and build its engine: model (inferred + overrides) and value index. */
@@ -17,5 +19,12 @@ export async function openEngine(ds: DataSource, options: OpenEngineOptions): Pr
   const overrides = options.model ? await loadOverrides(options.model) : undefined
   const model = inferModel(schema, overrides)
   const valueIndex = await buildValueIndex(ds, model)
-  return createEngine({ ds, model, valueIndex, maxRows: options.maxRows, timeoutMs: options.timeoutMs })
+  return createEngine({
+    ds,
+    model,
+    valueIndex,
+    maxRows: options.maxRows,
+    timeoutMs: options.timeoutMs,
+    concurrency: options.concurrency,
+  })
 }

@@ -5,6 +5,7 @@ import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDataSource } from '../db/index.ts'
 import { type MetadataStore, openMetadataStore } from '../metadata/store.ts'
+import { createSecretBox, generateKey, keyRingOf } from '../secrets/index.ts'
 import { createTenantRegistry, type TenantRegistry } from './registry.ts'
 
 let metadata: MetadataStore
@@ -14,7 +15,11 @@ const home = mkdtempSync(join(tmpdir(), 'nl2q-tenants-'))
 beforeAll(async () => {
   metadata = openMetadataStore(`sqlite:${join(home, 'hub.sqlite')}`)
   await metadata.migrate()
-  tenants = createTenantRegistry({ metadata, baseDir: home })
+  tenants = createTenantRegistry({
+    metadata,
+    baseDir: home,
+    secrets: createSecretBox(keyRingOf(generateKey(), [], 'test')),
+  })
 })
 afterAll(async () => {
   await tenants.close()
@@ -23,11 +28,21 @@ afterAll(async () => {
 
 describe('tenant registry', () => {
   it('never shows the database URL in what it lists', async () => {
-    await tenants.add({ id: 'north', dbUrl: 'mysql://app:hunter2@db.internal:3306/north', model: null })
+    await tenants.add({
+      id: 'north',
+      dbUrl: 'mysql://app:hunter2@db.internal:3306/north',
+      model: null,
+      check: false,
+    })
     const listed = await tenants.list()
     expect(listed).toEqual([expect.objectContaining({ id: 'north', dialect: 'mysql', model: null })])
     expect(JSON.stringify(listed)).not.toContain('hunter2')
     expect(await tenants.dbUrl('north')).toContain('hunter2')
+    const stored = (await metadata.knex('tenants').where({ id: 'north' }).first('db_url')) as {
+      db_url: string
+    }
+    expect(stored.db_url).toMatch(/^nl2q:v1:[0-9a-f]{16}:/)
+    expect(stored.db_url).not.toContain('hunter2')
   })
 
   it('rejects bad tenant ids and duplicates', async () => {
@@ -62,7 +77,12 @@ describe('tenant registry', () => {
     )
     const lines: string[] = []
     const logger = pino({ level: 'warn' }, { write: (l: string) => lines.push(l) })
-    const logged = createTenantRegistry({ metadata, baseDir: home, logger })
+    const logged = createTenantRegistry({
+      metadata,
+      baseDir: home,
+      logger,
+      secrets: createSecretBox(keyRingOf(generateKey(), [], 'test')),
+    })
     try {
       await logged.add({ id: 'loose', dbUrl: 'sqlite:loose.sqlite', model: join(home, 'loose.yaml') })
       await logged.runtime('loose')
@@ -80,11 +100,12 @@ describe('tenant registry invalidation hook', () => {
     const hooked = createTenantRegistry({
       metadata,
       baseDir: home,
+      secrets: createSecretBox(keyRingOf(generateKey(), [], 'test')),
       onInvalidate: (id, origin) => {
         seen.push([id, origin])
       },
     })
-    await hooked.add({ id: 'hooked', dbUrl: 'sqlite:hooked.sqlite' })
+    await hooked.add({ id: 'hooked', dbUrl: 'sqlite:hooked.sqlite', check: false })
     await hooked.setModel('hooked', null)
     await hooked.updateSettings('hooked', { rateLimits: { viewer: 7 } })
     await hooked.invalidate('hooked')

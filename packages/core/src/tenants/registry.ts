@@ -1,10 +1,21 @@
 import type { Logger } from 'pino'
 import { z } from 'zod'
-import { type DataSource, type Dialect, openDataSource, parseDataSourceUrl, ping } from '../db/index.ts'
+import {
+  type DataSource,
+  type Dialect,
+  openDataSource,
+  parseDataSourceUrl,
+  ping,
+  redactUrl,
+} from '../db/index.ts'
+import { dataSourceUnavailable, isDataSourceDown } from '../db/unavailable.ts'
+import type { BulkheadOptions } from '../engine/bulkhead.ts'
 import { dedicateToReads } from '../engine/execute.ts'
+import { loadOverrides } from '../engine/index.ts'
 import { policyReport } from '../engine/policy-report.ts'
 import { HubError } from '../errors.ts'
 import type { MetadataStore } from '../metadata/store.ts'
+import { type SecretBox, secretContext } from '../secrets/index.ts'
 import { type Engine, openEngine } from './open-engine.ts'
 
 export const TenantIdSchema = z
@@ -39,6 +50,7 @@ interface TenantRow {
   model: string | null
   settings: string
   created_at: string
+  removed_at: string | null
 }
 
 /** A tenant opened for queries: its read-only pool, its semantic model and its engine. */
@@ -53,12 +65,22 @@ export interface TenantRegistry {
   list(): Promise<TenantInfo[]>
   exists(id: string): Promise<boolean>
   settings(id: string): Promise<TenantSettings>
+  /**
+   * Register a tenant. Unless `check` is false the data source is opened read-only, introspected
+   * and its model built first: a tenant that cannot be served is never registered.
+   */
   add(input: {
     id: string
     dbUrl: string
     model?: string | null
     settings?: TenantSettings
-  }): Promise<TenantInfo>
+    check?: boolean
+  }): Promise<TenantInfo & { datasets?: number }>
+  /**
+   * Remove a tenant: its API keys are revoked, its URL erased, its pool closed; the row stays
+   * (marked removed) so the id is never reused and its audit chain is kept.
+   */
+  remove(id: string): Promise<{ revokedKeys: number }>
   /** Set (or with null clear) the tenant's overrides model; the next runtime() reads it. */
   setModel(id: string, model: string | null): Promise<void>
   /** Merge settings into a tenant's (e.g. per-role rate limits); returns the result. */
@@ -74,43 +96,46 @@ export interface TenantRegistry {
   invalidate(id: string, origin?: 'local' | 'peer'): Promise<void>
   /** Connections in use and idle in each opened tenant pool (for /metrics). */
   poolStats(): Promise<{ tenant: string; used: number; free: number }[]>
-  /** Ping every tenant data source (for /health/ready). */
-  health(): Promise<{ tenant: string; ok: boolean; error?: string }[]>
+  /** Ping every tenant data source, or only `tenant`'s (GET /v1/admin/health). */
+  health(tenant?: string): Promise<{ tenant: string; ok: boolean; error?: string }[]>
   close(): Promise<void>
 }
 
 export interface TenantRegistryOptions {
   metadata: MetadataStore
+  /** Seals the data-source URLs at rest (AES-256-GCM); see `secrets/`. */
+  secrets: SecretBox
   /** Relative sqlite: paths resolve against this directory (HUB_HOME). */
   baseDir: string
   logger?: Logger
-  engine?: { maxRows?: number; timeoutMs?: number }
+  engine?: { maxRows?: number; timeoutMs?: number; concurrency?: BulkheadOptions }
   /** Called after every invalidation (refresh, model or settings change): caches, other replicas. */
   onInvalidate?: (id: string, origin: 'local' | 'peer') => void | Promise<void>
 }
 
-function toInfo(row: TenantRow): TenantInfo {
-  return {
-    id: row.id,
-    dialect: parseDataSourceUrl(row.db_url).dialect,
-    model: row.model,
-    createdAt: row.created_at,
-  }
-}
+const urlContext = (id: string) => secretContext('tenants', 'db_url', id)
 
 export function createTenantRegistry(options: TenantRegistryOptions): TenantRegistry {
-  const { metadata, baseDir, logger } = options
+  const { metadata, baseDir, logger, secrets } = options
   const runtimes = new Map<string, Promise<TenantRuntime>>()
+  /** The stored URL is sealed (or plaintext from before encryption, sealed at the next start). */
+  const urlOf = (r: TenantRow): string => secrets.open(r.db_url, urlContext(r.id))
+
+  function toInfo(r: TenantRow, url = urlOf(r)): TenantInfo {
+    return { id: r.id, dialect: parseDataSourceUrl(url).dialect, model: r.model, createdAt: r.created_at }
+  }
+
+  const live = () => metadata.knex<TenantRow>('tenants').whereNull('removed_at')
 
   async function row(id: string): Promise<TenantRow> {
-    const r = (await metadata.knex<TenantRow>('tenants').where({ id }).first()) as TenantRow | undefined
+    const r = (await live().where({ id }).first()) as TenantRow | undefined
     if (!r) throw new HubError('NOT_FOUND', `No tenant '${id}'`)
     return r
   }
 
   async function open(id: string): Promise<TenantRuntime> {
     const r = await row(id)
-    const ds = openDataSource(r.db_url, { readOnly: true, baseDir })
+    const ds = openDataSource(urlOf(r), { readOnly: true, baseDir })
     // The tenant pool only ever reads: its sessions stay READ ONLY (fewer round trips per query).
     dedicateToReads(ds)
     try {
@@ -126,18 +151,46 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       return { id, ds, engine, settings: TenantSettingsSchema.parse(JSON.parse(r.settings)) }
     } catch (err) {
       await ds.knex.destroy()
-      throw err
+      // A database that is down is a 503 the client may retry, not a server fault (500).
+      throw isDataSourceDown(err) ? dataSourceUnavailable(err) : err
     }
+  }
+
+  /** Open the data source as a tenant would be opened, build its model, and close it again. */
+  async function probe(dbUrl: string, model: string | null): Promise<number> {
+    const ds = openDataSource(dbUrl, { readOnly: true, baseDir })
+    try {
+      const engine = await openEngine(ds, { model, ...options.engine })
+      return engine.model.datasets.length
+    } catch (cause) {
+      if (cause instanceof HubError) throw cause
+      const code = (cause as { code?: string }).code ?? 'ERROR'
+      throw new HubError(
+        'VALIDATION_FAILED',
+        `Cannot open the data source ${redactUrl(dbUrl)} (${code}); the tenant was not added`,
+        { cause },
+      )
+    } finally {
+      await ds.knex.destroy()
+    }
+  }
+
+  async function exists(id: string): Promise<boolean> {
+    return (await live().where({ id }).first('id')) !== undefined
+  }
+
+  async function dropRuntime(id: string): Promise<void> {
+    const p = runtimes.get(id)
+    runtimes.delete(id)
+    if (p) await (await p.catch(() => null))?.ds.knex.destroy()
   }
 
   return {
     async list() {
-      const rows = (await metadata.knex<TenantRow>('tenants').select().orderBy('id')) as TenantRow[]
-      return rows.map(toInfo)
+      const rows = (await live().select().orderBy('id')) as TenantRow[]
+      return rows.map((r) => toInfo(r))
     },
-    async exists(id) {
-      return (await metadata.knex('tenants').where({ id }).first('id')) !== undefined
-    },
+    exists,
     async settings(id) {
       return TenantSettingsSchema.parse(JSON.parse((await row(id)).settings))
     },
@@ -150,16 +203,44 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
         )
       const id = parsed.data
       parseDataSourceUrl(input.dbUrl, baseDir)
-      if (await this.exists(id)) throw new HubError('CONFLICT', `Tenant '${id}' already exists`)
+      const known = (await metadata.knex<TenantRow>('tenants').where({ id }).first('removed_at')) as
+        | Pick<TenantRow, 'removed_at'>
+        | undefined
+      if (known?.removed_at) {
+        throw new HubError('CONFLICT', `Tenant '${id}' was removed; a removed tenant's id is not reused`)
+      }
+      if (known) throw new HubError('CONFLICT', `Tenant '${id}' already exists`)
+      const model = input.model ?? null
+      const settings = JSON.stringify(TenantSettingsSchema.parse(input.settings ?? {}))
+      let datasets: number | undefined
+      if (input.check === false) {
+        if (model) await loadOverrides(model)
+      } else datasets = await probe(input.dbUrl, model)
       const r: TenantRow = {
         id,
-        db_url: input.dbUrl,
-        model: input.model ?? null,
-        settings: JSON.stringify(TenantSettingsSchema.parse(input.settings ?? {})),
+        db_url: secrets.seal(input.dbUrl, urlContext(id)),
+        model,
+        settings,
         created_at: new Date().toISOString(),
+        removed_at: null,
       }
       await metadata.knex('tenants').insert(r)
-      return toInfo(r)
+      return { ...toInfo(r, input.dbUrl), ...(datasets === undefined ? {} : { datasets }) }
+    },
+    async remove(id) {
+      const now = new Date().toISOString()
+      const revokedKeys = await metadata.knex.transaction(async (trx) => {
+        const r = await trx('tenants').where({ id }).whereNull('removed_at').first('id')
+        if (!r) throw new HubError('NOT_FOUND', `No tenant '${id}'`)
+        const n = await trx('api_keys')
+          .where({ tenant: id })
+          .whereNull('revoked_at')
+          .update({ revoked_at: now })
+        await trx('tenants').where({ id }).update({ removed_at: now, db_url: '' })
+        return n
+      })
+      await this.invalidate(id)
+      return { revokedKeys }
     },
     async setModel(id, model) {
       await row(id)
@@ -181,9 +262,14 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       return next
     },
     async dbUrl(id) {
-      return (await row(id)).db_url
+      return urlOf(await row(id))
     },
-    runtime(id) {
+    async runtime(id) {
+      // A tenant removed by another process (`hub tenant remove`) stops being served here too.
+      if (!(await exists(id))) {
+        await dropRuntime(id)
+        throw new HubError('NOT_FOUND', `No tenant '${id}'`)
+      }
       let p = runtimes.get(id)
       if (!p) {
         p = open(id)
@@ -193,9 +279,7 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       return p
     },
     async invalidate(id, origin = 'local') {
-      const p = runtimes.get(id)
-      runtimes.delete(id)
-      if (p) await (await p.catch(() => null))?.ds.knex.destroy()
+      await dropRuntime(id)
       await options.onInvalidate?.(id, origin)
     },
     async poolStats() {
@@ -208,15 +292,16 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
         return pool ? [{ tenant, used: pool.numUsed(), free: pool.numFree() }] : []
       })
     },
-    async health() {
-      const rows = (await metadata.knex<TenantRow>('tenants').select()) as TenantRow[]
+    async health(tenant) {
+      const query = live().select()
+      const rows = (await (tenant === undefined ? query : query.where({ id: tenant }))) as TenantRow[]
       return Promise.all(
         rows.map(async (r) => {
           try {
             const rt = runtimes.get(r.id)
             if (rt) await ping((await rt).ds)
             else {
-              const ds = openDataSource(r.db_url, { readOnly: true, baseDir })
+              const ds = openDataSource(urlOf(r), { readOnly: true, baseDir })
               try {
                 await ping(ds)
               } finally {

@@ -161,4 +161,21 @@ describe('$filter → plan filter', () => {
     expect(status(() => parseFilter(set, "tolower(payer_type) eq 'cash'"))).toBe(501)
     expect(status(() => parseFilter(set, 'trx add 1 eq 2'))).toBe(501)
   })
+
+  it.each(['1', 'eq', "'x'", 'null', '-1', 'trx', 'trx add 1', 'not 1', '1 and 2', 'is_company and 5'])(
+    'refuses the malformed $filter %j with 400, not 501',
+    (text) => {
+      expect(status(() => parseFilter(set, text))).toBe(400)
+    },
+  )
+
+  it('reads a bare Boolean property as a condition, and keeps 501 for valid but unsupported forms', () => {
+    expect(parseFilter(set, 'is_company')).toEqual({ op: 'eq', field: 'is_company', value: true })
+    expect(parseFilter(set, 'not is_company')).toEqual({
+      op: 'not',
+      arg: { op: 'eq', field: 'is_company', value: true },
+    })
+    expect(status(() => parseFilter(set, 'true'))).toBe(501)
+    expect(status(() => parseFilter(set, "payer_type has 'x'"))).toBe(501)
+  })
 })

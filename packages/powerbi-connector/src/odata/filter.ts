@@ -163,6 +163,12 @@ function translate(set: EntitySet, node: FilterNode): PlanFilter {
       return comparison(set, node.op, node.left, node.right)
     case 'call':
       return call(set, node.method, node.args)
+    case 'member': {
+      const prop = property(set, node.name)
+      if (prop.type !== 'Edm.Boolean')
+        throw bad(`$filter: ${prop.name} is not Boolean; compare it with a value (${prop.name} eq …)`)
+      return { op: 'eq', field: prop.name, value: true }
+    }
     case 'in': {
       const prop = property(set, node.property)
       const values = node.values.filter((v) => v.edm !== 'null').map((v) => literalValue(prop, v))

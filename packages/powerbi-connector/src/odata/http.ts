@@ -91,7 +91,8 @@ export function odataErrorResponse(c: Context, err: HubError): Response {
 export function odataErrorHandler(err: Error, c: Context): Response {
   const hubError = toHubError(err)
   const log = c.get('log')
-  if (hubError.status >= 500)
+  // 501: the client asked for something the hub does not implement; not a fault of the hub.
+  if (hubError.status >= 500 && hubError.status !== 501)
     log?.error({ err: hubError.cause ?? err, code: hubError.code }, 'odata request failed')
   else log?.debug({ code: hubError.code }, 'odata request rejected')
   return odataErrorResponse(c, hubError)

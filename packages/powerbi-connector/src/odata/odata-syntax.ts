@@ -53,6 +53,8 @@ export type FilterNode =
   | { kind: 'compare'; op: Comparison; left: Operand; right: Operand }
   | { kind: 'call'; method: string; args: Operand[] }
   | { kind: 'in'; property: string; values: Literal[] }
+  /** A bare property in a Boolean position: valid OData only when the property is Boolean. */
+  | { kind: 'member'; name: string }
 
 export type Operand =
   | { kind: 'property'; name: string }
@@ -162,6 +164,23 @@ function negateFirst(token: Token): FilterNode {
   return { kind: 'not', arg: node(token) }
 }
 
+/** Expressions whose value is a number: never a Boolean, so a syntax error where a condition is due. */
+const ARITHMETIC = new Set([
+  'AddExpression',
+  'SubExpression',
+  'MulExpression',
+  'DivExpression',
+  'ModExpression',
+  'NegateExpression',
+])
+
+const notBoolean = (token: Token) =>
+  badFilter(`$filter: '${decodeText(token.raw)}' is not a condition (expected e.g. Property eq value)`)
+
+/**
+ * Read a condition. A syntax error (a number or string where a condition is due, arithmetic, an
+ * operator keyword alone) is a 400; valid OData the feed cannot express (`has`, `true`, casts) a 501.
+ */
 function node(token: Token): FilterNode {
   const v = token.value as Record<string, Token> & { method?: string; parameters?: Token[] }
   switch (token.type) {
@@ -190,6 +209,10 @@ function node(token: Token): FilterNode {
     default: {
       const op = COMPARISONS[token.type]
       if (op) return { kind: 'compare', op, left: operand(v.left as Token), right: operand(v.right as Token) }
+      if (ARITHMETIC.has(token.type)) throw notBoolean(token)
+      const single = operand(token)
+      if (single.kind === 'property') return { kind: 'member', name: single.name }
+      if (single.kind === 'literal' && single.literal.edm !== 'Edm.Boolean') throw notBoolean(token)
       throw unsupported(`$filter: ${token.type.replace(/Expression$/, '')} expressions are not supported`)
     }
   }
@@ -280,6 +303,7 @@ export function parseOrderBySyntax(text: string): OrderItem[] {
   return orderBy.items.map((item) => {
     const { expr, direction } = item.value as { expr: Token; direction: number }
     const op = operand(expr)
+    if (op.kind === 'literal') throw badFilter(`$orderby: '${op.literal.text}' is not a property name`)
     if (op.kind !== 'property') throw unsupported('$orderby supports property names only')
     return { property: op.name, direction: direction < 0 ? 'desc' : 'asc' }
   })

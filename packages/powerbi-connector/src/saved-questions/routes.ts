@@ -26,7 +26,24 @@ const SavedQuestionInput = z
       .openapi({ description: 'Fixed reference date for relative periods; omit to use the refresh date' }),
   })
   .strict()
-  .openapi('SavedQuestionInput')
+  .openapi('SavedQuestionInput', {
+    example: { name: 'tirosint_trx_by_region', question: 'Total TRx for Tirosint by region in Q4 2024' },
+  })
+
+const SAVED_EXAMPLE = {
+  id: 'c333010f-63ef-478b-adb9-b8fe8d0b30f2',
+  name: 'tirosint_trx_by_region',
+  question: 'Total TRx for Tirosint by region in Q4 2024',
+  asOf: null,
+  columns: [
+    { name: 'region', source: 'region', type: 'string', label: 'Region' },
+    { name: 'trx', source: 'trx', type: 'integer', label: 'Total TRx' },
+  ],
+  createdBy: 'apikey:10cbe589a20a4e5e',
+  createdAt: '2025-01-15T09:30:00.000Z',
+  entitySet: 'saved_tirosint_trx_by_region',
+  url: 'https://hub.example.com/odata/saved_tirosint_trx_by_region',
+}
 
 const SavedQuestionSchema = z
   .object({
@@ -40,7 +57,7 @@ const SavedQuestionSchema = z
     entitySet: z.string().openapi({ description: 'The OData entity set that answers it at every refresh' }),
     url: z.string(),
   })
-  .openapi('SavedQuestion')
+  .openapi('SavedQuestion', { example: SAVED_EXAMPLE })
 
 const problem = (description: string) => ({
   description,
@@ -107,7 +124,12 @@ export function savedQuestionRoutes(options: SavedQuestionRoutesOptions) {
     responses: {
       200: {
         description: 'Saved questions',
-        content: { 'application/json': { schema: z.object({ items: z.array(SavedQuestionSchema) }) } },
+        content: {
+          'application/json': {
+            schema: z.object({ items: z.array(SavedQuestionSchema) }),
+            example: { items: [SAVED_EXAMPLE] },
+          },
+        },
       },
       ...errors,
     },

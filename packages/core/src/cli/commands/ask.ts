@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
-import { introspect, openDataSource } from '../../db/index.ts'
-import { buildValueIndex, createEngine, type Engine, inferModel, loadOverrides } from '../../engine/index.ts'
+import type { Engine } from '../../engine/index.ts'
 import { HubError, isHubError } from '../../errors.ts'
 import type { AskResult } from '../../hub/types.ts'
 import { localPrincipal, type Principal } from '../../principal.ts'
@@ -37,6 +36,9 @@ async function open(opts: AskOptions): Promise<Opened> {
     return { engine: rt.engine, principal: rt.principal, close: () => rt.close() }
   }
   if (!opts.db) throw new HubError('BAD_REQUEST', 'Say which data to ask: --tenant <id> or --db <url>')
+  // imported here, not above: `hub --help` should not load the engine
+  const { introspect, openDataSource } = await import('../../db/index.ts')
+  const { buildValueIndex, createEngine, inferModel, loadOverrides } = await import('../../engine/index.ts')
   const ds = openDataSource(opts.db, { readOnly: true })
   try {
     const schema = await introspect(ds)

@@ -1,13 +1,21 @@
 import type { Command } from 'commander'
-import { register as ask } from './ask.ts'
-import { register as audit } from './audit.ts'
-import { register as demo } from './demo.ts'
-import { register as key } from './key.ts'
-import { register as migrate } from './migrate.ts'
-import { register as start } from './start.ts'
-import { register as tenant } from './tenant.ts'
 
 /** A CLI command module: adds its sub-command(s) to the program. */
 export type RegisterCommand = (program: Command) => void
 
-export const commands: RegisterCommand[] = [start, tenant, migrate, demo, key, audit, ask]
+type CommandModule = () => Promise<{ register: RegisterCommand }>
+
+/**
+ * The built-in commands by name, in help order. Each module is imported only when its command
+ * runs (or for help), so `hub key list` does not load the engine or the HTTP service.
+ */
+export const commands: Record<string, CommandModule> = {
+  start: () => import('./start.ts'),
+  tenant: () => import('./tenant.ts'),
+  migrate: () => import('./migrate.ts'),
+  demo: () => import('./demo.ts'),
+  key: () => import('./key.ts'),
+  audit: () => import('./audit.ts'),
+  ask: () => import('./ask.ts'),
+  secrets: () => import('./secrets.ts'),
+}

@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../../config/index.ts'
-import { startHub } from '../../service/server.ts'
 
 export function register(program: Command): void {
   program
@@ -10,10 +9,17 @@ export function register(program: Command): void {
     .action(async (opts: { port?: string }) => {
       const env = { ...process.env, ...(opts.port ? { PORT: opts.port } : {}) }
       const config = loadConfig(env)
+      // imported here, not above: `hub --help` should not load the HTTP service
+      const { startHub } = await import('../../service/server.ts')
       const { url, hub } = await startHub(config)
       const lines = [`NL2Q Hub listening on ${url}  (API docs: ${url}/docs)`]
+      // A key is printed once, on the start that issues it; later starts name only its file.
       for (const k of hub.demoKeys) {
-        lines.push(`  demo tenant ${k.tenant}: admin API key ${k.secret}  (saved in ${k.keyFile})`)
+        lines.push(
+          k.created
+            ? `  demo tenant ${k.tenant}: admin API key ${k.secret}  (saved in ${k.keyFile})`
+            : `  demo tenant ${k.tenant}: admin API key in ${k.keyFile}`,
+        )
       }
       if (hub.demoKeys[0]) {
         lines.push(

@@ -1,67 +1,39 @@
 import type { Command } from 'commander'
+import { createAuditLog } from '../../audit/index.ts'
 import { loadConfig } from '../../config/index.ts'
-import { type Engine, loadOverrides } from '../../engine/index.ts'
-import { formatPolicyReport, policyReport } from '../../engine/policy-report.ts'
 import { HubError } from '../../errors.ts'
-import { openMetadataStore } from '../../metadata/store.ts'
-import { localPrincipal } from '../../principal.ts'
-import { createInvalidationBus, openRedis } from '../../redis/index.ts'
-import { answerableExamples, matchingBundledModel } from '../../tenants/onboarding.ts'
-import { createTenantRegistry, type TenantRegistry } from '../../tenants/registry.ts'
+import { type MetadataStore, openMetadataStore } from '../../metadata/store.ts'
+import { secretBoxFor } from '../../secrets/index.ts'
+import type { TenantRegistry } from '../../tenants/registry.ts'
 
-async function withRegistry<T>(fn: (tenants: TenantRegistry) => Promise<T>): Promise<T> {
+async function withRegistry<T>(
+  fn: (tenants: TenantRegistry, store: { metadata: MetadataStore; home: string }) => Promise<T>,
+): Promise<T> {
   const config = loadConfig()
+  // imported when a command runs, not above: `hub --help` should not load the engine
+  const { createTenantRegistry } = await import('../../tenants/registry.ts')
   const metadata = openMetadataStore(config.databaseUrl, config.home)
-  // With HUB_REDIS_URL, a change made here reaches the running replicas (model, limits)
-  const redis = config.redisUrl ? await openRedis({ url: config.redisUrl, name: 'nl2q-cli' }) : undefined
-  const bus = redis ? await createInvalidationBus({ redis }) : undefined
+  // With HUB_REDIS_URL, a change made here reaches the running replicas (model, limits, removal)
+  const redis = config.redisUrl
+    ? await (await import('../../redis/index.ts')).openRedis({ url: config.redisUrl, name: 'nl2q-cli' })
+    : undefined
+  const bus = redis
+    ? await (await import('../../redis/index.ts')).createInvalidationBus({ redis })
+    : undefined
+  const tenants = createTenantRegistry({
+    metadata,
+    baseDir: config.home,
+    secrets: secretBoxFor(config),
+    onInvalidate: (id) => bus?.publish(id),
+  })
   try {
     await metadata.migrate()
-    return await fn(
-      createTenantRegistry({
-        metadata,
-        baseDir: config.home,
-        onInvalidate: (id) => bus?.publish(id),
-      }),
-    )
+    return await fn(tenants, { metadata, home: config.home })
   } finally {
+    await tenants.close()
     await metadata.close()
     await redis?.quit().catch(() => redis.disconnect())
   }
-}
-
-/**
- * Print which row rules reach each dataset of the tenant, and how; warnings go to stderr too, so
- * they are seen when stdout is piped. Returns the datasets no rule can reach.
- */
-function printPolicyReach(model: Parameters<typeof policyReport>[0]): string[] {
-  const report = policyReport(model)
-  for (const line of formatPolicyReport(report)) {
-    process.stdout.write(`${line}\n`)
-    if (line.startsWith('WARNING:')) process.stderr.write(`${line}\n`)
-  }
-  return report.unreachable
-}
-
-/** The model's datasets, a bundled model the schema looks like, and examples that ran. */
-async function describeNewTenant(engine: Engine, id: string, model: string | undefined): Promise<void> {
-  const principal = localPrincipal(id)
-  const out: string[] = []
-  const bundled = model ? null : matchingBundledModel(engine.model)
-  if (bundled) {
-    out.push(
-      `hint: these tables look like the ${bundled} schema; its vocabulary and row policy come with --model ${bundled}:`,
-      `  hub tenant set-model ${id} ${bundled}`,
-    )
-  }
-  out.push('datasets:')
-  for (const d of engine.summarize(principal)) out.push(`  ${d.name.padEnd(24)} ${d.description}`)
-  const examples = await answerableExamples(engine, principal)
-  if (examples.length > 0) {
-    out.push('try (each answered on this data just now):')
-    for (const e of examples) out.push(`  hub ask --tenant ${id} "${e.question}"`)
-  }
-  process.stdout.write(`${out.join('\n')}\n`)
 }
 
 export function register(program: Command): void {
@@ -74,19 +46,37 @@ export function register(program: Command): void {
     .option('--no-check', 'do not open the data source and build the model before saving')
     .action(async (id: string, opts: { db: string; model?: string; check: boolean }) => {
       await withRegistry(async (tenants) => {
-        const info = await tenants.add({ id, dbUrl: opts.db, model: opts.model ?? null })
+        // Checked before anything is saved: a tenant that cannot be opened is not registered.
+        const info = await tenants.add({ id, dbUrl: opts.db, model: opts.model ?? null, check: opts.check })
+        process.stdout.write(
+          `tenant ${info.id} added (${info.dialect})` +
+            `${info.datasets === undefined ? '' : `; ${info.datasets} datasets`}\n`,
+        )
         if (opts.check) {
-          try {
-            const rt = await tenants.runtime(id)
-            process.stdout.write(
-              `tenant ${info.id} added (${info.dialect}); ${rt.engine.model.datasets.length} datasets\n`,
-            )
-            printPolicyReach(rt.engine.model)
-            await describeNewTenant(rt.engine, id, opts.model)
-          } finally {
-            await tenants.close()
-          }
-        } else process.stdout.write(`tenant ${info.id} added (${info.dialect})\n`)
+          const rt = await tenants.runtime(id)
+          const { describeNewTenant, printPolicyReach } = await import('./tenant-report.ts')
+          printPolicyReach(rt.engine.model)
+          await describeNewTenant(rt.engine, id, opts.model)
+        }
+      })
+    })
+  tenant
+    .command('remove <id>')
+    .description('Remove a tenant: revoke its API keys and erase its URL; its audit trail is kept')
+    .action(async (id: string) => {
+      await withRegistry(async (tenants, { metadata, home }) => {
+        const { revokedKeys } = await tenants.remove(id)
+        await createAuditLog(metadata, { home }).append(id, {
+          action: 'tenant.remove',
+          resource: `tenant:${id}`,
+          outcome: 'success',
+          channel: 'cli',
+          subject: 'local-operator',
+          detail: { revokedKeys },
+        })
+        process.stdout.write(
+          `tenant ${id} removed; ${revokedKeys} API key(s) revoked; its audit trail is kept\n`,
+        )
       })
     })
   tenant
@@ -101,6 +91,7 @@ export function register(program: Command): void {
           process.stdout.write(
             `tenant ${id} (${rt.ds.dialect}); ${rt.engine.model.datasets.length} datasets\n`,
           )
+          const { printPolicyReach } = await import('./tenant-report.ts')
           return printPolicyReach(rt.engine.model)
         } finally {
           await tenants.close()
@@ -112,6 +103,7 @@ export function register(program: Command): void {
     .command('set-model <id> <model>')
     .description('Use an overrides model for a tenant: a bundled name (pharma) or a YAML/JSON file')
     .action(async (id: string, model: string) => {
+      const { loadOverrides } = await import('../../engine/index.ts')
       await loadOverrides(model)
       await withRegistry((tenants) => tenants.setModel(id, model))
       process.stdout.write(`tenant ${id} now uses model ${model} (running hubs: POST /v1/admin/refresh)\n`)

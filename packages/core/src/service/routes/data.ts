@@ -55,15 +55,53 @@ const DatasetSchema = z
   })
   .openapi('Dataset')
 
+const DATASET_EXAMPLE: z.infer<typeof DatasetSchema> = {
+  name: 'products',
+  label: 'product',
+  description: 'Products — measures: list price; dated by launch date',
+  synonyms: ['brand', 'drug', 'medication'],
+  measures: [
+    { name: 'list_price', label: 'list price', type: 'decimal', aggregation: 'sum', synonyms: ['price'] },
+  ],
+  dimensions: [
+    { name: 'product_name', label: 'product', type: 'string', kind: 'dimension', synonyms: ['brand name'] },
+    { name: 'manufacturer', label: 'Manufacturer', type: 'string', kind: 'dimension', synonyms: ['maker'] },
+  ],
+  examples: ['List the products', 'Average list price by manufacturer'],
+}
+
 const askRoute = createRoute({
   method: 'post',
   path: '/v1/ask',
   tags: ['data'],
   summary: 'Answer a natural-language question',
   security: [{ bearer: [] }],
-  request: jsonBody(AskBody),
+  request: jsonBody(AskBody, 'The question', {
+    question: 'Total TRx for Tirosint in Q4 2024',
+    asOf: '2025-01-15',
+  }),
   responses: {
-    200: jsonResponse(AskResponse, 'The answer and how the question was understood'),
+    200: jsonResponse(AskResponse, 'The answer and how the question was understood', {
+      columns: [{ name: 'trx', type: 'integer', label: 'Total TRx' }],
+      rows: [[9529]],
+      rowCount: 1,
+      truncated: false,
+      durationMs: 40,
+      sql: 'select SUM(`prescriptions`.`trx`) as `trx` from `prescriptions` as `prescriptions` inner join `products` as `products` on `products`.`product_id` = `prescriptions`.`product_id` where (`products`.`product_name` = ? AND `prescriptions`.`week_ending` BETWEEN ? AND ?) limit ?',
+      question: 'Total TRx for Tirosint in Q4 2024',
+      interpretation: 'Total TRx for product Tirosint, week ending 2024-10-01 to 2024-12-31',
+      plan: {
+        dataset: 'prescriptions',
+        measures: [{ field: 'prescriptions.trx', aggregation: 'sum', as: 'trx' }],
+        filter: {
+          op: 'and',
+          args: [
+            { op: 'eq', field: 'products.product_name', value: 'Tirosint' },
+            { op: 'between', field: 'prescriptions.week_ending', values: ['2024-10-01', '2024-12-31'] },
+          ],
+        },
+      },
+    }),
     ...refusalErrors,
   },
 })
@@ -74,8 +112,26 @@ const sqlRoute = createRoute({
   tags: ['data'],
   summary: 'Run one guarded, read-only SELECT (analyst, admin)',
   security: [{ bearer: [] }],
-  request: jsonBody(SqlBody),
-  responses: { 200: jsonResponse(ResultSchema.openapi('SqlResult'), 'Rows'), ...refusalErrors },
+  request: jsonBody(SqlBody, 'One SELECT', {
+    sql: 'SELECT product_name, list_price FROM products',
+    limit: 100,
+  }),
+  responses: {
+    200: jsonResponse(ResultSchema.openapi('SqlResult'), 'Rows', {
+      columns: [
+        { name: 'product_name', label: 'product_name', type: 'string' },
+        { name: 'list_price', label: 'list_price', type: 'decimal' },
+      ],
+      rows: [
+        ['Tirosint', 185.4],
+        ['Synthroid', 62.3],
+      ],
+      rowCount: 2,
+      truncated: false,
+      durationMs: 1,
+    }),
+    ...refusalErrors,
+  },
 })
 
 const datasetsRoute = createRoute({
@@ -85,7 +141,9 @@ const datasetsRoute = createRoute({
   summary: 'Datasets the caller may ask about',
   security: [{ bearer: [] }],
   responses: {
-    200: jsonResponse(z.object({ datasets: z.array(DatasetSchema) }), 'Datasets'),
+    200: jsonResponse(z.object({ datasets: z.array(DatasetSchema) }), 'Datasets', {
+      datasets: [DATASET_EXAMPLE],
+    }),
     ...refusalErrors,
   },
 })
@@ -98,7 +156,7 @@ const datasetRoute = createRoute({
   security: [{ bearer: [] }],
   request: { params: z.object({ name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/) }) },
   responses: {
-    200: jsonResponse(DatasetSchema, 'The dataset'),
+    200: jsonResponse(DatasetSchema, 'The dataset', DATASET_EXAMPLE),
     404: { description: 'No such dataset', content: { 'application/problem+json': { schema: z.unknown() } } },
     ...refusalErrors,
   },

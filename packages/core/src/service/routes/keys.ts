@@ -32,6 +32,19 @@ const CreatedApiKeySchema = ApiKeySchema.extend({
   secret: z.string().describe('The API key (nl2q_…): shown once, stored only as a hash'),
 }).openapi('CreatedApiKey')
 
+const KEY_EXAMPLE: z.infer<typeof ApiKeySchema> = {
+  id: '42a12a1743fa41d9',
+  tenant: 'acme',
+  role: 'analyst',
+  attributes: { territories: ['ACM-T01'] },
+  label: 'report bot',
+  createdBy: 'apikey:10cbe589a20a4e5e',
+  createdAt: '2025-01-15T09:30:00.000Z',
+  expiresAt: '2025-04-15T09:30:00.000Z',
+  revokedAt: null,
+  lastUsedAt: null,
+}
+
 const KeyIdParam = z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'an API key id is 16 hex characters') })
 const notFound = {
   description: 'No such key in your tenant',
@@ -46,8 +59,19 @@ const createKey = createRoute({
   summary: 'Create an API key in your tenant (the secret is returned once)',
   security: [{ bearer: [] }],
   middleware: [admin] as const,
-  request: jsonBody(CreateApiKeyInputSchema),
-  responses: { 201: jsonResponse(CreatedApiKeySchema, 'The new key and its secret'), ...commonErrors },
+  request: jsonBody(CreateApiKeyInputSchema, 'The role, row-policy attributes and lifetime of the key', {
+    role: 'analyst',
+    attributes: { territories: ['ACM-T01'] },
+    expiresInSec: 7_776_000,
+    label: 'report bot',
+  }),
+  responses: {
+    201: jsonResponse(CreatedApiKeySchema, 'The new key and its secret', {
+      ...KEY_EXAMPLE,
+      secret: 'nl2q_42a12a1743fa41d9_DXJIDytISIYHJfk45oEfo9P2p2cresvcd4SU8q93WzU',
+    }),
+    ...commonErrors,
+  },
 })
 
 const listKeys = createRoute({
@@ -57,7 +81,10 @@ const listKeys = createRoute({
   summary: "Your tenant's API keys (never their secrets or hashes)",
   security: [{ bearer: [] }],
   middleware: [admin] as const,
-  responses: { 200: jsonResponse(z.object({ items: z.array(ApiKeySchema) }), 'The keys'), ...commonErrors },
+  responses: {
+    200: jsonResponse(z.object({ items: z.array(ApiKeySchema) }), 'The keys', { items: [KEY_EXAMPLE] }),
+    ...commonErrors,
+  },
 })
 
 const deleteKey = createRoute({

@@ -23,7 +23,16 @@ const route = createRoute({
   tags: ['identity'],
   summary: "The caller's principal: tenant, subject, roles, attributes, credential id and expiry",
   security: [{ bearer: [] }],
-  responses: { 200: jsonResponse(MeSchema, 'The verified principal'), ...commonErrors },
+  responses: {
+    200: jsonResponse(MeSchema, 'The verified principal', {
+      tenant: 'acme',
+      subject: 'apikey:10cbe589a20a4e5e',
+      roles: ['analyst'],
+      attributes: { territories: ['ACM-T01'] },
+      credential: { kind: 'api_key', id: '10cbe589a20a4e5e', expiresAt: null, scopes: [] },
+    }),
+    ...commonErrors,
+  },
 })
 
 export function meRoutes() {

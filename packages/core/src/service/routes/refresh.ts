@@ -14,7 +14,10 @@ const refresh = createRoute({
   security: [{ bearer: [] }],
   middleware: [requireRole('admin')] as const,
   responses: {
-    200: jsonResponse(z.object({ tenant: z.string(), refreshed: z.literal(true) }), 'Done'),
+    200: jsonResponse(z.object({ tenant: z.string(), refreshed: z.literal(true) }), 'Done', {
+      tenant: 'acme',
+      refreshed: true,
+    }),
     ...commonErrors,
   },
 })

@@ -1,0 +1,42 @@
+import type { Engine } from '../../engine/index.ts'
+import { formatPolicyReport, policyReport } from '../../engine/policy-report.ts'
+import { localPrincipal } from '../../principal.ts'
+import { answerableExamples, matchingBundledModel } from '../../tenants/onboarding.ts'
+
+/**
+ * Print which row rules reach each dataset of the tenant, and how; warnings go to stderr too, so
+ * they are seen when stdout is piped. Returns the datasets no rule can reach.
+ */
+export function printPolicyReach(model: Parameters<typeof policyReport>[0]): string[] {
+  const report = policyReport(model)
+  for (const line of formatPolicyReport(report)) {
+    process.stdout.write(`${line}\n`)
+    if (line.startsWith('WARNING:')) process.stderr.write(`${line}\n`)
+  }
+  return report.unreachable
+}
+
+/** The model's datasets, a bundled model the schema looks like, and examples that ran. */
+export async function describeNewTenant(
+  engine: Engine,
+  id: string,
+  model: string | undefined,
+): Promise<void> {
+  const principal = localPrincipal(id)
+  const out: string[] = []
+  const bundled = model ? null : matchingBundledModel(engine.model)
+  if (bundled) {
+    out.push(
+      `hint: these tables look like the ${bundled} schema; its vocabulary and row policy come with --model ${bundled}:`,
+      `  hub tenant set-model ${id} ${bundled}`,
+    )
+  }
+  out.push('datasets:')
+  for (const d of engine.summarize(principal)) out.push(`  ${d.name.padEnd(24)} ${d.description}`)
+  const examples = await answerableExamples(engine, principal)
+  if (examples.length > 0) {
+    out.push('try (each answered on this data just now):')
+    for (const e of examples) out.push(`  hub ask --tenant ${id} "${e.question}"`)
+  }
+  process.stdout.write(`${out.join('\n')}\n`)
+}
