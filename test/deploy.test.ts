@@ -8,7 +8,8 @@ import { parse } from 'yaml'
 
 const root = join(import.meta.dirname, '..')
 const dockerfile = readFileSync(join(root, 'deploy/Dockerfile'), 'utf8')
-const compose = parse(readFileSync(join(root, 'deploy/compose.yaml'), 'utf8')) as {
+// `merge`: the hub replicas share one `x-hub` block through a YAML merge key
+const compose = parse(readFileSync(join(root, 'deploy/compose.yaml'), 'utf8'), { merge: true }) as {
   services: Record<string, Record<string, unknown>>
   secrets: Record<string, { file: string }>
 }
@@ -59,16 +60,32 @@ describe('deploy/compose.yaml', () => {
     expect(run.status).toBe(0)
   })
 
-  it('runs the hub with MariaDB as its metadata store, secrets from files, health checks on both', () => {
-    const { hub, mariadb } = compose.services
-    expect(hub).toBeDefined()
-    expect(mariadb).toBeDefined()
-    const env = hub!.environment as Record<string, string>
-    expect(env.HUB_DATABASE_URL).toBeUndefined()
-    expect(env.HUB_DATABASE_URL_FILE).toMatch(/^\/run\/secrets\//)
-    expect(hub!.depends_on).toEqual({ mariadb: { condition: 'service_healthy' } })
-    expect(hub!.healthcheck).toBeDefined()
+  it('runs two hub replicas behind a load balancer, MariaDB and Redis shared, secrets from files', () => {
+    const { lb, mariadb, redis } = compose.services
+    const hubs = Object.keys(compose.services).filter((n) => /^hub-\d+$/.test(n))
+    expect(hubs.length).toBe(2)
+    for (const name of hubs) {
+      const hub = compose.services[name]!
+      const env = hub.environment as Record<string, string>
+      expect(env.HUB_DATABASE_URL).toBeUndefined()
+      expect(env.HUB_REDIS_URL).toBeUndefined()
+      expect(env.HUB_DATABASE_URL_FILE).toMatch(/^\/run\/secrets\//)
+      expect(env.HUB_REDIS_URL_FILE).toMatch(/^\/run\/secrets\//)
+      expect(hub.depends_on).toEqual({
+        mariadb: { condition: 'service_healthy' },
+        redis: { condition: 'service_healthy' },
+      })
+      expect(hub.healthcheck).toBeDefined()
+      // one checkpoint key for every replica, copied from the secret, then the README's entry point
+      expect((hub.command as string[]).at(-1)).toMatch(
+        /\/run\/secrets\/audit_checkpoint_key .*audit-checkpoint\.key && exec .*cli\/main\.js start$/,
+      )
+    }
     expect(mariadb!.healthcheck).toBeDefined()
+    expect(redis!.healthcheck).toBeDefined()
+    const nginx = readFileSync(join(root, 'deploy/nginx.conf'), 'utf8')
+    for (const name of hubs) expect(nginx).toContain(`server ${name}:8080`)
+    expect(lb!.volumes).toContain('./nginx.conf:/etc/nginx/nginx.conf:ro')
     for (const s of Object.values(compose.secrets)) expect(s.file).toMatch(/^\.\/secrets\//)
   })
 })

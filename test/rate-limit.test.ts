@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,10 +12,16 @@ import {
 } from '../packages/core/src/auth/index.ts'
 import { type HubConfig, loadConfig } from '../packages/core/src/config/index.ts'
 import { type MetadataStore, openMetadataStore } from '../packages/core/src/metadata/store.ts'
-import { createRateLimiter } from '../packages/core/src/rate-limit/index.ts'
+import { createRateLimiter, type RateLimiterOptions } from '../packages/core/src/rate-limit/index.ts'
+import { openRedis } from '../packages/core/src/redis/index.ts'
+import { createMetrics } from '../packages/core/src/metrics/registry.ts'
+
+type Redis = Awaited<ReturnType<typeof openRedis>>
+
 import { problemHandler } from '../packages/core/src/service/errors.ts'
 import { createRouter } from '../packages/core/src/service/openapi.ts'
 import { createTestDatabase } from './helpers/mysql.ts'
+import { TEST_REDIS_URL, UNREACHABLE_REDIS_URL } from './helpers/redis.ts'
 
 const QUOTA = 5
 const PROXY = '10.0.0.2'
@@ -28,11 +35,15 @@ async function mariadb() {
   return { url: db.url, home: mkdtempSync(join(tmpdir(), 'nl2q-rl-')), drop: () => db.drop() }
 }
 
-function buildApp(config: HubConfig, store: MetadataStore) {
+async function redis() {
+  return { ...(await sqlite()), redis: await openRedis({ url: TEST_REDIS_URL }) }
+}
+
+function buildApp(config: HubConfig, store: MetadataStore, extra: Partial<RateLimiterOptions> = {}) {
   const tenants = {
     exists: async (id: string) => (await store.knex('tenants').where({ id }).first('id')) !== undefined,
   }
-  const limiter = createRateLimiter({ config, metadata: store, settingsTtlMs: 0 })
+  const limiter = createRateLimiter({ config, metadata: store, settingsTtlMs: 0, ...extra })
   const app = createRouter()
   app.onError(problemHandler)
   app.use('*', clientIpMiddleware({ trustedProxies: config.trustedProxies }))
@@ -52,8 +63,9 @@ function buildApp(config: HubConfig, store: MetadataStore) {
 describe.each([
   ['sqlite', sqlite],
   ['mariadb', mariadb],
+  ['redis', redis],
 ] as const)('rate limits on %s', (name, backend) => {
-  let env: Awaited<ReturnType<typeof sqlite>>
+  let env: Awaited<ReturnType<typeof sqlite>> & { redis?: Redis }
   let store: MetadataStore
   let config: HubConfig
   let app: ReturnType<typeof buildApp>['app']
@@ -84,9 +96,11 @@ describe.each([
         settings: JSON.stringify({ rateLimits: { analyst: 8 } }),
       },
     ])
-    app = buildApp(config, store).app
+    // a fresh key namespace per run: Redis outlives the test, the budgets must not
+    app = buildApp(config, store, { redis: env.redis, redisPrefix: `nl2q-test:${randomUUID()}` }).app
   })
   afterAll(async () => {
+    await env?.redis?.quit()
     await store?.close()
     await env?.drop()
     rmSync(env.home, { recursive: true, force: true })
@@ -190,5 +204,58 @@ describe.each([
     } finally {
       await other.close()
     }
+  })
+})
+
+describe('rate limits when Redis is down', () => {
+  // A real client pointed at a port where no Redis listens: every command fails at once.
+  const home = mkdtempSync(join(tmpdir(), 'nl2q-rl-down-'))
+  let store: MetadataStore
+  let down: Redis
+  let app: ReturnType<typeof buildApp>['app']
+  const { registry } = createMetrics({ defaultMetrics: false })
+  afterAll(async () => {
+    down?.disconnect()
+    await store?.close()
+    rmSync(home, { recursive: true, force: true })
+  })
+  beforeAll(async () => {
+    const config = loadConfig({
+      HUB_HOME: home,
+      HUB_DEMO: 'false',
+      HUB_RATE_LIMIT: String(QUOTA),
+      HUB_RATE_LIMIT_WINDOW: '60',
+    })
+    store = openMetadataStore(config.databaseUrl)
+    await store.migrate()
+    await store
+      .knex('tenants')
+      .insert({ id: 'acme', db_url: 'sqlite:a.sqlite', created_at: new Date().toISOString(), settings: '{}' })
+    down = await openRedis({ url: UNREACHABLE_REDIS_URL, connectWaitMs: 200 })
+    app = buildApp(config, store, { redis: down, registry }).app
+  })
+  const get = (headers: Record<string, string>) =>
+    app.request('/v1/ping', { headers }, { incoming: { socket: { remoteAddress: '198.51.100.90' } } })
+
+  it('falls back to a per-replica limit for a credential and counts every fallback decision', async () => {
+    const key = await createApiKey(store, { tenant: 'acme', role: 'viewer' })
+    const statuses: number[] = []
+    for (let i = 0; i < QUOTA + 3; i++)
+      statuses.push((await get({ Authorization: `Bearer ${key.secret}` })).status)
+    expect(statuses).toEqual([...Array(QUOTA).fill(200), 429, 429, 429])
+    const metric = await registry.getSingleMetric('nl2q_rate_limit_store_failures_total')?.get()
+    expect(metric?.values).toContainEqual(
+      expect.objectContaining({ labels: { policy: 'default', outcome: 'fallback' }, value: QUOTA + 3 }),
+    )
+  })
+
+  it('fails closed (503) for anonymous traffic instead of granting each replica its own IP budget', async () => {
+    const res = await get({})
+    expect(res.status).toBe(503)
+    expect(((await res.json()) as { code: string }).code).toBe('SERVICE_UNAVAILABLE')
+    const metric = await registry.getSingleMetric('nl2q_rate_limit_store_failures_total')?.get()
+    expect(metric?.values).toContainEqual(
+      expect.objectContaining({ labels: { policy: 'anonymous', outcome: 'refused' }, value: 1 }),
+    )
   })
 })

@@ -27,6 +27,10 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^(sqlite:|mysql:\/\/|mariadb:\/\/)/, 'must be sqlite:<path> or mysql://user:pass@host/db')
     .optional(),
+  HUB_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be redis://[user:pass@]host[:port][/db] or rediss://…')
+    .optional(),
   HUB_PUBLIC_URL: z.url().optional(),
   HUB_JWT_ISSUER: z.string().optional(),
   HUB_JWT_AUDIENCE: z.string().optional(),
@@ -69,11 +73,6 @@ export const EnvSchema = z.object({
   HUB_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HUB_METRICS_PORT: port.optional(),
   HUB_CONNECTORS: csv.optional(),
-  /** Run connector jobs on BullMQ (Redis); without it they run in the hub process. */
-  HUB_REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-    .optional(),
   HUB_AUDIT_CHECKPOINT_MS: positiveInt.default(60_000),
   HUB_AUDIT_CHECKPOINT_EVENTS: positiveInt.default(1000),
   /** AES-256-GCM key for secrets at rest (tenant database URLs); default: HUB_HOME/secret.key. */
@@ -100,14 +99,17 @@ export interface HubConfig {
   host: string
   home: string
   databaseUrl: string
+  /**
+   * HUB_REDIS_URL (a secret: may carry a password): shared state of several replicas (rate limits,
+   * cache invalidation) and connector jobs on BullMQ; undefined = per process.
+   */
+  redisUrl: string | undefined
   publicUrl: string | undefined
   demo: boolean
   corsOrigins: string[]
   trustedProxies: string[]
   /** Connector packages to load; undefined = the default ones that are installed. */
   connectors: string[] | undefined
-  /** HUB_REDIS_URL (a secret: may carry a password). */
-  redisUrl: string | undefined
   logLevel: z.infer<typeof EnvSchema>['HUB_LOG_LEVEL']
   auth: {
     issuer: string | undefined
@@ -198,12 +200,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     host: e.HOST,
     home,
     databaseUrl: e.HUB_DATABASE_URL ?? `sqlite:${resolve(home, 'hub.sqlite')}`,
+    redisUrl: e.HUB_REDIS_URL,
     publicUrl: e.HUB_PUBLIC_URL,
     demo: e.HUB_DEMO,
     corsOrigins: e.HUB_CORS_ORIGINS,
     trustedProxies: e.HUB_TRUSTED_PROXIES,
     connectors: e.HUB_CONNECTORS,
-    redisUrl: e.HUB_REDIS_URL,
     logLevel: e.HUB_LOG_LEVEL,
     auth: {
       issuer: e.HUB_JWT_ISSUER,

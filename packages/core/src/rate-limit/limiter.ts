@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
+import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import { Counter, type Registry } from 'prom-client'
 import {
+  type IRateLimiterOptions,
   type RateLimiterAbstract,
   RateLimiterMemory,
   RateLimiterMySQL,
+  RateLimiterRedis,
   RateLimiterRes,
 } from 'rate-limiter-flexible'
 import type { HubConfig } from '../config/index.ts'
@@ -25,6 +30,13 @@ export interface RateLimiterOptions {
   tenants?: TenantSettingsSource
   /** How long a tenant's settings are reused (default 10 s). */
   settingsTtlMs?: number
+  /** HUB_REDIS_URL's client: budgets live in Redis, shared by every replica. */
+  redis?: Redis
+  /** Namespace of the Redis keys (default `nl2q:rl`). */
+  redisPrefix?: string
+  logger?: Logger
+  /** Where `nl2q_rate_limit_store_failures_total` is registered (the hub's /metrics registry). */
+  registry?: Registry
 }
 
 export interface HubRateLimiter {
@@ -52,27 +64,72 @@ function principalKey(p: Principal): string {
 }
 
 /**
- * rate-limiter-flexible limiters: in memory on SQLite (one process), RateLimiterMySQL on the
- * metadata store's pool when it is MySQL, so that every replica spends from one budget. If the
- * shared store fails, an in-memory insurance limiter keeps limiting rather than failing open.
+ * rate-limiter-flexible limiters: in memory on one process; in Redis (HUB_REDIS_URL) or else in the
+ * MySQL metadata store so that every replica spends from one budget. When that shared store fails:
+ * - a credential's budget falls back to a per-replica in-memory limiter (`insuranceLimiter`), so
+ *   signed-in users keep working with at most replicas × their limit until the store is back;
+ * - the anonymous per-IP budget fails closed (503): it guards the credential-guessing path, where
+ *   a per-replica budget would multiply an attacker's tries.
+ * Both are logged (once per outage) and counted in `nl2q_rate_limit_store_failures_total`.
  */
 export function createRateLimiter(options: RateLimiterOptions): HubRateLimiter {
-  const { config, metadata } = options
+  const { config, metadata, redis, logger } = options
   const windowSec = config.rateLimit.windowSec
   const settings = cachedSettings(
     options.tenants ?? metadataSettingsSource(metadata),
     options.settingsTtlMs ?? 10_000,
   )
   const limiters = new Map<string, RateLimiterAbstract>()
+  const failures = options.registry
+    ? new Counter({
+        name: 'nl2q_rate_limit_store_failures_total',
+        help: 'Rate-limit decisions taken while the shared store (Redis or MySQL) failed, by policy and outcome',
+        labelNames: ['policy', 'outcome'],
+        registers: [options.registry],
+      })
+    : undefined
+  let degraded = false
+  let fallbacks = 0
+  function storeFailed(policy: string, outcome: 'fallback' | 'refused'): void {
+    fallbacks++
+    failures?.inc({ policy, outcome })
+    if (!degraded)
+      logger?.error(
+        { policy, outcome },
+        outcome === 'fallback'
+          ? 'rate-limit store unreachable: per-replica limits for credentials until it is back'
+          : 'rate-limit store unreachable: refusing anonymous requests until it is back',
+      )
+    degraded = true
+  }
 
-  function limiter(keyPrefix: string, points: number): RateLimiterAbstract {
+  /** The insurance limiter runs only when the store failed: count and log each of its decisions. */
+  function fallback(base: IRateLimiterOptions, policy: string): RateLimiterMemory {
+    const memory = new RateLimiterMemory(base)
+    const consume = memory.consume.bind(memory)
+    memory.consume = (key, points, opts) => {
+      storeFailed(policy, 'fallback')
+      return consume(key, points, opts)
+    }
+    return memory
+  }
+
+  function limiter(policy: string, keyPrefix: string, points: number): RateLimiterAbstract {
     const id = `${keyPrefix}:${points}`
     let l = limiters.get(id)
     if (!l) {
       const base = { keyPrefix, points, duration: windowSec }
+      // anonymous traffic gets no insurance: a store error reaches consume() and is a 503
+      const insuranceLimiter = policy === 'anonymous' ? undefined : fallback(base, policy)
       const ds = metadata.ds
-      l =
-        ds.config.dialect === 'mysql'
+      l = redis
+        ? new RateLimiterRedis({
+            ...base,
+            keyPrefix: `${options.redisPrefix ?? 'nl2q:rl'}:${keyPrefix}`,
+            storeClient: redis,
+            insuranceLimiter,
+          })
+        : ds.config.dialect === 'mysql'
           ? new RateLimiterMySQL({
               ...base,
               storeClient: metadata.knex,
@@ -80,7 +137,7 @@ export function createRateLimiter(options: RateLimiterOptions): HubRateLimiter {
               dbName: ds.config.connection.database,
               tableName: RATE_LIMIT_TABLE,
               tableCreated: true,
-              insuranceLimiter: new RateLimiterMemory(base),
+              insuranceLimiter,
             })
           : new RateLimiterMemory(base)
       limiters.set(id, l)
@@ -102,9 +159,16 @@ export function createRateLimiter(options: RateLimiterOptions): HubRateLimiter {
       resetSec: Math.ceil(res.msBeforeNext / 1000),
     })
     try {
-      return state(await limiter(keyPrefix, points).consume(key))
+      const before = fallbacks
+      const res = await limiter(policy, keyPrefix, points).consume(key)
+      if (degraded && fallbacks === before && (redis || metadata.ds.config.dialect === 'mysql')) {
+        degraded = false
+        logger?.info('rate-limit store reachable again: budgets are shared across replicas')
+      }
+      return state(res)
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) {
+        storeFailed(policy, 'refused')
         throw new HubError('SERVICE_UNAVAILABLE', 'The rate limiter is unavailable', { cause: err })
       }
       const s = state(err)

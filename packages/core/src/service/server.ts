@@ -20,6 +20,7 @@ import { createJobRunner, type JobRunner } from '../jobs/index.ts'
 import { openMetadataStore } from '../metadata/store.ts'
 import { createMetrics } from '../metrics/registry.ts'
 import { createRateLimiter } from '../rate-limit/index.ts'
+import { createInvalidationBus, type InvalidationBus, openRedis } from '../redis/index.ts'
 import { resealStoredSecrets, secretBoxFor } from '../secrets/index.ts'
 import { createTenantRegistry } from '../tenants/registry.ts'
 import { createApp } from './app.ts'
@@ -74,6 +75,10 @@ export async function createHubApp(
   // Rows written before secrets were encrypted at rest are sealed now (idempotent, row by row).
   const sealed = await resealStoredSecrets(metadata.knex, secrets, { plaintextOnly: true })
   if (sealed.resealed) logger.info({ count: sealed.resealed }, 'stored secrets encrypted')
+  // HUB_REDIS_URL: shared rate limits and cross-replica invalidation (docs/architecture.md, Scale)
+  const redis = config.redisUrl ? await openRedis({ url: config.redisUrl, logger }) : undefined
+  let bus: InvalidationBus | undefined
+  let hubRef: ReturnType<typeof createHub> | undefined
   const tenants = createTenantRegistry({
     metadata,
     secrets,
@@ -87,6 +92,10 @@ export async function createHubApp(
         maxQueued: config.limits.tenantMaxQueued,
       },
     },
+    async onInvalidate(id, origin) {
+      hubRef?.invalidateCache(id)
+      if (origin === 'local') await bus?.publish(id)
+    },
   })
   const releaseSqliteWorkers = useSqliteWorkers({ maxWorkers: config.limits.sqliteWorkers })
   const demoKeys = config.demo ? await ensureDemo({ home: config.home, metadata, tenants, logger }) : []
@@ -98,6 +107,13 @@ export async function createHubApp(
     onError: (err) => logger.error({ err }, 'audit checkpoint failed'),
   })
   const hub = createHub({ tenants, audit, metrics, cache: config.cache })
+  hubRef = hub
+  if (redis)
+    bus = await createInvalidationBus({
+      redis,
+      logger,
+      onInvalidate: (tenant) => tenants.invalidate(tenant, 'peer'),
+    })
   const services: Services = { config, logger, metrics, metadata, tenants, hub }
   const connectors = options.noConnectors
     ? []
@@ -120,7 +136,7 @@ export async function createHubApp(
   const jobs = createJobRunner({ host, knex: metadata.knex, connectors, redisUrl: config.redisUrl })
   if (connectors.some((c) => c.jobs && Object.keys(c.jobs).length > 0)) await jobs.startSchedules()
   const authenticator = createAuthenticator({ config, metadata, tenants })
-  const limiter = createRateLimiter({ config, metadata, tenants })
+  const limiter = createRateLimiter({ config, metadata, tenants, redis, logger, registry: metrics.registry })
   const floods = createRefusalFloods({
     write: (tenant, event) =>
       audit.append(tenant, event).then(
@@ -180,6 +196,8 @@ export async function createHubApp(
       await tenants.close()
       await releaseSqliteWorkers()
       await limiter.close()
+      await bus?.close()
+      await redis?.quit().catch(() => redis.disconnect())
       await metadata.close()
     },
   }

@@ -93,3 +93,29 @@ describe('tenant registry', () => {
     }
   })
 })
+
+describe('tenant registry invalidation hook', () => {
+  it('announces every local change (refresh, model, settings) and marks a peer’s as not to re-announce', async () => {
+    const seen: [string, string][] = []
+    const hooked = createTenantRegistry({
+      metadata,
+      baseDir: home,
+      secrets: createSecretBox(keyRingOf(generateKey(), [], 'test')),
+      onInvalidate: (id, origin) => {
+        seen.push([id, origin])
+      },
+    })
+    await hooked.add({ id: 'hooked', dbUrl: 'sqlite:hooked.sqlite', check: false })
+    await hooked.setModel('hooked', null)
+    await hooked.updateSettings('hooked', { rateLimits: { viewer: 7 } })
+    await hooked.invalidate('hooked')
+    await hooked.invalidate('hooked', 'peer')
+    expect(seen).toEqual([
+      ['hooked', 'local'],
+      ['hooked', 'local'],
+      ['hooked', 'local'],
+      ['hooked', 'peer'],
+    ])
+    await hooked.close()
+  })
+})

@@ -89,8 +89,11 @@ export interface TenantRegistry {
   dbUrl(id: string): Promise<string>
   /** Open (once) and return the tenant's runtime; concurrent callers share one opening. */
   runtime(id: string): Promise<TenantRuntime>
-  /** Drop a cached runtime (after a re-seed or model change) so the next call re-reads the schema. */
-  invalidate(id: string): Promise<void>
+  /**
+   * Drop a cached runtime (after a re-seed or model change) so the next call re-reads the schema.
+   * `origin: 'peer'` when another replica announced the change (it is not announced again).
+   */
+  invalidate(id: string, origin?: 'local' | 'peer'): Promise<void>
   /** Connections in use and idle in each opened tenant pool (for /metrics). */
   poolStats(): Promise<{ tenant: string; used: number; free: number }[]>
   /** Ping every tenant data source, or only `tenant`'s (GET /v1/admin/health). */
@@ -106,6 +109,8 @@ export interface TenantRegistryOptions {
   baseDir: string
   logger?: Logger
   engine?: { maxRows?: number; timeoutMs?: number; concurrency?: BulkheadOptions }
+  /** Called after every invalidation (refresh, model or settings change): caches, other replicas. */
+  onInvalidate?: (id: string, origin: 'local' | 'peer') => void | Promise<void>
 }
 
 const urlContext = (id: string) => secretContext('tenants', 'db_url', id)
@@ -234,7 +239,7 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
         await trx('tenants').where({ id }).update({ removed_at: now, db_url: '' })
         return n
       })
-      await dropRuntime(id)
+      await this.invalidate(id)
       return { revokedKeys }
     },
     async setModel(id, model) {
@@ -253,6 +258,7 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
         .knex('tenants')
         .where({ id })
         .update({ settings: JSON.stringify(next) })
+      await this.invalidate(id)
       return next
     },
     async dbUrl(id) {
@@ -272,7 +278,10 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
       }
       return p
     },
-    invalidate: dropRuntime,
+    async invalidate(id, origin = 'local') {
+      await dropRuntime(id)
+      await options.onInvalidate?.(id, origin)
+    },
     async poolStats() {
       const opened = await Promise.all(
         [...runtimes.entries()].map(async ([tenant, p]) => ({ tenant, rt: await p.catch(() => null) })),

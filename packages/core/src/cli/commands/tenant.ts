@@ -13,13 +13,26 @@ async function withRegistry<T>(
   // imported when a command runs, not above: `hub --help` should not load the engine
   const { createTenantRegistry } = await import('../../tenants/registry.ts')
   const metadata = openMetadataStore(config.databaseUrl, config.home)
-  const tenants = createTenantRegistry({ metadata, baseDir: config.home, secrets: secretBoxFor(config) })
+  // With HUB_REDIS_URL, a change made here reaches the running replicas (model, limits, removal)
+  const redis = config.redisUrl
+    ? await (await import('../../redis/index.ts')).openRedis({ url: config.redisUrl, name: 'nl2q-cli' })
+    : undefined
+  const bus = redis
+    ? await (await import('../../redis/index.ts')).createInvalidationBus({ redis })
+    : undefined
+  const tenants = createTenantRegistry({
+    metadata,
+    baseDir: config.home,
+    secrets: secretBoxFor(config),
+    onInvalidate: (id) => bus?.publish(id),
+  })
   try {
     await metadata.migrate()
     return await fn(tenants, { metadata, home: config.home })
   } finally {
     await tenants.close()
     await metadata.close()
+    await redis?.quit().catch(() => redis.disconnect())
   }
 }
 
