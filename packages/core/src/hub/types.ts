@@ -1,3 +1,13 @@
+import type {
+  AskInput,
+  AskResult,
+  DatasetSummary,
+  QueryResult,
+  ResultColumn,
+  ResultColumnType,
+  Row,
+  SqlInput,
+} from '../api/schemas.ts'
 import type { PlanFilter, QueryPlan } from '../engine/plan.ts'
 import type { Principal } from '../principal.ts'
 
@@ -8,73 +18,6 @@ export interface RequestContext {
   /** The connector or route asking (`api`, `mcp`, `odata`, `cli`, …), recorded in audit. */
   channel: string
   signal?: AbortSignal
-}
-
-export type ResultColumnType = 'string' | 'integer' | 'decimal' | 'boolean' | 'date' | 'datetime'
-
-export interface ResultColumn {
-  name: string
-  type: ResultColumnType
-  label: string
-}
-
-export type Row = unknown[]
-
-export interface QueryResult {
-  columns: ResultColumn[]
-  rows: Row[]
-  rowCount: number
-  truncated: boolean
-  durationMs: number
-  /** SQL as run, for analyst and admin roles only. */
-  sql?: string
-}
-
-export interface AskInput {
-  question: string
-  asOf?: string
-  limit?: number
-}
-
-export interface AskResult extends QueryResult {
-  question: string
-  interpretation: string
-  plan: QueryPlan
-}
-
-export interface SqlInput {
-  sql: string
-  limit?: number
-}
-
-export interface DatasetSummary {
-  name: string
-  /** Key fields: unique per row (what OData uses as the entity key). */
-  primaryKey: string[]
-  label: string
-  description: string
-  synonyms: string[]
-  /** `derived`: computed from other measures (e.g. a ratio), not a column. */
-  measures: {
-    name: string
-    label: string
-    type: string
-    aggregation: string
-    synonyms: string[]
-    derived: boolean
-    /** May hold NULL (false only for a NOT NULL column). */
-    nullable: boolean
-  }[]
-  dimensions: {
-    name: string
-    label: string
-    type: string
-    kind: 'key' | 'dimension' | 'time'
-    synonyms: string[]
-    /** May hold NULL (false only for a NOT NULL column, e.g. a required foreign key). */
-    nullable: boolean
-  }[]
-  examples: string[]
 }
 
 export interface AuditEventInput {
@@ -116,4 +59,16 @@ export interface Hub {
   ): Promise<void>
 }
 
-export type { PlanFilter, QueryPlan }
+/** The data API's shapes are inferred from the schemas in `api/schemas.ts` (one source for HTTP, OpenAPI and MCP). */
+export type {
+  AskInput,
+  AskResult,
+  DatasetSummary,
+  PlanFilter,
+  QueryPlan,
+  QueryResult,
+  ResultColumn,
+  ResultColumnType,
+  Row,
+  SqlInput,
+}

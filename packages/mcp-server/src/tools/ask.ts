@@ -39,7 +39,7 @@ export function registerAsk(server: McpServer, session: McpSession): void {
           ...capped,
           durationMs: answer.durationMs,
           ...(answer.sql ? { sql: answer.sql } : {}),
-          plan: answer.plan as unknown as Record<string, unknown>,
+          plan: answer.plan,
         }
         await reportProgress(mcp, 2, 2, 'Done')
         return { result: jsonResult(structured), rowCount: capped.rowCount }
