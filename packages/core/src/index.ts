@@ -29,6 +29,7 @@ export {
   listApiKeys,
   revokeApiKey,
 } from './auth/index.ts'
+export { canonicalHash, canonicalJson, planHash, policyKey, sha256Hex } from './canonical/index.ts'
 export { EnvSchema, type HubConfig, loadConfig } from './config/index.ts'
 export {
   type Connector,

@@ -1,5 +1,5 @@
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server'
-import { type HubError, type Principal, type RequestContext, sha256, toHubError } from '@nl2q/core'
+import { canonicalHash, type HubError, type Principal, type RequestContext, toHubError } from '@nl2q/core'
 import { refusalResult } from '../refusals.ts'
 import type { McpSession } from '../session.ts'
 
@@ -17,17 +17,7 @@ export function reachedToolHandler(ctx: ServerContext): boolean {
 
 /** Canonical hash of a call's arguments for the audit record (the arguments themselves are not stored). */
 export function argumentsHash(args: unknown): string {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(canonical)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.entries(v as Record<string, unknown>)
-              .sort(([a], [b]) => a.localeCompare(b))
-              .map(([k, x]) => [k, canonical(x)]),
-          )
-        : v
-  return sha256(JSON.stringify(canonical(args ?? {})))
+  return canonicalHash(args ?? {})
 }
 
 /**
