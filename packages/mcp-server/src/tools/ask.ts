@@ -1,12 +1,12 @@
-import type { McpServer } from '@modelcontextprotocol/server'
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server'
 import { capRows, jsonResult } from '../results.ts'
 import { askInput, askOutput, READ_ONLY_ANNOTATIONS } from '../schemas.ts'
 import type { McpSession } from '../session.ts'
 import { reportProgress, runTool } from './call.ts'
 
-export function registerAsk(server: McpServer, session: McpSession): void {
+export function registerAsk(server: McpServer, session: McpSession): RegisteredTool {
   const { maxRows } = session.limits
-  server.registerTool(
+  return server.registerTool(
     'ask',
     {
       title: 'Ask a question about the data',

@@ -8,13 +8,6 @@ export interface ToolCall {
   ctx: RequestContext
 }
 
-/** Calls that reached a tool handler, which audits for itself (unhandled.ts records the others). */
-const reached = new WeakSet<ServerContext>()
-
-export function reachedToolHandler(ctx: ServerContext): boolean {
-  return reached.has(ctx)
-}
-
 /** Canonical hash of a call's arguments for the audit record (the arguments themselves are not stored). */
 export function argumentsHash(args: unknown): string {
   return canonicalHash(args ?? {})
@@ -34,7 +27,6 @@ export async function runTool(
   body: (call: ToolCall) => Promise<{ result: CallToolResult; rowCount?: number }>,
 ): Promise<CallToolResult> {
   const started = performance.now()
-  reached.add(mcp)
   const signal = mcp.mcpReq.signal
   let call: ToolCall | undefined
   const audit = async (outcome: 'success' | 'denied' | 'error', rowCount: number | null, code?: string) => {
