@@ -88,6 +88,20 @@ describe('the API reference', () => {
       expect(doc.info.description).toContain(door)
   })
 
+  it('describes the plan of an answer with the QueryPlan schema, not a free-form record', () => {
+    type JsonSchema = { properties: Record<string, unknown>; required?: string[] }
+    const schemas = (doc.components as unknown as { schemas: Record<string, JsonSchema> }).schemas
+    expect(schemas.AskResponse?.properties.plan).toEqual({ $ref: '#/components/schemas/QueryPlan' })
+    expect(schemas.QueryPlan?.required).toContain('dataset')
+    expect(Object.keys(schemas.QueryPlan?.properties ?? {})).toEqual(
+      expect.arrayContaining(['dataset', 'measures', 'dimensions', 'filter', 'having', 'order', 'limit']),
+    )
+    expect(JSON.stringify(schemas.QueryPlan?.properties.filter)).toContain('#/components/schemas/PlanFilter')
+    expect(schemas.Dataset?.required).toEqual(
+      expect.arrayContaining(['primaryKey', 'measures', 'dimensions']),
+    )
+  })
+
   it('resolves every $ref of the document to one of its components', () => {
     const refs = new Set<string>()
     JSON.stringify(doc, (key, value: unknown) => {

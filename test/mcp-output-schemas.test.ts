@@ -59,6 +59,21 @@ describe.each(REVISIONS)('MCP tool outputs against their output schemas, protoco
     },
   )
 
+  it('declares the plan of an answer with the hub QueryPlan schema and validates the answer against it', async () => {
+    const c = await connectHttp(server.url, keys.admin!, revision)
+    clients.push(c)
+    const { tools } = await c.listTools()
+    const ask = tools.find((t) => t.name === 'ask')
+    const properties = (ask?.outputSchema?.properties ?? {}) as Record<string, { properties?: object }>
+    const plan = properties.plan
+    expect(Object.keys(plan?.properties ?? {})).toEqual(
+      expect.arrayContaining(['dataset', 'measures', 'dimensions', 'filter', 'order', 'limit']),
+    )
+    const result = await c.callTool({ name: 'ask', arguments: ARGUMENTS.ask })
+    expect(result.isError).toBeFalsy()
+    expect((result.structuredContent as { plan: { dataset: string } }).plan.dataset).toBe('prescriptions')
+  })
+
   it('describes a dataset with its primary key and which measures are derived', async () => {
     const c = await connectHttp(server.url, keys.admin!, revision)
     clients.push(c)

@@ -12,9 +12,9 @@ import {
 } from '../packages/core/src/auth/index.ts'
 import { type HubConfig, loadConfig } from '../packages/core/src/config/index.ts'
 import { type MetadataStore, openMetadataStore } from '../packages/core/src/metadata/store.ts'
+import { createMetrics } from '../packages/core/src/metrics/registry.ts'
 import { createRateLimiter, type RateLimiterOptions } from '../packages/core/src/rate-limit/index.ts'
 import { openRedis } from '../packages/core/src/redis/index.ts'
-import { createMetrics } from '../packages/core/src/metrics/registry.ts'
 
 type Redis = Awaited<ReturnType<typeof openRedis>>
 

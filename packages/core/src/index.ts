@@ -1,4 +1,24 @@
 // @nl2q/core public API. Adding a name here makes it public: connectors import only from this file.
+export {
+  AskInputSchema,
+  AskResultSchema,
+  askInputSchema,
+  DatasetNameSchema,
+  DatasetSummarySchema,
+  DimensionSummarySchema,
+  IsoDateSchema,
+  MAX_ROW_LIMIT,
+  MeasureSummarySchema,
+  ProblemSchema,
+  QueryResultSchema,
+  QuestionSchema,
+  ResultColumnSchema,
+  ResultColumnTypeSchema,
+  RowSchema,
+  rowLimitSchema,
+  SqlInputSchema,
+  sqlInputSchema,
+} from './api/schemas.ts'
 export { type AuditLog, auditEventFor, createAuditLog } from './audit/index.ts'
 export {
   type Authenticator,
@@ -9,6 +29,7 @@ export {
   listApiKeys,
   revokeApiKey,
 } from './auth/index.ts'
+export { canonicalHash, canonicalJson, planHash, policyKey, sha256Hex } from './canonical/index.ts'
 export { EnvSchema, type HubConfig, loadConfig } from './config/index.ts'
 export {
   type BoundHub,

@@ -1,12 +1,12 @@
-import { McpServer } from '@modelcontextprotocol/server'
+import { McpServer, type RegisteredTool } from '@modelcontextprotocol/server'
 import { hasRole } from '@nl2q/core'
 import { registerPrompts } from './prompts.ts'
 import { registerDatasetResources } from './resources.ts'
 import type { McpSession } from './session.ts'
 import { registerAsk } from './tools/ask.ts'
 import { registerDatasetTools } from './tools/datasets.ts'
+import { dispatchToolCalls } from './tools/dispatch.ts'
 import { registerRunSql } from './tools/run-sql.ts'
-import { auditUnhandledToolCalls } from './tools/unhandled.ts'
 
 export const SERVER_INFO = { name: 'nl2q-hub', title: 'NL2Q Hub', version: '0.1.0' } as const
 
@@ -31,10 +31,12 @@ export function createMcpServer(session: McpSession): McpServer {
       prompts: { listChanged: false },
     },
   })
-  registerAsk(server, session)
-  registerDatasetTools(server, session)
-  if (hasRole(session.principal, 'admin', 'analyst')) registerRunSql(server, session)
-  auditUnhandledToolCalls(server, session)
+  const tools = new Map<string, RegisteredTool>([
+    ['ask', registerAsk(server, session)],
+    ...Object.entries(registerDatasetTools(server, session)),
+  ])
+  if (hasRole(session.principal, 'admin', 'analyst')) tools.set('run_sql', registerRunSql(server, session))
+  dispatchToolCalls(server, session, tools)
   registerDatasetResources(server, session)
   registerPrompts(server, session)
   return server

@@ -1,4 +1,5 @@
-import { z } from 'zod'
+// The zod of @hono/zod-openapi (zod 4 with `.openapi()`), so the API reference can name the recursive filter.
+import { z } from '@hono/zod-openapi'
 
 /**
  * The one typed description of a read. The NL parser, OData options and (later) an LLM provider all
@@ -55,19 +56,21 @@ export type PlanFilter =
   | { op: 'not'; arg: PlanFilter }
   | { op: ComparisonOp; field: string; value?: Scalar; values?: Scalar[] }
 
-export const FilterSchema: z.ZodType<PlanFilter> = z.lazy(() =>
-  z.union([
-    z.object({ op: z.enum(['and', 'or']), args: z.array(FilterSchema) }),
-    z.object({ op: z.literal('not'), arg: FilterSchema }),
-    z.object({
-      op: ComparisonOpSchema,
-      /** A field reference, or (in `having`) a measure's output name. */
-      field: z.string(),
-      value: ScalarSchema.optional(),
-      values: z.array(ScalarSchema).optional(),
-    }),
-  ]),
-)
+export const FilterSchema: z.ZodType<PlanFilter> = z
+  .lazy(() =>
+    z.union([
+      z.object({ op: z.enum(['and', 'or']), args: z.array(FilterSchema) }),
+      z.object({ op: z.literal('not'), arg: FilterSchema }),
+      z.object({
+        op: ComparisonOpSchema,
+        /** A field reference, or (in `having`) a measure's output name. */
+        field: z.string(),
+        value: ScalarSchema.optional(),
+        values: z.array(ScalarSchema).optional(),
+      }),
+    ]),
+  )
+  .openapi('PlanFilter')
 
 export const OrderSchema = z.object({ by: z.string(), direction: z.enum(['asc', 'desc']) })
 export type PlanOrder = z.infer<typeof OrderSchema>

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { planHash, policyKey } from '../canonical/index.ts'
 import type { Principal } from '../principal.ts'
 import type { QueryPlan } from './plan.ts'
 
@@ -21,27 +21,9 @@ export interface ResultCacheOptions {
   now?: () => number
 }
 
-/** Stable JSON: object keys sorted, so equal plans hash equally. */
-function stable(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`
-  return JSON.stringify(v) ?? 'null'
-}
-
+/** The tenant, every policy input and the plan (both canonical hashes), and what else shapes the result. */
 export function cacheKey(principal: Principal, plan: QueryPlan, extra = ''): string {
-  const roles = [...new Set(principal.roles)].sort()
-  const attributes = Object.fromEntries(
-    Object.entries(principal.attributes)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => [k, [...new Set(v)].sort()]),
-  )
-  const policy = createHash('sha256').update(stable({ roles, attributes })).digest('hex')
-  const planHash = createHash('sha256').update(stable(plan)).digest('hex')
-  return `${principal.tenant}\u0000${policy}\u0000${planHash}\u0000${extra}`
+  return `${principal.tenant}\u0000${policyKey(principal)}\u0000${planHash(plan)}\u0000${extra}`
 }
 
 export function createResultCache<T>(options: ResultCacheOptions): ResultCache<T> {

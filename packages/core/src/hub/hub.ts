@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { planHash, sha256Hex } from '../canonical/index.ts'
 import { cancelled } from '../engine/execute-errors.ts'
 import type { QueryPlan } from '../engine/plan.ts'
 import { cacheKey, createResultCache } from '../engine/result-cache.ts'
@@ -47,7 +47,7 @@ export interface HubWithControls extends Hub {
   invalidateCache(tenant?: string): void
 }
 
-export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex')
+export const sha256: (text: string) => string = sha256Hex
 
 /** SQL is shown to analysts and admins only. */
 function redactFor<T extends QueryResult>(principal: Principal, result: T): T {
@@ -214,7 +214,7 @@ export function createHub(options: HubOptions): HubWithControls {
             interpretation: planned.interpretation,
             plan: planned.plan,
             warnings,
-            planHash: sha256(JSON.stringify(planned.plan)),
+            planHash: planHash(planned.plan),
           }
         },
       )
@@ -222,7 +222,7 @@ export function createHub(options: HubOptions): HubWithControls {
     query(principal, plan: QueryPlan, ctx) {
       return audited(principal, ctx, 'data.query', { resource: plan.dataset }, async () => {
         const result = await cachedQuery(principal, plan, ctx)
-        return { ...result, planHash: sha256(JSON.stringify(plan)) }
+        return { ...result, planHash: planHash(plan) }
       })
     },
     sql(principal, input: SqlInput, ctx) {

@@ -1,19 +1,10 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { Problem } from '../api/schemas.ts'
 import { type ErrorCode, HubError, isHubError } from '../errors.ts'
 
-/** RFC 9457 problem document. `code` is the stable machine-readable code; no stack, SQL or secrets. */
-export interface Problem {
-  type: string
-  title: string
-  status: number
-  detail: string
-  code: string
-  requestId: string
-  instance?: string
-  [extra: string]: unknown
-}
+export type { Problem }
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',

@@ -1,4 +1,5 @@
-import { OpenAPIHono, z } from '@hono/zod-openapi'
+import { OpenAPIHono, type z } from '@hono/zod-openapi'
+import { ProblemSchema } from '../api/schemas.ts'
 import { HubError } from '../errors.ts'
 
 /** A route group whose request validation failures become VALIDATION_FAILED problems. */
@@ -18,18 +19,6 @@ export function createRouter(): OpenAPIHono {
     },
   })
 }
-
-export const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string(),
-    code: z.string(),
-    requestId: z.string(),
-  })
-  .passthrough()
-  .openapi('Problem')
 
 const problem = (description: string) => ({
   description,

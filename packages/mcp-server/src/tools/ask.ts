@@ -1,12 +1,12 @@
-import type { McpServer } from '@modelcontextprotocol/server'
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server'
 import { capRows, jsonResult } from '../results.ts'
 import { askInput, askOutput, READ_ONLY_ANNOTATIONS } from '../schemas.ts'
 import type { McpSession } from '../session.ts'
 import { reportProgress, runTool } from './call.ts'
 
-export function registerAsk(server: McpServer, session: McpSession): void {
+export function registerAsk(server: McpServer, session: McpSession): RegisteredTool {
   const { maxRows } = session.limits
-  server.registerTool(
+  return server.registerTool(
     'ask',
     {
       title: 'Ask a question about the data',
@@ -39,8 +39,8 @@ export function registerAsk(server: McpServer, session: McpSession): void {
           ...capped,
           durationMs: answer.durationMs,
           ...(answer.sql ? { sql: answer.sql } : {}),
-          plan: answer.plan as unknown as Record<string, unknown>,
-          ...(answer.warnings?.length ? { warnings: answer.warnings } : {}),
+          plan: answer.plan,
+          warnings: answer.warnings,
         }
         await reportProgress(mcp, 2, 2, 'Done')
         return { result: jsonResult(structured), rowCount: capped.rowCount }

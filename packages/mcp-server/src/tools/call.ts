@@ -1,30 +1,13 @@
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server'
-import { type HubError, sha256, toHubError } from '@nl2q/core'
+import { canonicalHash, type HubError, toHubError } from '@nl2q/core'
 import { refusalResult } from '../refusals.ts'
 import type { McpCall, McpSession } from '../session.ts'
 
 export type ToolCall = McpCall
 
-/** Calls that reached a tool handler, which audits for itself (unhandled.ts records the others). */
-const reached = new WeakSet<ServerContext>()
-
-export function reachedToolHandler(ctx: ServerContext): boolean {
-  return reached.has(ctx)
-}
-
 /** Canonical hash of a call's arguments for the audit record (the arguments themselves are not stored). */
 export function argumentsHash(args: unknown): string {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(canonical)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.entries(v as Record<string, unknown>)
-              .sort(([a], [b]) => a.localeCompare(b))
-              .map(([k, x]) => [k, canonical(x)]),
-          )
-        : v
-  return sha256(JSON.stringify(canonical(args ?? {})))
+  return canonicalHash(args ?? {})
 }
 
 /**
@@ -41,7 +24,6 @@ export async function runTool(
   body: (call: ToolCall) => Promise<{ result: CallToolResult; rowCount?: number }>,
 ): Promise<CallToolResult> {
   const started = performance.now()
-  reached.add(mcp)
   const signal = mcp.mcpReq.signal
   let call: ToolCall | undefined
   const audit = async (outcome: 'success' | 'denied' | 'error', rowCount: number | null, code?: string) => {

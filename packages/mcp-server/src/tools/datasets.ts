@@ -1,4 +1,4 @@
-import type { McpServer } from '@modelcontextprotocol/server'
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server'
 import { HubError } from '@nl2q/core'
 import { jsonResult } from '../results.ts'
 import {
@@ -11,8 +11,8 @@ import {
 import type { McpSession } from '../session.ts'
 import { runTool } from './call.ts'
 
-export function registerDatasetTools(server: McpServer, session: McpSession): void {
-  server.registerTool(
+export function registerDatasetTools(server: McpServer, session: McpSession): Record<string, RegisteredTool> {
+  const list = server.registerTool(
     'list_datasets',
     {
       title: 'List the datasets you can ask about',
@@ -37,7 +37,7 @@ export function registerDatasetTools(server: McpServer, session: McpSession): vo
       }),
   )
 
-  server.registerTool(
+  const describe = server.registerTool(
     'describe_dataset',
     {
       title: 'Describe one dataset',
@@ -59,4 +59,5 @@ export function registerDatasetTools(server: McpServer, session: McpSession): vo
         return { result: jsonResult({ ...found }) }
       }),
   )
+  return { list_datasets: list, describe_dataset: describe }
 }

@@ -1,13 +1,13 @@
-import type { McpServer } from '@modelcontextprotocol/server'
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server'
 import { capRows, jsonResult } from '../results.ts'
 import { READ_ONLY_ANNOTATIONS, sqlInput, sqlOutput } from '../schemas.ts'
 import type { McpSession } from '../session.ts'
 import { runTool } from './call.ts'
 
 /** Guarded SQL: registered only for principals whose role allows it (the hub refuses others too). */
-export function registerRunSql(server: McpServer, session: McpSession): void {
+export function registerRunSql(server: McpServer, session: McpSession): RegisteredTool {
   const { maxRows } = session.limits
-  server.registerTool(
+  return server.registerTool(
     'run_sql',
     {
       title: 'Run a read-only SQL query',

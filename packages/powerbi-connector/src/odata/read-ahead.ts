@@ -1,4 +1,4 @@
-import type { Principal } from '@nl2q/core'
+import { type Principal, policyKey } from '@nl2q/core'
 import type { EntitySet } from './entity-sets.ts'
 import type { Page } from './page.ts'
 import type { QueryOptions } from './query-options.ts'
@@ -75,17 +75,12 @@ export function readAheadKey(
   pageSize: number,
   variant = '',
 ): string {
-  const attributes = Object.keys(principal.attributes)
-    .sort()
-    .map((k) => [k, principal.attributes[k]])
   return JSON.stringify([
-    principal.tenant,
+    policyKey(principal),
     principal.subject,
     principal.credential.kind,
     principal.credential.issuer ?? null,
     principal.credential.id,
-    [...principal.roles].sort(),
-    attributes,
     set.name,
     options.filterText,
     options.selectText,

@@ -1,5 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { createRouter, HubError, type RouteContext } from '@nl2q/core'
+import {
+  createRouter,
+  HubError,
+  IsoDateSchema,
+  ProblemSchema,
+  QuestionSchema,
+  type RouteContext,
+} from '@nl2q/core'
 import type { Context } from 'hono'
 import type { PowerBiSettings } from '../config.ts'
 import { savedSetName } from '../odata/catalog.ts'
@@ -14,17 +21,10 @@ const SavedQuestionInput = z
       .string()
       .regex(NAME, 'a letter, then letters, digits or _ (at most 60)')
       .openapi({ example: 'tirosint_trx_by_region' }),
-    question: z
-      .string()
-      .trim()
-      .min(1)
-      .max(1000)
-      .openapi({ example: 'Total TRx for Tirosint by region last quarter' }),
-    asOf: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
-      .optional()
-      .openapi({ description: 'Fixed reference date for relative periods; omit to use the refresh date' }),
+    question: QuestionSchema.openapi({ example: 'Total TRx for Tirosint by region last quarter' }),
+    asOf: IsoDateSchema.optional().openapi({
+      description: 'Fixed reference date for relative periods; omit to use the refresh date',
+    }),
   })
   .strict()
   .openapi('SavedQuestionInput', {
@@ -63,7 +63,7 @@ const SavedQuestionSchema = z
 const problem = (description: string) => ({
   description,
   content: {
-    'application/problem+json': { schema: z.object({ code: z.string(), detail: z.string() }).passthrough() },
+    'application/problem+json': { schema: ProblemSchema },
   },
 })
 const errors = {

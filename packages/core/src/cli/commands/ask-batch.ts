@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { IsoDateSchema } from '../../api/schemas.ts'
 import { HubError, isHubError } from '../../errors.ts'
 
 /**
@@ -10,10 +11,7 @@ import { HubError, isHubError } from '../../errors.ts'
 const BatchLineSchema = z.object({
   id: z.union([z.string(), z.number()]).optional(),
   question: z.string().trim().min(1, 'needs a "question" string'),
-  asOf: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
-    .optional(),
+  asOf: IsoDateSchema.optional(),
 })
 
 export interface BatchQuestion {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
@@ -13,6 +12,7 @@ import {
 import type { Authenticator } from '../../auth/authenticator.ts'
 import { parseAuthorization } from '../../auth/credentials.ts'
 import type { AnonymousLimiter } from '../../auth/middleware.ts'
+import { sha256Hex } from '../../canonical/index.ts'
 import { toHubError } from '../errors.ts'
 
 export interface RefusalAuditOptions {
@@ -49,7 +49,7 @@ function channelOf(pathname: string): string {
 async function argumentHash(c: Context): Promise<string> {
   const url = new URL(c.req.url)
   const body = Object.keys(c.req.bodyCache).length > 0 ? await c.req.text().catch(() => '') : ''
-  return createHash('sha256').update(`${c.req.method} ${url.pathname}${url.search}\n${body}`).digest('hex')
+  return sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${body}`)
 }
 
 function codeOf(c: Context, status: number): string {

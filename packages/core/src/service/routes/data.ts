@@ -1,72 +1,70 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import {
+  AskInputSchema,
+  AskResultSchema,
+  DatasetNameSchema,
+  DatasetSummarySchema,
+  ProblemSchema,
+  QueryResultSchema,
+  SqlInputSchema,
+} from '../../api/schemas.ts'
+import { QueryPlanSchema } from '../../engine/plan.ts'
 import type { RequestContext } from '../../request-context.ts'
 import { createRouter, jsonBody, jsonResponse, refusalErrors } from '../openapi.ts'
 import type { Services } from '../services.ts'
 
-const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
+const AskBody = AskInputSchema.extend({
+  question: AskInputSchema.shape.question.openapi({
+    example: 'What were total TRx for Tirosint in Q4 2024?',
+  }),
+}).openapi('AskRequest')
 
-const AskBody = z
-  .object({
-    question: z
-      .string()
-      .trim()
-      .min(1)
-      .max(1000)
-      .openapi({ example: 'What were total TRx for Tirosint in Q4 2024?' }),
-    asOf: IsoDate.optional().openapi({ description: 'Reference date for relative periods ("last quarter")' }),
-    limit: z.number().int().min(1).max(100_000).optional(),
-  })
-  .strict()
-  .openapi('AskRequest')
+const ResultSchema = QueryResultSchema.openapi('SqlResult')
+const AskResponse = AskResultSchema.extend({ plan: QueryPlanSchema.openapi('QueryPlan') }).openapi(
+  'AskResponse',
+)
 
-const ColumnSchema = z.object({ name: z.string(), type: z.string(), label: z.string() })
-const ResultSchema = z.object({
-  columns: z.array(ColumnSchema),
-  rows: z.array(z.array(z.unknown())),
-  rowCount: z.number().int(),
-  truncated: z.boolean(),
-  durationMs: z.number(),
-  sql: z.string().optional().openapi({ description: 'Shown to analyst and admin roles only' }),
-})
-const AskResponse = ResultSchema.extend({
-  question: z.string(),
-  interpretation: z.string(),
-  plan: z.record(z.string(), z.unknown()),
-  warnings: z.array(z.string()).openapi({ description: "E.g. the period lies outside the data's dates" }),
-}).openapi('AskResponse')
+const SqlBody = SqlInputSchema.extend({
+  sql: SqlInputSchema.shape.sql.openapi({ example: 'SELECT product_name, list_price FROM products' }),
+}).openapi('SqlRequest')
 
-const SqlBody = z
-  .object({
-    sql: z.string().min(1).max(20_000).openapi({ example: 'SELECT product_name, list_price FROM products' }),
-    limit: z.number().int().min(1).max(100_000).optional(),
-  })
-  .strict()
-  .openapi('SqlRequest')
-
-const DatasetSchema = z
-  .object({
-    name: z.string(),
-    label: z.string(),
-    description: z.string(),
-    synonyms: z.array(z.string()),
-    measures: z.array(z.record(z.string(), z.unknown())),
-    dimensions: z.array(z.record(z.string(), z.unknown())),
-    examples: z.array(z.string()),
-  })
-  .openapi('Dataset')
+const DatasetSchema = DatasetSummarySchema.openapi('Dataset')
 
 const DATASET_EXAMPLE: z.infer<typeof DatasetSchema> = {
   name: 'products',
   label: 'product',
   description: 'Products — measures: list price; dated by launch date',
+  primaryKey: ['product_id'],
   synonyms: ['brand', 'drug', 'medication'],
   measures: [
-    { name: 'list_price', label: 'list price', type: 'decimal', aggregation: 'sum', synonyms: ['price'] },
+    {
+      name: 'list_price',
+      label: 'list price',
+      type: 'decimal',
+      aggregation: 'sum',
+      synonyms: ['price'],
+      derived: false,
+      nullable: true,
+    },
   ],
   dimensions: [
-    { name: 'product_name', label: 'product', type: 'string', kind: 'dimension', synonyms: ['brand name'] },
-    { name: 'manufacturer', label: 'Manufacturer', type: 'string', kind: 'dimension', synonyms: ['maker'] },
+    {
+      name: 'product_name',
+      label: 'product',
+      type: 'string',
+      kind: 'dimension',
+      synonyms: ['brand name'],
+      nullable: false,
+    },
+    {
+      name: 'manufacturer',
+      label: 'Manufacturer',
+      type: 'string',
+      kind: 'dimension',
+      synonyms: ['maker'],
+      nullable: true,
+    },
   ],
   examples: ['List the products', 'Average list price by manufacturer'],
 }
@@ -102,6 +100,13 @@ const askRoute = createRoute({
             { op: 'between', field: 'prescriptions.week_ending', values: ['2024-10-01', '2024-12-31'] },
           ],
         },
+        dimensions: [],
+        select: [],
+        having: null,
+        order: [],
+        limit: null,
+        offset: 0,
+        distinct: false,
       },
     }),
     ...refusalErrors,
@@ -119,7 +124,7 @@ const sqlRoute = createRoute({
     limit: 100,
   }),
   responses: {
-    200: jsonResponse(ResultSchema.openapi('SqlResult'), 'Rows', {
+    200: jsonResponse(ResultSchema, 'Rows', {
       columns: [
         { name: 'product_name', label: 'product_name', type: 'string' },
         { name: 'list_price', label: 'list_price', type: 'decimal' },
@@ -156,10 +161,13 @@ const datasetRoute = createRoute({
   tags: ['data'],
   summary: 'One dataset: measures, dimensions and synonyms visible to the caller',
   security: [{ bearer: [] }],
-  request: { params: z.object({ name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/) }) },
+  request: { params: z.object({ name: DatasetNameSchema }) },
   responses: {
     200: jsonResponse(DatasetSchema, 'The dataset', DATASET_EXAMPLE),
-    404: { description: 'No such dataset', content: { 'application/problem+json': { schema: z.unknown() } } },
+    404: {
+      description: 'No such dataset',
+      content: { 'application/problem+json': { schema: ProblemSchema } },
+    },
     ...refusalErrors,
   },
 })
@@ -180,7 +188,7 @@ export function dataRoutes(services: Services) {
     .openapi(askRoute, async (c) => {
       const body = c.req.valid('json')
       const result = await hub.ask(c.get('principal'), body, requestContext(c))
-      return c.json(result as z.infer<typeof AskResponse>, 200)
+      return c.json(result, 200)
     })
     .openapi(sqlRoute, async (c) => {
       const result = await hub.sql(c.get('principal'), c.req.valid('json'), requestContext(c))

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import { ProblemSchema } from '../../api/schemas.ts'
 import { createAuditLog } from '../../audit/index.ts'
 import {
   CreateApiKeyInputSchema,
@@ -10,7 +11,7 @@ import {
 } from '../../auth/index.ts'
 import { requireRole } from '../../auth/middleware.ts'
 import { ROLES } from '../../principal.ts'
-import { commonErrors, createRouter, jsonBody, jsonResponse, ProblemSchema } from '../openapi.ts'
+import { commonErrors, createRouter, jsonBody, jsonResponse } from '../openapi.ts'
 import type { Services } from '../services.ts'
 
 const ApiKeySchema = z
