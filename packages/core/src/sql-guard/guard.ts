@@ -40,23 +40,23 @@ const parsers = new Map<Dialect, SqlParser>()
 function parserFor(dialect: Dialect): SqlParser {
   let p = parsers.get(dialect)
   if (!p) {
-    const mod = require(
-      dialect === 'mysql' ? 'node-sql-parser/build/mysql.js' : 'node-sql-parser/build/sqlite.js',
-    ) as typeof NodeSqlParser
+    const mod = require(`node-sql-parser/build/${parserBuild[dialect]}.js`) as typeof NodeSqlParser
     p = new mod.Parser()
     parsers.set(dialect, p)
   }
   return p
 }
 // MySQL's grammar rather than node-sql-parser's MariaDB one: the latter treats `status` as reserved.
-const parserDatabase: Record<Dialect, string> = { mysql: 'MySQL', sqlite: 'sqlite' }
+const parserDatabase: Record<Dialect, string> = { mysql: 'MySQL', sqlite: 'sqlite', postgresql: 'PostgresQL' }
+const parserBuild: Record<Dialect, string> = { mysql: 'mysql', sqlite: 'sqlite', postgresql: 'postgresql' }
+const knexClient: Record<Dialect, string> = { mysql: 'mysql2', sqlite: 'better-sqlite3', postgresql: 'pg' }
 
 /** Query builders without a connection, used only to render scope subqueries. */
 const builders = new Map<Dialect, Knex>()
 function builder(dialect: Dialect): Knex {
   let k = builders.get(dialect)
   if (!k) {
-    k = knexFactory({ client: dialect === 'sqlite' ? 'better-sqlite3' : 'mysql2', useNullAsDefault: true })
+    k = knexFactory({ client: knexClient[dialect], useNullAsDefault: true })
     builders.set(dialect, k)
   }
   return k
