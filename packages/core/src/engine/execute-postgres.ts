@@ -109,7 +109,9 @@ export async function runPostgres(
     }
     throwIfAborted(opts.signal)
     inStatement = true
-    const text = ds.knex.client.positionBindings(query.sql) as string
+    // knex's `?` placeholders become $1, $2 …; SQL without bindings is sent as it is (a literal '?' stays)
+    const text =
+      query.bindings.length > 0 ? (ds.knex.client.positionBindings(query.sql) as string) : query.sql
     const result = await race(c.query({ text, values: [...query.bindings], rowMode: 'array' }))
     inStatement = false
     const truncated = result.rows.length > opts.maxRows

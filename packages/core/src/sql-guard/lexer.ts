@@ -150,7 +150,7 @@ export function lexSql(sql: string, dialect: Dialect): LexedSql {
       continue
     }
     if (c === '`') {
-      if (dialect === 'postgresql') reject('Backtick-quoted names are not PostgreSQL: use "name"')
+      // not PostgreSQL syntax, but unambiguous: re-emitted as "name"
       emitIdentifier(readQuoted('`', false))
       continue
     }
