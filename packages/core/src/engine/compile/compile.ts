@@ -336,7 +336,12 @@ class Compiler {
     // ──
     for (const g of groupBy) qb.groupByRaw(g.sql, g.b)
     if (having) qb.havingRaw(having.sql, having.b)
-    for (const o of plan.order) qb.orderBy(o.by, o.direction)
+    // NULL sorts as the smallest value everywhere (SQLite's and MySQL's rule, which the OData keyset
+    // paging relies on); PostgreSQL's default is the largest, so say so explicitly there.
+    for (const o of plan.order)
+      if (this.dialect === 'postgresql')
+        qb.orderBy(o.by, o.direction, o.direction === 'desc' ? 'last' : 'first')
+      else qb.orderBy(o.by, o.direction)
     if (plan.limit !== null) qb.limit(plan.limit)
     if (plan.offset > 0) qb.offset(plan.offset)
     const { sql, bindings } = qb.toSQL()
