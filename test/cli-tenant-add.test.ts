@@ -5,14 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildHeldoutDb } from './fixtures/heldout-schemas.ts'
 import { runHub } from './helpers/cli.ts'
 import { createTestDatabase } from './helpers/mysql.ts'
+import { createTestPgDatabase } from './helpers/postgres.ts'
 
 /** `hub tenant add` through the real CLI: the bundled-model hint, the datasets, checked examples. */
 const home = mkdtempSync(join(tmpdir(), 'nl2q-tenant-add-'))
 const hub = (...args: string[]) => runHub(args, { HUB_HOME: home })
 let mysql: Awaited<ReturnType<typeof createTestDatabase>>
+let pg: Awaited<ReturnType<typeof createTestPgDatabase>>
 
 beforeAll(async () => {
   mysql = await createTestDatabase('nl2q_tenant_add')
+  pg = await createTestPgDatabase('nl2q_tenant_add')
   const seeded = await Promise.all([
     hub(
       'demo',
@@ -25,13 +28,15 @@ beforeAll(async () => {
       '0.02',
     ),
     hub('demo', 'seed', '--db', mysql.url, '--prefix', 'GLX', '--scale', '0.02'),
+    hub('demo', 'seed', '--db', pg.url, '--prefix', 'PGX', '--scale', '0.02'),
     buildHeldoutDb('hr', join(home, 'hr.sqlite')),
   ])
-  for (const r of seeded.slice(0, 2)) expect((r as { code: number }).code).toBe(0)
+  for (const r of seeded.slice(0, 3)) expect((r as { code: number; stderr: string }).code).toBe(0)
 }, 120_000)
 
 afterAll(async () => {
   await mysql?.drop()
+  await pg?.drop()
   rmSync(home, { recursive: true, force: true })
 })
 
@@ -57,6 +62,7 @@ describe('hub tenant add', () => {
   it.each([
     ['sqlite', 'p-sqlite', () => `sqlite:${join(home, 'pharma.sqlite')}`],
     ['mysql', 'p-mysql', () => mysql.url],
+    ['postgresql', 'p-postgres', () => pg.url.replace(/^postgres:/, 'postgresql:')],
   ])(
     'suggests --model pharma for a %s database with the pharma tables, lists datasets and examples that answer',
     async (_, id, url) => {

@@ -6,17 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DataSource, introspect, openDataSource } from '../packages/core/src/db/index.ts'
 import { PHARMA_TABLES, type SeedResult, seedPharma } from '../packages/core/src/demo/index.ts'
 import { createTestDatabase } from './helpers/mysql.ts'
+import { createTestPgDatabase } from './helpers/postgres.ts'
 
 // Scale 0.05: 100 HCPs, ~15,000 prescriptions, 2,000 calls — every check runs in seconds.
 const OPTIONS = { prefix: 'ACM', seed: 7, scale: 0.05 }
 
 const dir = mkdtempSync(join(tmpdir(), 'nl2q-demo-'))
 let mysqlDb: Awaited<ReturnType<typeof createTestDatabase>>
-const targets: Record<'sqlite' | 'mysql', { ds: DataSource; result: SeedResult }> = {} as never
+let pgDb: Awaited<ReturnType<typeof createTestPgDatabase>>
+const targets: Record<'sqlite' | 'mysql' | 'postgresql', { ds: DataSource; result: SeedResult }> = {} as never
 
 async function rows<T = Record<string, unknown>>(ds: DataSource, sql: string): Promise<T[]> {
   const r = await ds.knex.raw(sql)
-  return (ds.dialect === 'mysql' ? r[0] : r) as T[]
+  return (ds.dialect === 'mysql' ? r[0] : ds.dialect === 'postgresql' ? r.rows : r) as T[]
 }
 
 async function scalar(ds: DataSource, sql: string): Promise<number> {
@@ -30,7 +32,9 @@ async function checksum(ds: DataSource): Promise<Record<string, string>> {
   for (const t of PHARMA_TABLES) {
     const cols = t.columns.map((c) => c.name)
     const all = (await ds.knex(t.name).select(cols)) as Record<string, unknown>[]
-    const lines = all.map((r) => JSON.stringify(cols.map((c) => r[c]))).sort()
+    // booleans: 0/1 on SQLite and MySQL, true/false on PostgreSQL
+    const cell = (v: unknown) => (typeof v === 'boolean' ? Number(v) : v)
+    const lines = all.map((r) => JSON.stringify(cols.map((c) => cell(r[c])))).sort()
     out[t.name] = createHash('sha256').update(lines.join('\n')).digest('hex')
   }
   return out
@@ -38,9 +42,11 @@ async function checksum(ds: DataSource): Promise<Record<string, string>> {
 
 beforeAll(async () => {
   mysqlDb = await createTestDatabase('nl2q_demo')
+  pgDb = await createTestPgDatabase('nl2q_demo')
   for (const [dialect, url] of [
     ['sqlite', `sqlite:${join(dir, 'acme.sqlite')}`],
     ['mysql', mysqlDb.url],
+    ['postgresql', pgDb.url],
   ] as const) {
     const ds = openDataSource(url)
     targets[dialect] = { ds, result: await seedPharma(ds, OPTIONS) }
@@ -50,10 +56,11 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const t of Object.values(targets)) await t?.ds.knex.destroy()
   await mysqlDb?.drop()
+  await pgDb?.drop()
   rmSync(dir, { recursive: true, force: true })
 })
 
-describe.each(['sqlite', 'mysql'] as const)('seedPharma on %s', (dialect) => {
+describe.each(['sqlite', 'mysql', 'postgresql'] as const)('seedPharma on %s', (dialect) => {
   const ds = (): DataSource => targets[dialect].ds
 
   it('loads the documented row counts at scale 0.05 and reports them', async () => {
@@ -91,7 +98,7 @@ describe.each(['sqlite', 'mysql'] as const)('seedPharma on %s', (dialect) => {
     ).toBe(0)
     const products = await rows<{ product_name: string; is_company_product: number }>(
       ds(),
-      'SELECT product_name, is_company_product FROM products WHERE is_company_product = 1 ORDER BY product_name',
+      'SELECT product_name, is_company_product FROM products WHERE is_company_product ORDER BY product_name',
     )
     expect(products.map((p) => p.product_name)).toEqual(['Tirosint', 'Tirosint-SOL'])
   })
@@ -175,6 +182,11 @@ describe.each(['sqlite', 'mysql'] as const)('seedPharma on %s', (dialect) => {
 describe('seedPharma across dialects', () => {
   it('loads identical rows into SQLite and MariaDB for the same prefix, seed and scale', async () => {
     const [a, b] = [await checksum(targets.sqlite.ds), await checksum(targets.mysql.ds)]
+    expect(b).toEqual(a)
+  })
+
+  it('loads identical rows into SQLite and PostgreSQL for the same prefix, seed and scale', async () => {
+    const [a, b] = [await checksum(targets.sqlite.ds), await checksum(targets.postgresql.ds)]
     expect(b).toEqual(a)
   })
 })

@@ -16,9 +16,11 @@ import { localPrincipal } from '../packages/core/src/principal.ts'
 import { norm } from './engine-compare.ts'
 import { EVAL } from './helpers/fixtures.ts'
 import { createTestDatabase } from './helpers/mysql.ts'
+import { createTestPgDatabase } from './helpers/postgres.ts'
 
 /**
- * The same questions give the same answers on MariaDB as on SQLite: a sample of the reference
+ * The same questions give the same answers on MariaDB and PostgreSQL as on SQLite (the DDL below is
+ * portable to both): a sample of the reference
  * pharma data is loaded into both, and every answer (time buckets, joins, HAVING, counts, typed
  * numbers) is compared.
  */
@@ -123,80 +125,86 @@ function comparable(r: {
   return r.rows.map((row) => JSON.stringify(row.map(norm))).sort()
 }
 
-describe('engine answers alike on SQLite and MariaDB', () => {
-  let dir: string
-  let sqlite: DataSource
-  let mysql: DataSource
-  let testDb: Awaited<ReturnType<typeof createTestDatabase>>
-  let onSqlite: Engine
-  let onMysql: Engine
-  const admin = localPrincipal('acme')
+const TARGETS = [
+  { name: 'MariaDB', create: () => createTestDatabase('nl2q_engine') },
+  { name: 'PostgreSQL', create: () => createTestPgDatabase('nl2q_engine') },
+]
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'nl2q-parity-'))
-    const ref = join(dir, 'ref.sqlite')
-    await run('python3', [join(EVAL, 'reference_pharma.py'), ref])
-    const full = openDataSource(`sqlite:${ref}`)
-    sqlite = openDataSource(`sqlite:${join(dir, 'sample.sqlite')}`)
-    testDb = await createTestDatabase('nl2q_engine')
-    mysql = openDataSource(testDb.url)
-    try {
-      const ddl = (await full.knex.raw(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' ORDER BY rowid",
-      )) as { sql: string }[]
-      for (const { sql } of ddl) await sqlite.knex.raw(sql)
-      for (const stmt of MYSQL_DDL) await mysql.knex.raw(stmt)
-      await copyData(full, sqlite)
-      await copyData(full, mysql)
-    } finally {
-      await full.knex.destroy()
-    }
-    onSqlite = await engineFor(sqlite)
-    onMysql = await engineFor(mysql)
-  }, 240_000)
+for (const target of TARGETS)
+  describe(`engine answers alike on SQLite and ${target.name}`, () => {
+    let dir: string
+    let sqlite: DataSource
+    let mysql: DataSource
+    let testDb: Awaited<ReturnType<typeof createTestDatabase>>
+    let onSqlite: Engine
+    let onMysql: Engine
+    const admin = localPrincipal('acme')
 
-  afterAll(async () => {
-    await sqlite?.knex.destroy()
-    await mysql?.knex.destroy()
-    await testDb?.drop()
-    if (dir) rmSync(dir, { recursive: true, force: true })
-  })
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'nl2q-parity-'))
+      const ref = join(dir, 'ref.sqlite')
+      await run('python3', [join(EVAL, 'reference_pharma.py'), ref])
+      const full = openDataSource(`sqlite:${ref}`)
+      sqlite = openDataSource(`sqlite:${join(dir, 'sample.sqlite')}`)
+      testDb = await target.create()
+      mysql = openDataSource(testDb.url)
+      try {
+        const ddl = (await full.knex.raw(
+          "SELECT sql FROM sqlite_master WHERE type = 'table' ORDER BY rowid",
+        )) as { sql: string }[]
+        for (const { sql } of ddl) await sqlite.knex.raw(sql)
+        for (const stmt of MYSQL_DDL) await mysql.knex.raw(stmt)
+        await copyData(full, sqlite)
+        await copyData(full, mysql)
+      } finally {
+        await full.knex.destroy()
+      }
+      onSqlite = await engineFor(sqlite)
+      onMysql = await engineFor(mysql)
+    }, 240_000)
 
-  it('infers the same model from both dialects', () => {
-    const shape = (e: Engine) =>
-      e.model.datasets.map((d) => ({
-        name: d.name,
-        pk: d.primaryKey,
-        fields: d.fields.map((f) => `${f.name}:${f.kind}:${f.type}`),
-      }))
-    expect(shape(onMysql)).toEqual(shape(onSqlite))
-    expect(onMysql.model.joins).toEqual(onSqlite.model.joins)
-  })
-
-  for (const question of QUESTIONS) {
-    it(`answers "${question}" the same on both`, async () => {
-      const a = await onSqlite.ask(admin, { question, asOf: '2025-01-15' })
-      const b = await onMysql.ask(admin, { question, asOf: '2025-01-15' })
-      expect(b.plan).toEqual(a.plan)
-      expect(b.columns).toEqual(a.columns)
-      expect(b.rows.length).toBeGreaterThan(0)
-      expect(comparable(b)).toEqual(comparable(a))
-      b.columns.forEach((c, i) => {
-        const v = b.rows[0]?.[i]
-        if (v === null || v === undefined) return
-        if (c.type === 'integer' || c.type === 'decimal') expect(typeof v).toBe('number')
-        if (c.type === 'date') expect(v).toMatch(/^\d{4}-\d{2}-\d{2}$/)
-        if (c.type === 'boolean') expect(typeof v).toBe('boolean')
-      })
+    afterAll(async () => {
+      await sqlite?.knex.destroy()
+      await mysql?.knex.destroy()
+      await testDb?.drop()
+      if (dir) rmSync(dir, { recursive: true, force: true })
     })
-  }
 
-  it('returns time buckets as the period’s first day on both dialects', async () => {
-    for (const grain of ['weekly', 'monthly', 'quarterly', 'yearly']) {
-      const question = `${grain} calls in 2024`
-      const a = await onSqlite.ask(admin, { question })
-      const b = await onMysql.ask(admin, { question })
-      expect(b.rows, question).toEqual(a.rows)
+    it('infers the same model from both dialects', () => {
+      const shape = (e: Engine) =>
+        e.model.datasets.map((d) => ({
+          name: d.name,
+          pk: d.primaryKey,
+          fields: d.fields.map((f) => `${f.name}:${f.kind}:${f.type}`),
+        }))
+      expect(shape(onMysql)).toEqual(shape(onSqlite))
+      expect(onMysql.model.joins).toEqual(onSqlite.model.joins)
+    })
+
+    for (const question of QUESTIONS) {
+      it(`answers "${question}" the same on both`, async () => {
+        const a = await onSqlite.ask(admin, { question, asOf: '2025-01-15' })
+        const b = await onMysql.ask(admin, { question, asOf: '2025-01-15' })
+        expect(b.plan).toEqual(a.plan)
+        expect(b.columns).toEqual(a.columns)
+        expect(b.rows.length).toBeGreaterThan(0)
+        expect(comparable(b)).toEqual(comparable(a))
+        b.columns.forEach((c, i) => {
+          const v = b.rows[0]?.[i]
+          if (v === null || v === undefined) return
+          if (c.type === 'integer' || c.type === 'decimal') expect(typeof v).toBe('number')
+          if (c.type === 'date') expect(v).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+          if (c.type === 'boolean') expect(typeof v).toBe('boolean')
+        })
+      })
     }
+
+    it('returns time buckets as the period’s first day on both dialects', async () => {
+      for (const grain of ['weekly', 'monthly', 'quarterly', 'yearly']) {
+        const question = `${grain} calls in 2024`
+        const a = await onSqlite.ask(admin, { question })
+        const b = await onMysql.ask(admin, { question })
+        expect(b.rows, question).toEqual(a.rows)
+      }
+    })
   })
-})

@@ -9,12 +9,15 @@ import { seedPharma } from '../packages/core/src/demo/index.ts'
 import { createTestHub, type TestHub } from './helpers/hub.ts'
 import { createTestDatabase } from './helpers/mysql.ts'
 import { createSelectOnlyUser } from './helpers/mysql-user.ts'
+import { createPgSelectOnlyRole, createTestPgDatabase } from './helpers/postgres.ts'
 
 /**
  * Issue 9 §1: a territory-scoped principal sees only its territory through every door, whatever
  * the data source and whatever the database account can read of the catalogue. The sources:
  * the SQLite demo tenant, a MariaDB tenant connected as root, and the same MariaDB database
- * connected as a real `GRANT SELECT ON db.*` user (which cannot see TABLE_CONSTRAINTS). Expected
+ * connected as a real `GRANT SELECT ON db.*` user (which cannot see TABLE_CONSTRAINTS), and a
+ * PostgreSQL tenant connected as a SELECT-only role (which cannot see information_schema's key
+ * views). Expected
  * numbers come from hand-written SQL against the database itself.
  */
 
@@ -34,12 +37,16 @@ let noFk: Awaited<ReturnType<typeof createTestDatabase>>
 let reader: Awaited<ReturnType<typeof createSelectOnlyUser>>
 let sqliteTruth: DataSource
 let mysqlTruth: DataSource
+let pgDb: Awaited<ReturnType<typeof createTestPgDatabase>>
+let pgReader: Awaited<ReturnType<typeof createPgSelectOnlyRole>>
+let pgTruth: DataSource
 const clients: Client[] = []
 
 const SOURCES: Source[] = [
   { tenant: 'acme', territory: 'ACM-T03', truth: () => sqliteTruth },
   { tenant: 'mdb-root', territory: 'MDB-T03', truth: () => mysqlTruth },
   { tenant: 'mdb-select', territory: 'MDB-T03', truth: () => mysqlTruth },
+  { tenant: 'pg-select', territory: 'PGS-T03', truth: () => pgTruth },
 ]
 
 beforeAll(async () => {
@@ -61,6 +68,11 @@ beforeAll(async () => {
     await mysqlTruth.knex.raw(`INSERT INTO \`${noFk.name}\`.${t} SELECT * FROM ${t}`)
   }
   await hub.services.tenants.add({ id: 'mdb-nofk', dbUrl: noFk.url, model: 'pharma' })
+  pgDb = await createTestPgDatabase('nl2q_rpm')
+  pgTruth = openDataSource(pgDb.url)
+  await seedPharma(pgTruth, { prefix: 'PGS', seed: 7, scale: 0.05 })
+  pgReader = await createPgSelectOnlyRole(pgDb.url)
+  await hub.services.tenants.add({ id: 'pg-select', dbUrl: pgReader.url, model: 'pharma' })
   sqliteTruth = openDataSource(`sqlite:${join(hub.home, 'tenants', 'acme.sqlite')}`, { readOnly: true })
   mcp = await serveOnLoopback(hub.app)
 }, 120_000)
@@ -74,11 +86,20 @@ afterAll(async () => {
   await reader?.drop()
   await noFk?.drop()
   await db?.drop()
+  await pgTruth?.knex.destroy()
+  await pgDb?.drop()
+  await pgReader?.drop()
 })
 
 async function one(ds: DataSource, sql: string, bindings: string[] = []): Promise<number> {
   const raw = (await ds.knex.raw(sql, bindings)) as unknown
-  const rows = (ds.dialect === 'mysql' ? (raw as unknown[][])[0] : raw) as Record<string, unknown>[]
+  const rows = (
+    ds.dialect === 'mysql'
+      ? (raw as unknown[][])[0]
+      : ds.dialect === 'postgresql'
+        ? (raw as { rows: unknown[] }).rows
+        : raw
+  ) as Record<string, unknown>[]
   return Number(Object.values(rows[0] ?? {})[0])
 }
 

@@ -11,6 +11,7 @@ import {
 } from '../packages/core/src/sql-guard/testing/pharma-fixture.ts'
 import {
   openMariaDbSource,
+  openPostgresSource,
   openSqliteSource,
   type PharmaSource,
 } from '../packages/core/src/sql-guard/testing/sources.ts'
@@ -27,8 +28,12 @@ const files = readdirSync(CORPUS_DIR)
   .sort()
 const principal = testPrincipal(['analyst'], { territories: ['ACM-T01', 'ACM-T02'] })
 
-for (const open of [openSqliteSource, openMariaDbSource]) {
-  describe(`SQL-injection corpora against guarded SQL on ${open === openSqliteSource ? 'SQLite' : 'MariaDB'}`, () => {
+for (const [dialectName, open] of [
+  ['SQLite', openSqliteSource],
+  ['MariaDB', openMariaDbSource],
+  ['PostgreSQL', openPostgresSource],
+] as const) {
+  describe(`SQL-injection corpora against guarded SQL on ${dialectName}`, () => {
     let source: PharmaSource
     let counts: Record<string, number>
     let fingerprint: string

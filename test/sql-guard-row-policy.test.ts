@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testPrincipal } from '../packages/core/src/sql-guard/testing/pharma-fixture.ts'
 import {
   openMariaDbSource,
+  openPostgresSource,
   openSqliteSource,
   type PharmaSource,
   runDirect,
@@ -130,8 +131,12 @@ function normalise(rows: unknown[][]): unknown[][] {
   )
 }
 
-for (const open of [openSqliteSource, openMariaDbSource]) {
-  describe(`row policy in guarded SQL on ${open === openSqliteSource ? 'SQLite' : 'MariaDB'}`, () => {
+for (const [dialectName, open] of [
+  ['SQLite', openSqliteSource],
+  ['MariaDB', openMariaDbSource],
+  ['PostgreSQL', openPostgresSource],
+] as const) {
+  describe(`row policy in guarded SQL on ${dialectName}`, () => {
     let source: PharmaSource
     beforeAll(async () => {
       source = await open()

@@ -5,6 +5,7 @@ import { guardSql } from '../packages/core/src/sql-guard/index.ts'
 import { pharmaCounts, testPrincipal } from '../packages/core/src/sql-guard/testing/pharma-fixture.ts'
 import {
   openMariaDbSource,
+  openPostgresSource,
   openSqliteSource,
   type PharmaSource,
   runDirect,
@@ -149,8 +150,12 @@ function expectRejected(fn: () => unknown): HubError {
   throw new Error('expected SQL_REJECTED but the SQL was accepted')
 }
 
-for (const open of [openSqliteSource, openMariaDbSource]) {
-  describe(`guarded SQL on ${open === openSqliteSource ? 'SQLite' : 'MariaDB'}`, () => {
+for (const [dialectName, open] of [
+  ['SQLite', openSqliteSource],
+  ['MariaDB', openMariaDbSource],
+  ['PostgreSQL', openPostgresSource],
+] as const) {
+  describe(`guarded SQL on ${dialectName}`, () => {
     let source: PharmaSource
     let before: Record<string, number>
     beforeAll(async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase } from '../../../../test/helpers/mysql.ts'
 import { createSelectOnlyUser } from '../../../../test/helpers/mysql-user.ts'
+import { createPgSelectOnlyRole, createTestPgDatabase } from '../../../../test/helpers/postgres.ts'
 import type { HubError } from '../errors.ts'
 import { classifyType, introspect, openDataSource, parseDataSourceUrl, redactUrl } from './index.ts'
 import { withSafeSqlMode } from './knex.ts'
@@ -28,9 +29,20 @@ describe('parseDataSourceUrl', () => {
     })
   })
 
+  it('parses postgres and postgresql URLs with encoded credentials and the default port', () => {
+    expect(parseDataSourceUrl('postgresql://app%40x:p%3Ass@db.internal/sales')).toEqual({
+      dialect: 'postgresql',
+      connection: { host: 'db.internal', port: 5432, user: 'app@x', password: 'p:ss', database: 'sales' },
+    })
+    expect(parseDataSourceUrl('postgres://u@h:6543/d')).toMatchObject({
+      dialect: 'postgresql',
+      connection: { port: 6543 },
+    })
+  })
+
   it('rejects other schemes without repeating the URL', () => {
     try {
-      parseDataSourceUrl('postgres://user:hunter2@h/db')
+      parseDataSourceUrl('oracle://user:hunter2@h/db')
       expect.unreachable()
     } catch (err) {
       expect((err as HubError).code).toBe('CONFIG_INVALID')
@@ -41,6 +53,7 @@ describe('parseDataSourceUrl', () => {
   it('redacts credentials for logs', () => {
     expect(redactUrl('mysql://root:hunter2@db:3306/x')).toBe('mysql://<redacted>@db/x')
     expect(redactUrl('sqlite:/secret/path.sqlite')).toBe('sqlite:<file>')
+    expect(redactUrl('postgresql://root:hunter2@db:5432/x')).toBe('postgres://<redacted>@db/x')
   })
 })
 
@@ -56,6 +69,12 @@ describe('classifyType', () => {
     ['date', 'date'],
     ['datetime(3)', 'datetime'],
     ['timestamp', 'datetime'],
+    ['character varying(16)', 'string'],
+    ['timestamp without time zone', 'datetime'],
+    ['double precision', 'decimal'],
+    ['numeric(10,2)', 'decimal'],
+    ['int4', 'integer'],
+    ['text', 'string'],
   ])('maps %s to %s', (raw, type) => expect(classifyType(raw)).toBe(type))
 })
 
@@ -137,6 +156,56 @@ describe('introspect on MariaDB as a SELECT-only user', () => {
   // joining it made every foreign key vanish, so row policies could not propagate.
   it('finds the same primary, unique and foreign keys as the owner does', async () => {
     await checkIntrospection(db.url, user.url)
+  })
+})
+
+describe('introspect on PostgreSQL as a SELECT-only role', () => {
+  let db: Awaited<ReturnType<typeof createTestPgDatabase>>
+  let role: Awaited<ReturnType<typeof createPgSelectOnlyRole>> | undefined
+  beforeAll(async () => {
+    db = await createTestPgDatabase()
+  })
+  afterAll(async () => {
+    await db?.drop()
+    await role?.drop()
+  })
+
+  // information_schema.table_constraints lists only tables the role owns: a GRANT SELECT reader
+  // would see no key there. pg_catalog shows them to everyone.
+  it('finds the same primary, unique and foreign keys as the owner does', async () => {
+    const owner = openDataSource(db.url)
+    try {
+      for (const ddl of DDL) await owner.knex.raw(ddl)
+    } finally {
+      await owner.knex.destroy()
+    }
+    role = await createPgSelectOnlyRole(db.url)
+    // the tables exist now: checkIntrospection's DDL would fail, so run its checks on a fresh schema
+    const reader = openDataSource(role.url, { readOnly: true })
+    try {
+      const schema = await introspect(reader)
+      const stores = schema.tables.find((t) => t.name === 'stores')!
+      expect(stores.primaryKey).toEqual(['store_id'])
+      expect(stores.foreignKeys).toEqual([
+        { columns: ['region_id'], refTable: 'regions', refColumns: ['region_id'] },
+      ])
+      expect(Object.fromEntries(stores.columns.map((c) => [c.name, c.type]))).toEqual({
+        store_id: 'integer',
+        region_id: 'string',
+        opened: 'date',
+        active: 'boolean',
+        area: 'decimal',
+      })
+      const regions = schema.tables.find((t) => t.name === 'regions')!
+      expect(regions.columns.find((c) => c.name === 'region_name')?.unique).toBe(true)
+      expect(stores.columns.find((c) => c.name === 'region_id')?.nullable).toBe(false)
+      // and the role really is read-only: its pool refuses a write
+      await expect(reader.knex.raw('INSERT INTO regions VALUES (?, ?)', ['x', 'y'])).rejects.toThrow(
+        /read-only|permission denied/,
+      )
+    } finally {
+      await reader.knex.destroy()
+    }
   })
 })
 

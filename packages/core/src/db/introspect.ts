@@ -31,14 +31,15 @@ export interface SchemaInfo {
   tables: TableInfo[]
 }
 
-/** Map a declared SQL type to the hub's small type system (shared by SQLite affinity and MySQL types). */
+/** Map a declared SQL type to the hub's small type system (SQLite affinity, MySQL and PostgreSQL types). */
 export function classifyType(rawType: string): ColumnType {
   const t = rawType.toLowerCase().trim()
   if (/^(tinyint\(1\)|bool\b|boolean\b)/.test(t)) return 'boolean'
   if (/^(datetime|timestamp)/.test(t)) return 'datetime'
   if (/^date\b/.test(t)) return 'date'
-  if (/^(bigint|int|integer|smallint|mediumint|tinyint)\b/.test(t)) return 'integer'
-  if (/^(decimal|numeric|real|double|float)/.test(t)) return 'decimal'
+  if (/^(bigint|int|integer|smallint|mediumint|tinyint|int[248]|serial|bigserial|smallserial)\b/.test(t))
+    return 'integer'
+  if (/^(decimal|numeric|real|double|float|money)/.test(t)) return 'decimal'
   if (/(char|text|clob|enum|set\b|uuid)/.test(t)) return 'string'
   if (t === '') return 'unknown'
   return 'unknown'
@@ -169,8 +170,99 @@ async function introspectMysql(knex: Knex): Promise<TableInfo[]> {
   return out
 }
 
+/**
+ * PostgreSQL: tables and views of the first schema on the `search_path` (`current_schema()`), from
+ * pg_catalog alone. information_schema.table_constraints and its key views list only tables the
+ * current role owns (or holds a non-SELECT privilege on), so a `GRANT SELECT` reader would see no
+ * keys there; pg_constraint, pg_attribute, pg_class and pg_namespace are readable by every role.
+ */
+async function introspectPostgres(knex: Knex): Promise<TableInfo[]> {
+  const rowsOf = <T>(r: unknown) => (r as { rows: T[] }).rows
+  const tables = rowsOf<{ t: string }>(
+    await knex.raw(
+      `SELECT c.relname AS t FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm')
+          AND c.relname NOT LIKE 'knex\\_%' AND NOT c.relispartition
+        ORDER BY c.relname`,
+    ),
+  )
+  const cols = rowsOf<{ t: string; c: string; ty: string; notnull: boolean }>(
+    await knex.raw(
+      `SELECT c.relname AS t, a.attname AS c, pg_catalog.format_type(a.atttypid, a.atttypmod) AS ty,
+              a.attnotnull AS notnull
+         FROM pg_catalog.pg_attribute a
+         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = current_schema() AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY c.relname, a.attnum`,
+    ),
+  )
+  // One row per constraint column, in key order; a foreign key into another schema joins nothing
+  // the model knows and is left out.
+  const keys = rowsOf<{
+    t: string
+    name: string
+    kind: 'p' | 'u' | 'f'
+    c: string
+    rt: string | null
+    rc: string | null
+  }>(
+    await knex.raw(
+      `SELECT c.relname AS t, con.conname AS name, con.contype AS kind, a.attname AS c,
+              rc.relname AS rt, ra.attname AS rc
+         FROM pg_catalog.pg_constraint con
+         JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         CROSS JOIN LATERAL unnest(con.conkey, coalesce(con.confkey, con.conkey)) WITH ORDINALITY AS k(attnum, refnum, pos)
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+         LEFT JOIN pg_catalog.pg_class rc ON rc.oid = con.confrelid
+         LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
+         LEFT JOIN pg_catalog.pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.refnum
+        WHERE n.nspname = current_schema() AND con.contype IN ('p', 'u', 'f')
+          AND (con.contype <> 'f' OR rn.nspname = n.nspname)
+        ORDER BY c.relname, con.conname, k.pos`,
+    ),
+  )
+  return tables.map(({ t }) => {
+    const tk = keys.filter((k) => k.t === t)
+    const pk = tk.filter((k) => k.kind === 'p').map((k) => k.c)
+    const uniqueByName = new Map<string, string[]>()
+    for (const k of tk.filter((k) => k.kind === 'u'))
+      uniqueByName.set(k.name, [...(uniqueByName.get(k.name) ?? []), k.c])
+    const unique = new Set([...uniqueByName.values()].filter((c) => c.length === 1).map((c) => c[0]))
+    const fkByName = new Map<string, ForeignKeyInfo>()
+    for (const k of tk.filter((k) => k.kind === 'f')) {
+      const e = fkByName.get(k.name) ?? { columns: [], refTable: k.rt as string, refColumns: [] }
+      e.columns.push(k.c)
+      e.refColumns.push(k.rc as string)
+      fkByName.set(k.name, e)
+    }
+    return {
+      name: t,
+      columns: cols
+        .filter((c) => c.t === t)
+        .map((c) => ({
+          name: c.c,
+          type: classifyType(c.ty),
+          rawType: c.ty.toLowerCase(),
+          nullable: !c.notnull,
+          primaryKey: pk.includes(c.c),
+          unique: unique.has(c.c) || (pk.length === 1 && pk[0] === c.c),
+        })),
+      primaryKey: pk,
+      foreignKeys: [...fkByName.values()],
+    }
+  })
+}
+
 /** Tables, columns, types, primary and foreign keys of a data source, dialect-independent. */
 export async function introspect(ds: DataSource): Promise<SchemaInfo> {
-  const tables = ds.dialect === 'sqlite' ? await introspectSqlite(ds.knex) : await introspectMysql(ds.knex)
+  const tables =
+    ds.dialect === 'sqlite'
+      ? await introspectSqlite(ds.knex)
+      : ds.dialect === 'postgresql'
+        ? await introspectPostgres(ds.knex)
+        : await introspectMysql(ds.knex)
   return { dialect: ds.dialect, tables }
 }

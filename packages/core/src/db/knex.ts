@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import knexFactory, { type Knex } from 'knex'
+import pg from 'pg'
 import { type DataSourceConfig, type Dialect, parseDataSourceUrl } from './url.ts'
 
 export type { Dialect }
 
 export interface OpenOptions {
-  /** Open SQLite read-only (the tenant data path); MySQL read-only is per transaction. */
+  /** Open SQLite read-only (the tenant data path); MySQL read-only is per transaction, PostgreSQL per session. */
   readOnly?: boolean
   pool?: { min?: number; max?: number }
   baseDir?: string
@@ -54,6 +55,21 @@ export function openDataSource(url: string, options: OpenOptions = {}): DataSour
     })
     return { dialect: 'sqlite', knex, config }
   }
+  if (config.dialect === 'postgresql') {
+    const knex = knexFactory({
+      log: quietLog,
+      client: 'pg',
+      connection: { ...config.connection, types: pgTypes, connectionTimeoutMillis: 10_000 },
+      pool: {
+        min: options.pool?.min ?? 0,
+        max: options.pool?.max ?? 10,
+        // Tenant pools: every transaction on the session defaults to READ ONLY (the executor also
+        // opens each query with BEGIN READ ONLY); introspection and the value index run read-only too.
+        afterCreate: options.readOnly ? pgReadOnlySession : undefined,
+      },
+    })
+    return { dialect: 'postgresql', knex, config }
+  }
   const knex = knexFactory({
     log: quietLog,
     client: 'mysql2',
@@ -74,6 +90,30 @@ export function openDataSource(url: string, options: OpenOptions = {}): DataSour
     },
   })
   return { dialect: 'mysql', knex, config }
+}
+
+/**
+ * Values as the other dialects return them: bigint (COUNT, SUM of integers) and numeric as JS
+ * numbers, dates and timestamps as the server's text ('YYYY-MM-DD', 'YYYY-MM-DD HH:MM:SS'), never
+ * as Date objects shifted by the local time zone.
+ */
+const PG_AS_NUMBER = new Set([20, 1700]) // int8, numeric
+const PG_AS_TEXT = new Set([1082, 1114, 1184]) // date, timestamp, timestamptz
+const pgTypes = {
+  getTypeParser: (oid: number, format?: string) => {
+    if (PG_AS_NUMBER.has(oid)) return (v: string) => Number(v)
+    if (PG_AS_TEXT.has(oid)) return (v: string) => v
+    return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text')
+  },
+}
+
+type PgCallbackConnection = { query(sql: string, cb: (err: Error | null) => void): void }
+
+function pgReadOnlySession(
+  conn: PgCallbackConnection,
+  done: (err: Error | null, conn: unknown) => void,
+): void {
+  conn.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY', (err) => done(err, conn))
 }
 
 type MysqlCallbackConnection = {

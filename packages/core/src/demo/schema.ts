@@ -176,6 +176,13 @@ export function pharmaDdl(dialect: Dialect): { create: string[]; finish: string[
         finish.push(
           `CREATE INDEX ${q(dialect, indexNames[i] as string)} ON ${q(dialect, t.name)} (${q(dialect, c)})`,
         )
+    } else if (dialect === 'postgresql') {
+      for (const [i, c] of t.indexes.entries())
+        finish.push(
+          `CREATE INDEX ${q(dialect, indexNames[i] as string)} ON ${q(dialect, t.name)} (${q(dialect, c)})`,
+        )
+      for (const f of t.foreignKeys)
+        finish.push(`ALTER TABLE ${q(dialect, t.name)} ADD ${fkClause(dialect, t, f)}`)
     } else if (t.indexes.length > 0 || t.foreignKeys.length > 0) {
       const alters = [
         ...t.indexes.map((c, i) => `ADD INDEX ${q(dialect, indexNames[i] as string)} (${q(dialect, c)})`),
@@ -193,9 +200,12 @@ export const dropStatements = (dialect: Dialect): string[] =>
 export const existingTablesSql = (dialect: Dialect): string =>
   dialect === 'sqlite'
     ? `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${PHARMA_TABLE_NAMES.map((n) => `'${n}'`).join(', ')})`
-    : `SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (${PHARMA_TABLE_NAMES.map((n) => `'${n}'`).join(', ')})`
+    : dialect === 'postgresql'
+      ? `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN (${PHARMA_TABLE_NAMES.map((n) => `'${n}'`).join(', ')})`
+      : `SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (${PHARMA_TABLE_NAMES.map((n) => `'${n}'`).join(', ')})`
 
 function rowsOf(dialect: Dialect, result: unknown): { name: string }[] {
+  if (dialect === 'postgresql') return (result as { rows: { name: string }[] }).rows
   return (dialect === 'mysql' ? (result as [unknown])[0] : result) as { name: string }[]
 }
 

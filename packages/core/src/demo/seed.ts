@@ -15,6 +15,7 @@ import {
 import { callChunks, callCount, prescriptionChunks } from './facts.ts'
 import { assertPrefix } from './ids.ts'
 import { openMysqlLoader } from './load-mysql.ts'
+import { openPostgresLoader } from './load-postgres.ts'
 import { openSqliteLoader } from './load-sqlite.ts'
 import type { BulkLoader } from './loader.ts'
 import { conflictError, tableDef } from './schema.ts'
@@ -97,7 +98,11 @@ function plan(gen: GeneratorOptions): Step[] {
 }
 
 const openLoader = (ds: DataSource): Promise<BulkLoader> =>
-  ds.dialect === 'sqlite' ? openSqliteLoader(ds) : openMysqlLoader(ds)
+  ds.dialect === 'sqlite'
+    ? openSqliteLoader(ds)
+    : ds.dialect === 'postgresql'
+      ? openPostgresLoader(ds)
+      : openMysqlLoader(ds)
 
 function failure(err: unknown): unknown {
   if (isHubError(err) || (err instanceof Error && err.name === 'AbortError')) return err

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase } from '../../../../test/helpers/mysql.ts'
+import { createTestPgDatabase } from '../../../../test/helpers/postgres.ts'
 import { type DataSource, openDataSource } from '../db/index.ts'
 import { HubError } from '../errors.ts'
 import { createPharmaSchema, pharmaCounts } from '../sql-guard/testing/pharma-fixture.ts'
@@ -404,6 +405,127 @@ describe('MariaDB', () => {
       expect(Number(mode[0]?.ro)).toBe(1)
       await expect(reader.knex('calls').delete()).rejects.toMatchObject({ errno: 1792 })
       expect(await pharmaCounts(ds.knex)).toEqual(before)
+    } finally {
+      await reader.knex.destroy()
+    }
+  })
+})
+
+describe('PostgreSQL', () => {
+  let db: Awaited<ReturnType<typeof createTestPgDatabase>>
+  let ds: DataSource
+  let watcher: DataSource
+  beforeAll(async () => {
+    db = await createTestPgDatabase('nl2q_exec')
+    ds = openDataSource(db.url, { pool: { max: 2 } })
+    watcher = openDataSource(db.url, { pool: { max: 1 } })
+    await createPharmaSchema(ds.knex)
+  })
+  afterAll(async () => {
+    await ds?.knex.destroy()
+    await watcher?.knex.destroy()
+    await db?.drop()
+  })
+  sharedBehaviour('PostgreSQL', () => ds)
+
+  const SLOW = 'SELECT pg_sleep(30) AS nl2q_slow'
+
+  /** Backends of this database still running the slow statement. */
+  async function runningQueries(): Promise<number> {
+    const r = (await watcher.knex.raw(
+      "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE '%nl2q_slow%' AND pid <> pg_backend_pid()",
+    )) as { rows: { n: number }[] }
+    return Number(r.rows[0]?.n)
+  }
+
+  async function settle(): Promise<number> {
+    // pg_cancel_backend is asynchronous: give it a moment, bounded.
+    for (let i = 0; i < 20 && (await runningQueries()) > 0; i++) await new Promise((r) => setTimeout(r, 100))
+    return runningQueries()
+  }
+
+  it('stops a slow query at the timeout with 504 QUERY_TIMEOUT and cancels the backend', async () => {
+    const started = Date.now()
+    const err = await expectCode(
+      executeReadOnly(ds, { sql: SLOW, bindings: [] }, { timeoutMs: 300, maxRows: 10 }),
+      'QUERY_TIMEOUT',
+    )
+    expect(err.status).toBe(504)
+    expect(Date.now() - started).toBeLessThan(2500)
+    expect(await settle()).toBe(0)
+  })
+
+  it('counts the wait for a pooled connection against the query deadline', async () => {
+    const held = [await ds.knex.client.acquireConnection(), await ds.knex.client.acquireConnection()]
+    const started = Date.now()
+    try {
+      await expectCode(
+        executeReadOnly(ds, { sql: 'SELECT 1', bindings: [] }, { timeoutMs: 300, maxRows: 10 }),
+        'QUERY_TIMEOUT',
+      )
+    } finally {
+      for (const c of held) await ds.knex.client.releaseConnection(c)
+    }
+    expect(Date.now() - started).toBeLessThan(1300)
+    const ok = await executeReadOnly(ds, { sql: 'SELECT COUNT(*) FROM calls', bindings: [] }, opts)
+    expect(ok.rows).toEqual([[60]])
+  })
+
+  it('cancels the running backend when the signal aborts', async () => {
+    const ctrl = new AbortController()
+    const started = Date.now()
+    setTimeout(() => ctrl.abort(), 250)
+    await expectCode(
+      executeReadOnly(
+        ds,
+        { sql: SLOW, bindings: [] },
+        { timeoutMs: 60_000, maxRows: 10, signal: ctrl.signal },
+      ),
+      'TIMEOUT',
+    )
+    expect(Date.now() - started).toBeLessThan(2500)
+    expect(await settle()).toBe(0)
+    const ok = await executeReadOnly(ds, { sql: 'SELECT COUNT(*) FROM calls', bindings: [] }, opts)
+    expect(ok.rows).toEqual([[60]])
+  })
+
+  it('answers 503 DATA_SOURCE_UNAVAILABLE with a retry hint when the server refuses connections', async () => {
+    const port = await closedPort()
+    const down = openDataSource(`postgres://postgres@127.0.0.1:${port}/nothing`, { readOnly: true })
+    try {
+      const err = await expectCode(
+        executeReadOnly(down, { sql: 'SELECT 1', bindings: [] }, opts),
+        'DATA_SOURCE_UNAVAILABLE',
+      )
+      expect(err.status).toBe(503)
+      expect(err.headers?.['Retry-After']).toMatch(/^\d+$/)
+      expect(err.message).not.toContain(String(port))
+    } finally {
+      await down.knex.destroy()
+    }
+  })
+
+  it('stops a write that passes the read-shape check in the read-only transaction', async () => {
+    await ds.knex.raw(
+      'CREATE FUNCTION nl2q_evil() RETURNS int LANGUAGE sql AS $$ DELETE FROM calls; SELECT 1 $$',
+    )
+    const before = await pharmaCounts(ds.knex)
+    for (const sql of [
+      'WITH gone AS (DELETE FROM calls RETURNING 1) SELECT COUNT(*) FROM gone',
+      'SELECT nl2q_evil()',
+      'SELECT * INTO evil_copy FROM calls',
+    ])
+      await expectCode(executeReadOnly(ds, { sql, bindings: [] }, opts), 'READ_ONLY')
+    expect(await pharmaCounts(ds.knex)).toEqual(before)
+    expect(before.calls).toBe(60)
+  })
+
+  it('keeps the sessions of a read-only pool read-only outside the executor too', async () => {
+    const reader = openDataSource(db.url, { readOnly: true, pool: { max: 1 } })
+    try {
+      await expect(reader.knex.raw('DELETE FROM calls')).rejects.toMatchObject({ code: '25006' })
+      const r = await executeReadOnly(reader, { sql: 'SELECT COUNT(*) FROM calls', bindings: [] }, opts)
+      expect(r.rows).toEqual([[60]])
     } finally {
       await reader.knex.destroy()
     }

@@ -3,6 +3,7 @@ import type { DataSource } from '../db/index.ts'
 import { dataSourceUnavailable, isDataSourceDown } from '../db/unavailable.ts'
 import { HubError } from '../errors.ts'
 import { cancelled, throwIfAborted, timedOut } from './execute-errors.ts'
+import { runPostgres } from './execute-postgres.ts'
 import { runSqlite } from './execute-sqlite.ts'
 import type { ExecuteOptions, ExecuteQuery, ExecuteResult } from './execute-types.ts'
 
@@ -17,6 +18,7 @@ import type { ExecuteOptions, ExecuteQuery, ExecuteResult } from './execute-type
  *   and is rolled back; multi-statements are off in the driver. On a pool dedicated to reads (see
  *   dedicateToReads) the session mode is set once per connection and kept; on any other pool it is
  *   set per call and restored afterwards.
+ * - PostgreSQL: `BEGIN READ ONLY` with `SET LOCAL statement_timeout`, see execute-postgres.ts.
  * Rows come back as arrays in column order (duplicate column names survive), at most maxRows of them
  * with `truncated` telling whether there were more.
  */
@@ -31,7 +33,9 @@ export async function executeReadOnly(
   if (!Number.isInteger(opts.maxRows) || opts.maxRows < 0)
     throw new HubError('INTERNAL', 'maxRows must be >= 0')
   throwIfAborted(opts.signal)
-  return ds.dialect === 'sqlite' ? runSqlite(ds, query, opts) : runMysql(ds, query, opts)
+  if (ds.dialect === 'sqlite') return runSqlite(ds, query, opts)
+  if (ds.dialect === 'postgresql') return runPostgres(ds, query, opts)
+  return runMysql(ds, query, opts)
 }
 
 /**

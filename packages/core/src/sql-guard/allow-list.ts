@@ -95,9 +95,42 @@ const SQLITE_SCALAR = [
   'group_concat',
 ]
 
+const POSTGRES_SCALAR = [
+  'btrim',
+  'char_length',
+  'character_length',
+  'date_part',
+  'date_trunc',
+  'greatest',
+  'initcap',
+  'least',
+  'left',
+  'lpad',
+  'position',
+  'right',
+  'rpad',
+  'split_part',
+  'strpos',
+  'to_char',
+  'to_date',
+  'trunc',
+]
+
 const AGGREGATE_COMMON = ['avg', 'count', 'group_concat', 'max', 'min', 'sum']
 const AGGREGATE_MYSQL = ['std', 'stddev', 'stddev_pop', 'stddev_samp', 'var_pop', 'var_samp', 'variance']
 const AGGREGATE_SQLITE = ['total']
+const AGGREGATE_POSTGRES = [
+  'bool_and',
+  'bool_or',
+  'every',
+  'stddev',
+  'stddev_pop',
+  'stddev_samp',
+  'string_agg',
+  'var_pop',
+  'var_samp',
+  'variance',
+]
 
 const WINDOW = [
   'cume_dist',
@@ -153,6 +186,31 @@ const BINARY = [
 ]
 
 const lists: Record<Dialect, AllowList> = {
+  postgresql: {
+    scalar: new Set([...COMMON_SCALAR, ...POSTGRES_SCALAR]),
+    aggregate: new Set([...AGGREGATE_COMMON, ...AGGREGATE_POSTGRES]),
+    window: new Set(WINDOW),
+    castTypes: new Set([
+      'INTEGER',
+      'INT',
+      'BIGINT',
+      'SMALLINT',
+      'NUMERIC',
+      'DECIMAL',
+      'REAL',
+      'DOUBLE PRECISION',
+      'FLOAT',
+      'TEXT',
+      'CHAR',
+      'VARCHAR',
+      'DATE',
+      'TIMESTAMP',
+      'BOOLEAN',
+    ]),
+    units: new Set(UNITS),
+    binary: new Set([...BINARY, '||', 'ILIKE', 'NOT ILIKE']),
+    unary: new Set(['NOT', '-', '+']),
+  },
   mysql: {
     scalar: new Set([...COMMON_SCALAR, ...MYSQL_SCALAR]),
     aggregate: new Set([...AGGREGATE_COMMON, ...AGGREGATE_MYSQL]),

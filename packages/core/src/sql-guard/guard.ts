@@ -40,23 +40,23 @@ const parsers = new Map<Dialect, SqlParser>()
 function parserFor(dialect: Dialect): SqlParser {
   let p = parsers.get(dialect)
   if (!p) {
-    const mod = require(
-      dialect === 'mysql' ? 'node-sql-parser/build/mysql.js' : 'node-sql-parser/build/sqlite.js',
-    ) as typeof NodeSqlParser
+    const mod = require(`node-sql-parser/build/${parserBuild[dialect]}.js`) as typeof NodeSqlParser
     p = new mod.Parser()
     parsers.set(dialect, p)
   }
   return p
 }
 // MySQL's grammar rather than node-sql-parser's MariaDB one: the latter treats `status` as reserved.
-const parserDatabase: Record<Dialect, string> = { mysql: 'MySQL', sqlite: 'sqlite' }
+const parserDatabase: Record<Dialect, string> = { mysql: 'MySQL', sqlite: 'sqlite', postgresql: 'PostgresQL' }
+const parserBuild: Record<Dialect, string> = { mysql: 'mysql', sqlite: 'sqlite', postgresql: 'postgresql' }
+const knexClient: Record<Dialect, string> = { mysql: 'mysql2', sqlite: 'better-sqlite3', postgresql: 'pg' }
 
 /** Query builders without a connection, used only to render scope subqueries. */
 const builders = new Map<Dialect, Knex>()
 function builder(dialect: Dialect): Knex {
   let k = builders.get(dialect)
   if (!k) {
-    k = knexFactory({ client: dialect === 'sqlite' ? 'better-sqlite3' : 'mysql2', useNullAsDefault: true })
+    k = knexFactory({ client: knexClient[dialect], useNullAsDefault: true })
     builders.set(dialect, k)
   }
   return k
@@ -96,6 +96,7 @@ function guard(sql: string, options: GuardOptions): GuardedSql {
   } catch (err) {
     reject(parseErrorMessage(err), err)
   }
+  if (dialect === 'postgresql') toCommonShape(parsed)
   const statements = Array.isArray(parsed) ? parsed : [parsed]
   if (statements.length !== 1) reject('Only one statement is allowed: send a single SELECT')
 
@@ -155,6 +156,60 @@ function guard(sql: string, options: GuardOptions): GuardedSql {
     })
 
   return { sql: out, bindings, tables: [...new Set(rebuilder.tables.map((t) => t.dataset.table))].sort() }
+}
+
+/**
+ * node-sql-parser's PostgreSQL grammar wraps a column name as `{ expr: { type, value } }` and tags
+ * every select-list item `type: 'expr'`, gives a CTE's statement bare and an absent LIMIT as an
+ * empty list; the MySQL and SQLite grammars give a name as a string, no tag, `{ ast }` and null. Rewrite to that common shape (in place, bounded depth) so one rebuilder validates all three;
+ * the PostgreSQL sqlify accepts it and quotes the names with "…".
+ */
+function toCommonShape(node: unknown, depth = 0): void {
+  if (!node || typeof node !== 'object' || depth > 400) return
+  if (Array.isArray(node)) {
+    for (const n of node) toCommonShape(n, depth + 1)
+    return
+  }
+  const n = node as Record<string, unknown>
+  if (n.type === 'column_ref' && n.column && typeof n.column === 'object') {
+    const inner = (n.column as { expr?: { value?: unknown } }).expr
+    if (inner && typeof inner.value === 'string') n.column = inner.value
+  }
+  // a CTE's statement comes bare, not as { ast }; an absent LIMIT as an empty value list
+  if (Array.isArray(n.with))
+    for (const cte of n.with as Record<string, unknown>[]) {
+      const stmt = cte?.stmt as Record<string, unknown> | undefined
+      if (stmt && typeof stmt === 'object' && !('ast' in stmt) && typeof stmt.type === 'string')
+        cte.stmt = { ast: stmt }
+    }
+  if (n.type === 'select' && isEmptyLimit(n.limit)) n.limit = null
+  // ROW_NUMBER(), LAG(x) …: a `window_func` node here, a plain function with OVER elsewhere
+  if (n.type === 'window_func' && typeof n.name === 'string') {
+    n.type = 'function'
+    n.name = { name: [{ type: 'default', value: n.name }] }
+    n.args ??= { type: 'expr_list', value: [] }
+  }
+  if (n.type === 'window' || 'window_specification' in n) {
+    const spec = n.window_specification as Record<string, unknown> | undefined
+    if (spec && Array.isArray(spec.partitionby))
+      spec.partitionby = (spec.partitionby as Record<string, unknown>[]).map((p) =>
+        p && p.type === 'expr' && 'expr' in p ? { expr: p.expr, as: null } : p,
+      )
+  }
+  if (Array.isArray(n.orderby))
+    for (const o of n.orderby as Record<string, unknown>[])
+      if (o && 'nulls' in o && o.nulls == null) delete o.nulls
+  if (n.type === 'select' && Array.isArray(n.columns))
+    for (const c of n.columns as Record<string, unknown>[])
+      if (c && typeof c === 'object' && c.type === 'expr' && 'expr' in c) delete c.type
+  for (const [k, v] of Object.entries(n))
+    if (k !== 'loc' && v && typeof v === 'object') toCommonShape(v, depth + 1)
+}
+
+function isEmptyLimit(limit: unknown): boolean {
+  return limit && typeof limit === 'object' && Array.isArray((limit as { value?: unknown }).value)
+    ? (limit as { value: unknown[] }).value.length === 0
+    : false
 }
 
 /**

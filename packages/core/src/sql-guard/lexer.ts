@@ -87,7 +87,7 @@ export function lexSql(sql: string, dialect: Dialect): LexedSql {
   const emitIdentifier = (name: string) => {
     if (!QUOTED_IDENT.test(name) || name.toLowerCase().startsWith('__nl2q'))
       reject(`The quoted name "${name.slice(0, 64)}" is not allowed: use letters, digits, spaces and _ only`)
-    out += ` \`${name}\` `
+    out += dialect === 'postgresql' ? ` "${name}" ` : ` \`${name}\` `
   }
 
   const emitString = (value: string) => {
@@ -150,6 +150,7 @@ export function lexSql(sql: string, dialect: Dialect): LexedSql {
       continue
     }
     if (c === '`') {
+      // not PostgreSQL syntax, but unambiguous: re-emitted as "name"
       emitIdentifier(readQuoted('`', false))
       continue
     }

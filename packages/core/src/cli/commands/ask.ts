@@ -120,7 +120,7 @@ export function register(program: Command): void {
     .description('Ask a question in plain English (as the local operator)')
     .argument('[question]', 'the question; omit with --batch')
     .option('--tenant <id>', 'a registered tenant')
-    .option('--db <url>', 'a data source URL (sqlite:<path> or mysql://…)')
+    .option('--db <url>', 'a data source URL (sqlite:<path>, mysql://… or postgres://…)')
     .option('--model <name|path>', 'model overrides for --db: a bundled name (pharma) or a YAML/JSON file')
     .option('--as-of <date>', 'reference date for relative periods (YYYY-MM-DD)')
     .option('--limit <n>', 'rows to return at most')

@@ -100,7 +100,10 @@ export function register(program: Command): void {
     .command('seed')
     .description('Generate the pharma demo into a tenant database or a data-source URL')
     .option('--tenant <id>', 'a registered tenant (acme and globex keep their demo prefix and seed)')
-    .option('--db <url>', 'sqlite:<path> or mysql://user:pass@host:3306/db')
+    .option(
+      '--db <url>',
+      'sqlite:<path>, mysql://user:pass@host:3306/db or postgres://user:pass@host:5432/db',
+    )
     .option('--prefix <prefix>', 'identifier prefix, e.g. ACM (default: the demo tenant’s, or ACM)')
     .option('--scale <n>', 'multiplies hcps, prescriptions and calls (fractions allowed, e.g. 0.05)', '1')
     .option('--seed <n>', 'random seed (default: the demo tenant’s)')
@@ -128,7 +131,7 @@ export function register(program: Command): void {
         bars.stop()
         if (abort.signal.aborted) {
           process.stderr.write(
-            `hub: seeding cancelled (${ds.dialect === 'sqlite' ? 'nothing was changed' : 'the half-loaded pharma tables were dropped'})\n`,
+            `hub: seeding cancelled (${ds.dialect === 'mysql' ? 'the half-loaded pharma tables were dropped' : 'nothing was changed'})\n`,
           )
           process.exitCode = 130
           return

@@ -41,7 +41,10 @@ export function register(program: Command): void {
   tenant
     .command('add <id>')
     .description('Register a tenant and its data source (the URL is stored, never shown again)')
-    .requiredOption('--db <url>', 'sqlite:<path> or mysql://user:pass@host:3306/db')
+    .requiredOption(
+      '--db <url>',
+      'sqlite:<path>, mysql://user:pass@host:3306/db or postgres://user:pass@host:5432/db',
+    )
     .option('--model <name|path>', 'overrides model: a bundled name (pharma) or a YAML/JSON file')
     .option('--no-check', 'do not open the data source and build the model before saving')
     .action(async (id: string, opts: { db: string; model?: string; check: boolean }) => {

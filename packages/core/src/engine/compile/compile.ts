@@ -140,7 +140,12 @@ class Compiler {
       f.references && agg === 'count_distinct'
         ? `Number of ${this.ds(f.references.dataset).pluralLabel ?? f.references.dataset}`
         : `${AGG_LABEL[agg] ?? agg} ${f.label}`
-    return { frag: { sql: sql.replace('??', c.sql), b: c.b }, type, label }
+    // PostgreSQL sums and averages no booleans: count the true ones as 1.
+    const arg =
+      this.dialect === 'postgresql' && f.type === 'boolean' && agg !== 'count' && agg !== 'count_distinct'
+        ? `CAST(${c.sql} AS integer)`
+        : c.sql
+    return { frag: { sql: sql.replace('??', arg), b: c.b }, type, label }
   }
 
   private dimension(
@@ -158,7 +163,11 @@ class Compiler {
 
   private value(f: Field, v: Scalar): Knex.RawBinding {
     if (v === null) return null
-    if (f.type === 'boolean') return v === true || v === 1 || v === 'true' || v === '1' ? 1 : 0
+    if (f.type === 'boolean') {
+      const on = v === true || v === 1 || v === 'true' || v === '1'
+      // PostgreSQL has a real boolean type and does not compare it with 0/1.
+      return this.dialect === 'postgresql' ? on : on ? 1 : 0
+    }
     if (
       (f.type === 'integer' || f.type === 'decimal') &&
       typeof v === 'string' &&
@@ -205,7 +214,9 @@ class Compiler {
     const values = p.values ?? (p.value !== undefined ? [p.value] : [])
     const like = (pattern: (s: string) => string): Frag => {
       const s = String(p.value ?? '').replace(/[!%_]/g, (c) => `!${c}`)
-      return { sql: `${t} LIKE ? ESCAPE '!'`, b: [...target.b, pattern(s)] }
+      // SQLite's LIKE and MySQL's default collations ignore case; PostgreSQL's LIKE does not.
+      const op = this.dialect === 'postgresql' ? 'ILIKE' : 'LIKE'
+      return { sql: `${t} ${op} ? ESCAPE '!'`, b: [...target.b, pattern(s)] }
     }
     switch (p.op) {
       case 'eq':
@@ -364,7 +375,12 @@ class Compiler {
           : qb
     if (having && plan.rollup) throw new HubError('BAD_REQUEST', 'A rollup plan cannot have HAVING')
     if (having) qb.havingRaw(having.sql, having.b)
-    for (const o of plan.order) out.orderBy(o.by, o.direction)
+    // NULL sorts as the smallest value everywhere (SQLite's and MySQL's rule, which the OData keyset
+    // paging relies on); PostgreSQL's default is the largest, so say so explicitly there.
+    for (const o of plan.order)
+      if (this.dialect === 'postgresql')
+        out.orderBy(o.by, o.direction, o.direction === 'desc' ? 'last' : 'first')
+      else out.orderBy(o.by, o.direction)
     if (plan.limit !== null) out.limit(plan.limit)
     if (plan.offset > 0) out.offset(plan.offset)
     const { sql, bindings } = out.toSQL()

@@ -2,8 +2,8 @@ import type { Dialect } from '../../db/index.ts'
 import type { TimeGrain } from '../plan.ts'
 
 /**
- * SQL for a time bucket: the first day of the period as 'YYYY-MM-DD' text, identical on SQLite and
- * MySQL/MariaDB. `col` is a `??` placeholder bound to the column. Weeks start on Monday. A column
+ * SQL for a time bucket: the first day of the period as 'YYYY-MM-DD' text, identical on SQLite,
+ * MySQL/MariaDB and PostgreSQL. `col` is a `??` placeholder bound to the column. Weeks start on Monday. A column
  * that already holds period markers of `nativeGrain` (week_ending) is its own bucket at that grain.
  */
 export function bucketSql(dialect: Dialect, grain: TimeGrain, nativeGrain?: TimeGrain): string {
@@ -20,6 +20,11 @@ export function bucketSql(dialect: Dialect, grain: TimeGrain, nativeGrain?: Time
       case 'year':
         return "strftime('%Y-01-01', ??)"
     }
+  }
+  if (dialect === 'postgresql') {
+    if (own || grain === 'day') return "to_char(??, 'YYYY-MM-DD')"
+    // date_trunc's weeks are ISO weeks: they start on Monday too.
+    return `to_char(date_trunc('${grain}', ??), 'YYYY-MM-DD')`
   }
   if (own || grain === 'day') return "DATE_FORMAT(??, '%Y-%m-%d')"
   switch (grain) {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createTestDatabase } from '../../../../../test/helpers/mysql.ts'
+import { createTestPgDatabase } from '../../../../../test/helpers/postgres.ts'
 import { type DataSource, introspect, openDataSource } from '../../db/index.ts'
 import { executeReadOnly } from '../../engine/execute.ts'
 import { inferModel } from '../../engine/model/infer.ts'
@@ -12,12 +13,12 @@ import { guardSql } from '../guard.ts'
 import { createPharmaSchema } from './pharma-fixture.ts'
 
 /**
- * The two real data sources the guard tests run on: a SQLite file and a throw-away MariaDB
- * database, both holding the small pharma fixture. `writer` is a read-write handle for setup and
+ * The real data sources the guard tests run on: a SQLite file and throw-away MariaDB and PostgreSQL
+ * databases, both holding the small pharma fixture. `writer` is a read-write handle for setup and
  * for counting rows; `reader` is what the hub would use (SQLite opened read-only).
  */
 export interface PharmaSource {
-  name: 'sqlite' | 'mariadb'
+  name: 'sqlite' | 'mariadb' | 'postgresql'
   /** The real inferred model with the bundled pharma overrides, plus column restrictions for tests. */
   model: SemanticModel
   reader: DataSource
@@ -57,6 +58,30 @@ export async function openMariaDbSource(): Promise<PharmaSource> {
   const reader = openDataSource(db.url, { readOnly: true, pool: { max: 4 } })
   return {
     name: 'mariadb',
+    model: await pharmaTestModel(reader),
+    reader,
+    writer,
+    async close() {
+      await reader.knex.destroy()
+      await writer.knex.destroy()
+      await db.drop()
+    },
+  }
+}
+
+export async function openPostgresSource(): Promise<PharmaSource> {
+  const db = await createTestPgDatabase('nl2q_guard')
+  const writer = openDataSource(db.url, { pool: { max: 2 } })
+  try {
+    await createPharmaSchema(writer.knex)
+  } catch (err) {
+    await writer.knex.destroy()
+    await db.drop()
+    throw err
+  }
+  const reader = openDataSource(db.url, { readOnly: true, pool: { max: 4 } })
+  return {
+    name: 'postgresql',
     model: await pharmaTestModel(reader),
     reader,
     writer,
