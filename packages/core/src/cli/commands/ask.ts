@@ -3,7 +3,6 @@ import type { Command } from 'commander'
 import type { AskInput, AskResult } from '../../engine/results.ts'
 import { HubError, isHubError } from '../../errors.ts'
 import { localPrincipal } from '../../principal.ts'
-import { isRefusal, parseBatch } from './ask-batch.ts'
 
 /**
  * `hub ask "<question>" (--tenant <id> | --db <url> [--model <name|path>]) [--as-of D] [--json] [--batch FILE]`
@@ -77,6 +76,7 @@ function answerJson(id: unknown, r: AskResult) {
  */
 async function runBatch(o: Opened, file: string, asOf: string | undefined): Promise<boolean> {
   let failed = false
+  const { isRefusal, parseBatch } = await import('./ask-batch.ts')
   for (const line of parseBatch(await readFile(file, 'utf8'))) {
     let out: unknown
     try {

@@ -4,9 +4,11 @@ import { configKeys, envSection, setTenantSettings, tenantSettings } from '../..
 import { secretAdmin } from '../../connectors/secret-store.ts'
 import { HubError } from '../../errors.ts'
 import { installedConnector, parseAssignments } from '../connector-args.ts'
-import { type CliHub, openCliHub } from '../hub-runtime.ts'
+import type { CliHub } from '../hub-runtime.ts'
 
 async function withTenant<T>(tenant: string, fn: (cli: CliHub) => Promise<T>): Promise<T> {
+  // imported when a command runs, not for `hub --help`: it opens the registry and the engine
+  const { openCliHub } = await import('../hub-runtime.ts')
   const cli = await openCliHub()
   try {
     if (!(await cli.tenants.exists(tenant))) throw new HubError('NOT_FOUND', `No tenant '${tenant}'`)

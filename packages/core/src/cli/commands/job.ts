@@ -1,9 +1,8 @@
-import { SingleBar } from 'cli-progress'
 import type { Command } from 'commander'
 import { HubError } from '../../errors.ts'
-import { createJobRunner, type JobRun } from '../../jobs/index.ts'
+import type { createJobRunner, JobRun } from '../../jobs/index.ts'
 import { installedConnectors, parseInput } from '../connector-args.ts'
-import { type CliHub, openCliHub } from '../hub-runtime.ts'
+import type { CliHub } from '../hub-runtime.ts'
 
 /** `<connector>:<job>` → its parts. */
 function jobRef(ref: string): { connector: string; job: string } {
@@ -13,6 +12,9 @@ function jobRef(ref: string): { connector: string; job: string } {
 }
 
 async function withRunner<T>(fn: (cli: CliHub, runner: ReturnType<typeof createJobRunner>) => Promise<T>) {
+  // imported when a command runs, not for `hub --help`: they open the registry, the engine and BullMQ
+  const { openCliHub } = await import('../hub-runtime.ts')
+  const { createJobRunner } = await import('../../jobs/index.ts')
   const connectors = await installedConnectors()
   const cli = await openCliHub()
   const runner = createJobRunner({
@@ -50,7 +52,10 @@ export function register(program: Command): void {
       const { connector, job: name } = jobRef(ref)
       const input = parseInput(opts.input)
       const bar = process.stderr.isTTY
-        ? new SingleBar({ stream: process.stderr, format: `${ref} [{bar}] {value}/{total} {message}` })
+        ? new (await import('cli-progress')).SingleBar({
+            stream: process.stderr,
+            format: `${ref} [{bar}] {value}/{total} {message}`,
+          })
         : null
       let started = false
       const run = await withRunner(async (cli, runner) => {

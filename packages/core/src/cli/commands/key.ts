@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { InvalidArgumentError } from 'commander'
-import { createApiKey, getApiKey, type KeyActor, listApiKeys, revokeApiKey } from '../../auth/index.ts'
+import { createApiKey, getApiKey, type KeyActor, listApiKeys, revokeApiKey } from '../../auth/api-keys.ts'
 import { loadConfig } from '../../config/index.ts'
 import { HubError } from '../../errors.ts'
 import { type MetadataStore, openMetadataStore } from '../../metadata/store.ts'
