@@ -3,11 +3,10 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase } from '../../../../test/helpers/mysql.ts'
-import { createTestPgDatabase } from '../../../../test/helpers/postgres.ts'
 import { type DataSource, openDataSource } from '../db/index.ts'
 import { HubError } from '../errors.ts'
 import { createPharmaSchema, pharmaCounts } from '../sql-guard/testing/pharma-fixture.ts'
+import { createTestDatabase, createTestPgDatabase } from '../testing/test-databases.ts'
 import { dedicateToReads, executeReadOnly } from './execute.ts'
 
 const opts = { timeoutMs: 5000, maxRows: 1000 }
