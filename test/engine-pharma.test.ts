@@ -178,30 +178,34 @@ describe('engine on the pharma reference database', () => {
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
-  it('scores at least 95% on the dev set through `hub ask --batch` and check.py, without changing data', async () => {
-    const cli = join(repo, 'packages', 'core', 'src', 'cli', 'main.ts')
-    const tsx = join(repo, 'node_modules', '.bin', 'tsx')
-    const { stdout } = await run(
-      'python3',
-      [
-        join(EVAL, 'check.py'),
-        db,
-        join(EVAL, 'pharma-dev.jsonl'),
-        '--',
-        tsx,
-        cli,
-        'ask',
-        '--db',
-        `sqlite:${db}`,
-        '--model',
-        'pharma',
-        '--json',
-      ],
-      { env: { ...process.env, EVAL_FLOOR: '95' }, maxBuffer: 16 * 1024 * 1024 },
-    )
-    expect(stdout).toMatch(/correct \((9[5-9]|100)\.\d%\)/)
-    expect(stdout).not.toMatch(/DATA CHANGED/)
-  }, 240_000)
+  it.each(['pharma-dev.jsonl', 'pharma-dev-shapes.jsonl'])(
+    'scores at least 95 percent on %s through `hub ask --batch` and check.py, without changing data',
+    async (set) => {
+      const cli = join(repo, 'packages', 'core', 'src', 'cli', 'main.ts')
+      const tsx = join(repo, 'node_modules', '.bin', 'tsx')
+      const { stdout } = await run(
+        'python3',
+        [
+          join(EVAL, 'check.py'),
+          db,
+          join(EVAL, set),
+          '--',
+          tsx,
+          cli,
+          'ask',
+          '--db',
+          `sqlite:${db}`,
+          '--model',
+          'pharma',
+          '--json',
+        ],
+        { env: { ...process.env, EVAL_FLOOR: '95' }, maxBuffer: 16 * 1024 * 1024 },
+      )
+      expect(stdout).toMatch(/correct \((9[5-9]|100)\.\d%\)/)
+      expect(stdout).not.toMatch(/DATA CHANGED/)
+    },
+    240_000,
+  )
 
   it('answers most of the dev set with the purely inferred model (no overrides)', async () => {
     const dev = readFileSync(join(EVAL, 'pharma-dev.jsonl'), 'utf8')

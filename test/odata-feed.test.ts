@@ -9,8 +9,9 @@ import {
   type QueryPlan,
   type RunningHub,
 } from '@nl2q/core'
-import { createPowerBiConnector } from '@nl2q/powerbi-connector'
+import { createPowerBiConnector, savedQuestionStore } from '@nl2q/powerbi-connector'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connectorState } from '../packages/core/src/connectors/state-store.ts'
 
 /**
  * The OData feed end to end: a real hub (demo tenants acme and globex on SQLite) with the connector,
@@ -370,6 +371,33 @@ describe('saved questions', () => {
     expect(rows.value.length).toBeGreaterThan(0)
     expect(rows['@odata.count']).toBe(rows.value.length)
     expect(rows.value[0]).toHaveProperty('row_number', 1)
+  })
+  it('lists every saved question in the service document when the tenant has more than 1,000', async () => {
+    const names = Array.from({ length: 1_005 }, (_, i) => `bulk_${String(i).padStart(4, '0')}`)
+    const knex = running.services.metadata.knex
+    await knex.transaction(async (trx) => {
+      const store = savedQuestionStore(connectorState(trx, 'odata', 'globex'))
+      for (const name of names)
+        await store.create({
+          name,
+          question: 'Total TRx by product',
+          asOf: null,
+          columns: [],
+          createdBy: 'bulk@globex',
+        })
+    })
+    try {
+      expect((await savedQuestionStore(connectorState(knex, 'odata', 'globex')).list()).length).toBe(
+        names.length,
+      )
+      const listed = new Set((await json('/odata/', globexKey)).value.map((s) => s.name))
+      expect(names.filter((n) => !listed.has(`saved_${n}`))).toEqual([])
+    } finally {
+      await knex.transaction(async (trx) => {
+        const store = savedQuestionStore(connectorState(trx, 'odata', 'globex'))
+        for (const name of names) await store.remove(name)
+      })
+    }
   })
 })
 

@@ -2,10 +2,13 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase } from '../../../../test/helpers/mysql.ts'
-import { createSelectOnlyUser } from '../../../../test/helpers/mysql-user.ts'
-import { createPgSelectOnlyRole, createTestPgDatabase } from '../../../../test/helpers/postgres.ts'
 import type { HubError } from '../errors.ts'
+import {
+  createPgSelectOnlyRole,
+  createSelectOnlyUser,
+  createTestDatabase,
+  createTestPgDatabase,
+} from '../testing/test-databases.ts'
 import { classifyType, introspect, openDataSource, parseDataSourceUrl, redactUrl } from './index.ts'
 import { withSafeSqlMode } from './knex.ts'
 

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase } from '../../../../test/helpers/mysql.ts'
+import { createTestDatabase } from '../testing/test-databases.ts'
 import { migrations } from './migrations/index.ts'
 import { openMetadataStore } from './store.ts'
 

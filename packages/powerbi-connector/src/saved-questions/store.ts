@@ -36,11 +36,23 @@ export interface SavedQuestionStore {
   remove(name: string): Promise<boolean>
 }
 
+/** Rows per state-store read when listing (the state store caps a read at 10,000). */
+const PAGE = 1000
+
 export function savedQuestionStore(state: ConnectorState): SavedQuestionStore {
   const table = state.table<SavedQuestion>(SAVED_QUESTIONS_TABLE)
   return {
     async list() {
-      return (await table.list()).map((r) => r.value)
+      // The state store answers at most PAGE rows a call: page by id until a short page. Ids only
+      // grow, so the loop ends after rows/PAGE + 1 reads.
+      const all: SavedQuestion[] = []
+      let after: string | undefined
+      for (;;) {
+        const page = await table.list({ limit: PAGE, ...(after === undefined ? {} : { after }) })
+        for (const row of page) all.push(row.value)
+        if (page.length < PAGE) return all
+        after = page.at(-1)?.id
+      }
     },
     async get(name) {
       return (await table.get(name)) ?? null

@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createTestDatabase } from '../../../../../test/helpers/mysql.ts'
 import { connectorState } from '../../connectors/state-store.ts'
+import { createTestDatabase } from '../../testing/test-databases.ts'
 import { openMetadataStore } from '../store.ts'
 
 /** The table exactly as the Power BI connector created it before contract v2. */
