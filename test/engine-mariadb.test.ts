@@ -91,6 +91,8 @@ const QUESTIONS = [
   'Quarter over quarter change in TRx',
   '5 fastest-growing territories Q4 2024 vs Q3 2024',
   'Synthroid market share of hypothyroidism NRx in Q4 2024',
+  'market share of Tirosint in 2024',
+  'market share by product in 2024',
   'share of TRx by product in 2024',
   'percent of TRx from Medicare',
   'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter',

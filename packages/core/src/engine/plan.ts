@@ -114,7 +114,18 @@ export type PlanChange = z.infer<typeof ChangeSchema>
  * rows the filter keeps) — "Synthroid share of hypothyroidism NRx"; without, each group's measure /
  * the total over all groups — "share of TRx by product". Returned as a fraction (0.47).
  */
-export const ShareSchema = z.object({ numerator: FilterSchema.optional() }).strict()
+export const ShareSchema = z
+  .object({
+    numerator: FilterSchema.optional(),
+    /**
+     * Market share: `field` is the market column (`products.therapeutic_area`). With `numerator`
+     * (fields of the market's dataset only), the denominator keeps only rows whose market is one of
+     * the numerator's markets; without, each group's share of its own market (the plan groups by
+     * `field` as dimension `as`), within the same values of the other non-market dimensions.
+     */
+    market: z.object({ field: FieldRefSchema, as: z.string().optional() }).strict().optional(),
+  })
+  .strict()
 export type PlanShare = z.infer<typeof ShareSchema>
 
 /**

@@ -302,7 +302,7 @@ class Compiler {
     }
     for (const m of plan.measures) {
       const measured = this.measure(m)
-      const { frag, type, label } = plan.share ? this.shareOf(m, measured, plan.share) : measured
+      const { frag, type, label } = plan.share ? this.shareOf(m, measured, plan.share, dimExpr) : measured
       this.measureExpr.set(m.as, frag)
       selects.push({ sql: `${frag.sql} as ??`, b: [...frag.b, m.as] })
       columns.push({ name: m.as, type, label })
@@ -322,6 +322,7 @@ class Compiler {
     if (!aggregate && plan.dimensions.length > 0)
       throw new HubError('BAD_REQUEST', 'Dimensions need at least one measure; use select for plain rows')
     const where = plan.filter ? this.filter(plan.filter, false) : undefined
+    const market = plan.share?.market && plan.share.numerator ? this.marketOf(plan.share, scopes) : undefined
     const having = plan.having ? this.filter(plan.having, true) : undefined
     const exists = (plan.exists ?? []).map((e) => this.existsClause(e, scopes))
     const names = new Set(columns.map((c) => c.name))
@@ -347,6 +348,7 @@ class Compiler {
       }
     }
     if (where) qb.whereRaw(where.sql, where.b)
+    if (market) qb.where(market.col, 'in', market.sub)
     for (const e of exists) e.negate ? qb.whereNotExists(e.sub) : qb.whereExists(e.sub)
     // ── Row-level policy: the ONE place row scopes enter a compiled plan. Every table in FROM/JOIN
     //    gets its scope (rules propagate along FKs in policy.ts), so no join can widen what is seen.
@@ -433,12 +435,29 @@ class Compiler {
     m: PlanMeasure,
     measured: { frag: Frag; label: string },
     share: PlanShare,
+    dimExpr: Map<string, Frag>,
   ): { frag: Frag; type: ResultColumnType; label: string } {
     const label = `Share of ${measured.label.replace(/^[A-Z][a-z]/, (x) => x.toLowerCase())}`
     if (!share.numerator) {
       const f = measured.frag
+      // market share per group: the total of the group's own market, within the other dimensions
+      const parts: Frag[] = []
+      if (share.market) {
+        const owner = share.market.field.split('.')[0]
+        const mk = share.market.as ? dimExpr.get(share.market.as) : undefined
+        if (!mk) throw new HubError('BAD_REQUEST', 'a market share by group needs the market as a dimension')
+        parts.push(mk)
+        for (const d of this.plan.dimensions) {
+          const e = dimExpr.get(d.as)
+          if (e && !d.field.startsWith(`${owner}.`)) parts.push(e)
+        }
+      }
+      const over = parts.length ? `PARTITION BY ${parts.map((p) => p.sql).join(', ')}` : ''
       return {
-        frag: { sql: `${f.sql} * 1e0 / NULLIF(SUM(${f.sql}) OVER (), 0)`, b: [...f.b, ...f.b] },
+        frag: {
+          sql: `${f.sql} * 1e0 / NULLIF(SUM(${f.sql}) OVER (${over}), 0)`,
+          b: [...f.b, ...f.b, ...parts.flatMap((p) => p.b)],
+        },
         type: 'decimal',
         label,
       }
@@ -457,6 +476,30 @@ class Compiler {
       type: 'decimal',
       label,
     }
+  }
+
+  /**
+   * Market share's denominator: rows whose market is one of the numerator's markets —
+   * `market IN (SELECT market FROM <its dataset> WHERE numerator)`, that dataset's row scope inside.
+   */
+  private marketOf(share: PlanShare, scopes: RowScopes): { col: Knex.Raw; sub: Knex.QueryBuilder } {
+    const { knex } = this
+    const field = share.market?.field ?? ''
+    const [name = ''] = field.split('.')
+    const ds = this.ds(name)
+    const inner = new Compiler(this.model, QueryPlanSchema.parse({ dataset: name }), knex, this.dialect)
+    const outer = this.col(field)
+    const own = inner.col(field)
+    const f = inner.filter(share.numerator as PlanFilter, false)
+    if (inner.joined.size > 0)
+      throw new HubError('BAD_REQUEST', `a market share's part may only use fields of '${name}'`)
+    const sub = knex
+      .queryBuilder()
+      .select(knex.raw(own.sql, own.b))
+      .from({ [ds.name]: ds.table })
+      .whereRaw(f.sql, f.b)
+    applyRowScope(sub, ds.table, ds.name, scopes[ds.name]?.scope)
+    return { col: knex.raw(outer.sql, outer.b), sub }
   }
 
   /** Each row's change from the previous period of its group: LAG over the time dimension. */

@@ -29,6 +29,8 @@ class PlanBuilder {
   private rolled = false
   private readonly over: PlanDimension[] = []
   private readonly shareNum: PlanFilter[] = []
+  /** A value named the share's denominator ("share of hypothyroidism NRx"). */
+  private scoped = false
   private existsList: NonNullable<QueryPlan['exists']> = []
 
   constructor(
@@ -148,7 +150,12 @@ class PlanBuilder {
       const field = `${col.dataset}.${col.field}`
       const uniq = [...new Set(values)]
       // "Synthroid share of NRx": the numerator's values filter the share, not the rows
-      const into = this.intent.share && !g.shareScope && !g.compare ? this.shareNum : this.filters
+      // "market share of Tirosint": a value of the market's dataset other than the market itself
+      // is the part, even right after "share of" (where "hypothyroidism" names the market)
+      const owner = this.intent.share?.market ? this.ds(col.dataset) : undefined
+      const scope = g.shareScope && !(owner?.market && owner.market !== col.field)
+      if (scope) this.scoped = true
+      const into = this.intent.share && !scope && !g.compare ? this.shareNum : this.filters
       if (f.type === 'boolean' && uniq.length === 1)
         into.push({ op: 'eq', field, value: g.negate ? !uniq[0] : (uniq[0] as boolean) })
       else if (uniq.length === 1) into.push({ op: g.negate ? 'ne' : 'eq', field, value: uniq[0] as Scalar })
@@ -238,6 +245,11 @@ class PlanBuilder {
         throw ambiguous(`Rank ${this.ds(subject.dataset).pluralLabel} by what? Name a measure.`)
       intent.order.measure = { kind: 'field', dataset: dm[0], field: dm[1] }
       refs.push(intent.order.measure)
+    }
+    // "market share of Tirosint": the share of the model's default measure
+    if (intent.share?.market && refs.length === 0) {
+      const dm = this.model.defaultMeasure?.split('.')
+      if (dm?.[0] && dm[1]) refs.push({ kind: 'field', dataset: dm[0], field: dm[1] })
     }
     if (refs.length > 0) mode = 'aggregate'
     else if (subject && grouping) {
@@ -413,11 +425,8 @@ class PlanBuilder {
         throw ambiguous(
           'Share of what? Name the part (e.g. "Tirosint share of TRx") or group (e.g. "share of TRx by product").',
         )
-      if (intent.share.market && !this.intent.values.some((g) => g.shareScope))
-        throw ambiguous(
-          'Market share within which market? Name it, e.g. "share of hypothyroidism NRx" (the therapeutic area).',
-        )
       share = num ? { numerator: num } : {}
+      if (intent.share.market && !this.scoped) share.market = this.market(num)
     }
     let change: QueryPlan['change']
     if (intent.change) {
@@ -504,6 +513,38 @@ class PlanBuilder {
       })
     }
     return out
+  }
+
+  /**
+   * The market of "market share" from the model (a dataset's `market` column): with a numerator
+   * ("market share of Tirosint") the numerator may only name rows of that dataset; without one
+   * ("market share by product") a dimension of that dataset is the part and the market column joins
+   * the dimensions. No market in the model (or none the question reaches): refused.
+   */
+  private market(num: PlanFilter | null): NonNullable<QueryPlan['share']>['market'] {
+    const reach = reachableFrom(this.model, this.root)
+    const owner = this.model.datasets.find((d) => d.market && reach.has(d.name))
+    const refuse = () =>
+      ambiguous(
+        'Market share within which market? Name it, e.g. "share of hypothyroidism NRx" (the therapeutic area).',
+      )
+    if (!owner?.market) throw refuse()
+    const field = `${owner.name}.${owner.market}`
+    if (num) {
+      const refs: string[] = []
+      const walk = (f: PlanFilter): void => {
+        if ('args' in f) f.args.forEach(walk)
+        else if ('arg' in f) walk(f.arg)
+        else refs.push(f.field)
+      }
+      walk(num)
+      if (refs.some((r) => !r.startsWith(`${owner.name}.`) || r === field)) throw refuse()
+      return { field }
+    }
+    if (!this.dims.some((d) => d.field.startsWith(`${owner.name}.`) && d.field !== field)) throw refuse()
+    this.addDim({ kind: 'field', dataset: owner.name, field: owner.market })
+    const as = this.dims.find((d) => d.field === field && !d.grain)?.as
+    return as ? { field, as } : { field }
   }
 
   private combine(fs: PlanFilter[]): PlanFilter | null {

@@ -162,9 +162,12 @@ class Describer {
         .join(' and ')
       if (plan.share) {
         const num = plan.share.numerator
+        const mk = plan.share.market ? this.fieldName(plan.share.market.field) : undefined
         head = num
-          ? `Share of ${mid(head)} that is ${this.filter(num)}, out of the total`
-          : `Share of ${mid(head)} out of the total over all groups`
+          ? `Share of ${mid(head)} that is ${this.filter(num)}, out of the total${mk ? ` of its market (the same ${mk})` : ''}`
+          : mk
+            ? `Share of ${mid(head)} out of the total of each group's market (the same ${mk})`
+            : `Share of ${mid(head)} out of the total over all groups`
       }
       const r = plan.rollup
       if (r)
