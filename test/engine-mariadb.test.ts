@@ -93,6 +93,7 @@ const QUESTIONS = [
   'Synthroid market share of hypothyroidism NRx in Q4 2024',
   'market share of Tirosint in 2024',
   'market share by product in 2024',
+  'TRx by rep for Tirosint in Q4 2024',
   'share of TRx by product in 2024',
   'percent of TRx from Medicare',
   'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter',

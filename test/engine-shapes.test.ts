@@ -206,6 +206,22 @@ const SHAPE_CASES: GoldCase[] = [
            / 3 * 3 + 1) || '-01' q, pr.product_name, pr.therapeutic_area ta, SUM(p.nrx) v ${RX_PR}
            WHERE p.week_ending ${Y24} GROUP BY q, pr.product_name, pr.therapeutic_area) x`,
   },
+  // bridge: reps reach prescriptions only through their territory (territories ← reps)
+  {
+    q: 'NRx by rep',
+    gold: `SELECT r.rep_id, SUM(p.nrx) ${RX_H} JOIN reps r ON r.territory_id = h.territory_id GROUP BY r.rep_id`,
+  },
+  {
+    q: 'TRx by rep for Tirosint in Q4 2024',
+    gold: `SELECT r.rep_id, SUM(p.trx) ${RX_H} JOIN reps r ON r.territory_id = h.territory_id
+           JOIN products pr ON pr.product_id = p.product_id WHERE pr.product_name = 'Tirosint'
+           AND p.week_ending ${Q4} GROUP BY r.rep_id`,
+  },
+  {
+    q: 'Top 5 reps by TRx in 2024',
+    gold: `SELECT r.rep_id, SUM(p.trx) v ${RX_H} JOIN reps r ON r.territory_id = h.territory_id
+           WHERE p.week_ending ${Y24} GROUP BY r.rep_id ORDER BY v DESC LIMIT 5`,
+  },
   // anti-joins: rows of the subject with no rows of another fact
   {
     q: 'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter',
@@ -226,6 +242,10 @@ const SHAPE_REFUSALS: RefusalCase[] = [
   { q: 'Average TRx per region', code: 'AMBIGUOUS' },
   { q: 'TRx growth in 2024', code: 'AMBIGUOUS' },
   { q: 'market share by region in 2024', code: 'AMBIGUOUS' },
+  // HCPs reach reps through their territory or through calls: refused, naming both
+  { q: 'number of HCPs by rep', code: 'AMBIGUOUS' },
+  // a total over reps would count each territory's rows once per rep
+  { q: 'share of TRx by rep', code: 'AMBIGUOUS' },
   { q: 'Change the territory of rep ACM-R001', code: 'READ_ONLY' },
   { q: 'Synthroid TRx in Q4 2024 by mood of the prescriber', code: 'UNKNOWN_FIELD' },
 ]
@@ -277,6 +297,18 @@ describe('analyst plan shapes on SQLite', () => {
     ).rejects.toMatchObject({ code: 'AMBIGUOUS' })
     const r = await engine.ask(admin, { question: 'market share of Tirosint in 2024', asOf: AS_OF })
     expect(r.interpretation).toContain('out of the total of its market (the same therapeutic area)')
+  })
+
+  it('names the candidate join paths when HCPs reach reps in several ways', async () => {
+    const admin = localPrincipal('acme')
+    await expect(engine.ask(admin, { question: 'number of HCPs by rep', asOf: AS_OF })).rejects.toMatchObject(
+      {
+        code: 'AMBIGUOUS',
+        message: expect.stringContaining('hcps → territories ← reps; or through calls'),
+      },
+    )
+    const r = await engine.ask(admin, { question: 'NRx by rep', asOf: AS_OF })
+    expect(r.interpretation).toContain('each rep is credited with all prescription records of its territory')
   })
 
   it('applies the absent dataset’s row scope inside an anti-join subquery', async () => {

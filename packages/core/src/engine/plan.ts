@@ -143,6 +143,15 @@ export const ExistsSchema = z
   .strict()
 export type PlanExists = z.infer<typeof ExistsSchema>
 
+const JoinSideSchema = z.object({ dataset: z.string(), columns: z.array(z.string()) }).strict()
+/**
+ * A one-to-many join to a dimension the root does not reach by foreign keys ("NRx by rep":
+ * territories ← reps): join `to.dataset` on `to.columns = from.columns`. Rows repeat once per joined
+ * row, so the joined dataset's key must be a dimension of the plan (each group counts a row once).
+ */
+export const BridgeSchema = z.object({ from: JoinSideSchema, to: JoinSideSchema }).strict()
+export type PlanBridge = z.infer<typeof BridgeSchema>
+
 export const QueryPlanSchema = z
   .object({
     /** The dataset the facts come from (the FROM table). */
@@ -163,6 +172,7 @@ export const QueryPlanSchema = z
     change: ChangeSchema.optional(),
     share: ShareSchema.optional(),
     exists: z.array(ExistsSchema).optional(),
+    bridges: z.array(BridgeSchema).optional(),
   })
   .strict()
 export type QueryPlan = z.infer<typeof QueryPlanSchema>

@@ -76,6 +76,21 @@ class Compiler {
   private need(dataset: string): void {
     if (dataset === this.plan.dataset || this.joined.has(dataset)) return
     const path = joinPath(this.model, this.plan.dataset, dataset)
+    const bridge = path ? undefined : this.plan.bridges?.find((b) => b.to.dataset === dataset)
+    if (bridge) {
+      // one-to-many: only sound when each group holds one row of the bridged dataset
+      const pk = this.ds(dataset).primaryKey
+      if (
+        !pk.length ||
+        !pk.every((k) => this.plan.dimensions.some((d) => d.field === `${dataset}.${k}` && !d.grain))
+      )
+        throw new HubError('BAD_REQUEST', `bridging to '${dataset}' needs its key as a dimension`)
+      if (this.plan.share && !this.plan.share.numerator)
+        throw new HubError('BAD_REQUEST', `a share of the total cannot bridge to '${dataset}'`)
+      this.need(bridge.from.dataset)
+      this.joined.set(dataset, [bridge])
+      return
+    }
     if (!path) throw new HubError('UNANSWERABLE', `No join path from ${this.plan.dataset} to ${dataset}`)
     this.joined.set(dataset, path)
   }

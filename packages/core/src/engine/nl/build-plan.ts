@@ -1,6 +1,7 @@
 import { datedBy, joinPath, reachableFrom } from '../model/join-graph.ts'
 import type { Dataset, Field, SemanticModel } from '../model-types.ts'
 import {
+  type PlanBridge,
   type PlanDimension,
   type PlanFilter,
   type PlanMeasure,
@@ -31,6 +32,7 @@ class PlanBuilder {
   private readonly shareNum: PlanFilter[] = []
   /** A value named the share's denominator ("share of hypothyroidism NRx"). */
   private scoped = false
+  private bridges: PlanBridge[] = []
   private existsList: NonNullable<QueryPlan['exists']> = []
 
   constructor(
@@ -321,8 +323,21 @@ class PlanBuilder {
     const anchor =
       fixed ?? refs.find((r) => r.kind === 'count')?.dataset ?? subject?.dataset ?? intent.whichField?.dataset
     if (mode === 'list' && subject) fixed = undefined
-    const { root, columns } = chooseRoot(this.model, intent, required, anchor, fixed, needsTime)
+    // a grouped entity ("by rep") may join one-to-many through a bridge dimension
+    const bridgeable = new Set(
+      mode === 'aggregate' ? dimRefs.flatMap((d) => (d.kind === 'entity' ? [d.dataset] : [])) : [],
+    )
+    const { root, columns, bridges } = chooseRoot(
+      this.model,
+      intent,
+      required,
+      anchor,
+      fixed,
+      needsTime,
+      bridgeable,
+    )
     this.root = root
+    this.bridges = bridges
     // "HCPs who wrote no Tirosint" is an anti-join: excluding rows of a linking fact would answer
     // "HCPs who wrote something other than Tirosint" instead, so refuse rather than mislead.
     const entities = [
@@ -454,6 +469,15 @@ class PlanBuilder {
         order.push({ by: d.as, direction: 'asc' })
     }
 
+    // a bridged entity repeats the fact rows once per entity: each group must hold one of them
+    for (const b of this.bridges) {
+      const e = this.ds(b.to.dataset)
+      const keyed = e.primaryKey.every((k) => this.dims.some((d) => d.field === `${e.name}.${k}` && !d.grain))
+      if (!keyed || this.rolled || (share && !share.numerator))
+        throw ambiguous(
+          `${e.pluralLabel} reach these rows through a shared ${this.ds(b.from.dataset).label}, so I can only give totals per ${e.label}; ask e.g. "… by ${e.label}".`,
+        )
+    }
     if (this.rolled && this.having.length > 0)
       throw ambiguous("I can't yet filter averages of per-group totals; ask for the totals instead.")
     return QueryPlanSchema.parse({
@@ -469,6 +493,7 @@ class PlanBuilder {
       ...(change ? { change } : {}),
       ...(share ? { share } : {}),
       ...(this.existsList.length ? { exists: this.existsList } : {}),
+      ...(this.bridges.length ? { bridges: this.bridges } : {}),
     })
   }
 

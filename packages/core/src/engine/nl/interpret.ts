@@ -236,5 +236,12 @@ class Describer {
 }
 
 export function interpret(model: SemanticModel, plan: QueryPlan): string {
-  return new Describer(model, plan).describe()
+  const text = new Describer(model, plan).describe()
+  // "NRx by rep": say how the rows reach the rep (its territory's rows, shared with its colleagues)
+  const ds = (n: string) => model.datasets.find((d) => d.name === n)
+  const notes = (plan.bridges ?? []).map(
+    (b) =>
+      `each ${ds(b.to.dataset)?.label ?? b.to.dataset} is credited with all ${ds(plan.dataset)?.pluralLabel ?? plan.dataset} of its ${ds(b.from.dataset)?.label ?? b.from.dataset}`,
+  )
+  return notes.length ? `${text}; ${notes.join('; ')}` : text
 }
