@@ -94,6 +94,8 @@ const QUESTIONS = [
   'market share of Tirosint in 2024',
   'market share by product in 2024',
   'TRx by rep for Tirosint in Q4 2024',
+  'how many HCPs had fewer than 2 calls in Q4 2024',
+  'number of HCPs with no calls in Q4 2024',
   'share of TRx by product in 2024',
   'percent of TRx from Medicare',
   'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter',

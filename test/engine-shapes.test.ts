@@ -206,6 +206,29 @@ const SHAPE_CASES: GoldCase[] = [
            / 3 * 3 + 1) || '-01' q, pr.product_name, pr.therapeutic_area ta, SUM(p.nrx) v ${RX_PR}
            WHERE p.week_ending ${Y24} GROUP BY q, pr.product_name, pr.therapeutic_area) x`,
   },
+  // semi-join counts: the subject counted by how many related rows it has
+  {
+    q: 'how many HCPs had at least 3 calls',
+    gold: 'SELECT COUNT(*) FROM (SELECT hcp_id FROM calls GROUP BY hcp_id HAVING COUNT(*) >= 3)',
+  },
+  {
+    q: 'how many HCPs had fewer than 2 calls in Q4 2024',
+    gold: `SELECT COUNT(*) FROM hcps h WHERE (SELECT COUNT(*) FROM calls c WHERE c.hcp_id = h.hcp_id
+           AND c.call_date ${Q4}) < 2`,
+  },
+  {
+    q: 'how many endocrinologists had more than 20 calls in 2024',
+    gold: `SELECT COUNT(*) FROM hcps h WHERE h.specialty = 'Endocrinology' AND (SELECT COUNT(*) FROM calls c
+           WHERE c.hcp_id = h.hcp_id AND c.call_date ${Y24}) > 20`,
+  },
+  {
+    q: 'number of HCPs with no calls in Q4 2024',
+    gold: `SELECT COUNT(*) FROM hcps h WHERE h.hcp_id NOT IN (SELECT hcp_id FROM calls WHERE call_date ${Q4})`,
+  },
+  {
+    q: 'HCPs with no calls in Q4 2024',
+    gold: `SELECT h.hcp_id FROM hcps h WHERE h.hcp_id NOT IN (SELECT hcp_id FROM calls WHERE call_date ${Q4})`,
+  },
   // bridge: reps reach prescriptions only through their territory (territories ← reps)
   {
     q: 'NRx by rep',
@@ -244,6 +267,8 @@ const SHAPE_REFUSALS: RefusalCase[] = [
   { q: 'market share by region in 2024', code: 'AMBIGUOUS' },
   // HCPs reach reps through their territory or through calls: refused, naming both
   { q: 'number of HCPs by rep', code: 'AMBIGUOUS' },
+  // a condition on the counted calls is not carried into the correlated count yet: refused
+  { q: 'how many HCPs had at least 3 in-person calls', code: 'AMBIGUOUS' },
   // a total over reps would count each territory's rows once per rep
   { q: 'share of TRx by rep', code: 'AMBIGUOUS' },
   { q: 'Change the territory of rep ACM-R001', code: 'READ_ONLY' },

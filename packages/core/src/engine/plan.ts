@@ -139,6 +139,14 @@ export const ExistsSchema = z
     negate: z.boolean(),
     link: z.object({ field: FieldRefSchema, outer: FieldRefSchema }).strict(),
     filter: FilterSchema.nullable().default(null),
+    /**
+     * Instead of (NOT) EXISTS: the number of such rows compared with `value` — "HCPs with at least 3
+     * calls" is `(SELECT COUNT(*) …) >= 3` (so "fewer than 3" keeps those with none).
+     */
+    count: z
+      .object({ op: z.enum(['eq', 'ne', 'gt', 'gte', 'lt', 'lte']), value: z.number() })
+      .strict()
+      .optional(),
   })
   .strict()
 export type PlanExists = z.infer<typeof ExistsSchema>

@@ -45,6 +45,8 @@ const AGG_LABEL: Record<string, string> = {
   count_distinct: 'Number of distinct',
 }
 
+const OPS = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const
+
 class Compiler {
   /** Datasets joined so far (alias = dataset name). */
   private readonly joined = new Map<string, JoinStep[]>()
@@ -364,7 +366,11 @@ class Compiler {
     }
     if (where) qb.whereRaw(where.sql, where.b)
     if (market) qb.where(market.col, 'in', market.sub)
-    for (const e of exists) e.negate ? qb.whereNotExists(e.sub) : qb.whereExists(e.sub)
+    for (const e of exists) {
+      if (e.count) qb.where(knex.raw('(?)', [e.sub]), OPS[e.count.op], e.count.value)
+      else if (e.negate) qb.whereNotExists(e.sub)
+      else qb.whereExists(e.sub)
+    }
     // ── Row-level policy: the ONE place row scopes enter a compiled plan. Every table in FROM/JOIN
     //    gets its scope (rules propagate along FKs in policy.ts), so no join can widen what is seen.
     for (const name of done) applyRowScope(qb, this.ds(name).table, name, scopes[name]?.scope)
@@ -420,7 +426,10 @@ class Compiler {
   }
 
   /** (NOT) EXISTS (SELECT 1 FROM dataset WHERE link AND filter), with the dataset's row scope. */
-  private existsClause(e: PlanExists, scopes: RowScopes): { sub: Knex.QueryBuilder; negate: boolean } {
+  private existsClause(
+    e: PlanExists,
+    scopes: RowScopes,
+  ): { sub: Knex.QueryBuilder; negate: boolean; count?: NonNullable<PlanExists['count']> } {
     const { knex } = this
     if (e.dataset === this.plan.dataset || this.joined.has(e.dataset))
       throw new HubError('BAD_REQUEST', `exists on '${e.dataset}', which the query already reads`)
@@ -432,7 +441,7 @@ class Compiler {
     const link = inner.col(e.link.field)
     const sub = knex
       .queryBuilder()
-      .select(knex.raw('1'))
+      .select(knex.raw(e.count ? 'COUNT(*)' : '1'))
       .from({ [ds.name]: ds.table })
     sub.whereRaw(`${link.sql} = ${outer.sql}`, [...link.b, ...outer.b])
     if (e.filter) {
@@ -442,7 +451,7 @@ class Compiler {
       sub.whereRaw(f.sql, f.b)
     }
     applyRowScope(sub, ds.table, ds.name, scopes[ds.name]?.scope)
-    return { sub, negate: e.negate }
+    return { sub, negate: e.negate, ...(e.count ? { count: e.count } : {}) }
   }
 
   /** A measure as a fraction: of the rows matching the numerator, or of the total over all groups. */

@@ -33,6 +33,10 @@ class PlanBuilder {
   /** A value named the share's denominator ("share of hypothyroidism NRx"). */
   private scoped = false
   private bridges: PlanBridge[] = []
+  /** The dataset the question's period applies to when the subject has no date ("HCPs with no calls in Q4"). */
+  private periodOn: string | undefined
+  /** "HCPs with at least 3 calls" as a correlated count. */
+  private semi: NonNullable<QueryPlan['exists']> = []
   private existsList: NonNullable<QueryPlan['exists']> = []
 
   constructor(
@@ -167,6 +171,7 @@ class PlanBuilder {
   }
 
   private timeFilters(): void {
+    if (this.periodOn) return
     for (const t of this.intent.times) {
       const tf = this.timeField(t.field)
       const field = `${tf.dataset}.${tf.field}`
@@ -208,6 +213,7 @@ class PlanBuilder {
         }
     }
     const refs: MeasureRef[] = [...intent.measures]
+    this.relatedCounts(refs)
     const addRef = (r: MeasureRef) => {
       if (!refs.some((x) => JSON.stringify(x) === JSON.stringify(r))) refs.push(r)
     }
@@ -316,7 +322,7 @@ class PlanBuilder {
     for (const s of intent.selects) required.add(s.dataset)
     if (mode === 'distinct' && intent.whichField) required.add(intent.whichField.dataset)
     const needsTime =
-      intent.times.some((t) => !t.field) ||
+      (!this.periodOn && intent.times.some((t) => !t.field)) ||
       dimRefs.some((d) => d.kind === 'grain' && !d.field) ||
       intent.trend ||
       !!intent.timeCompare
@@ -338,6 +344,10 @@ class PlanBuilder {
     )
     this.root = root
     this.bridges = bridges
+    if (this.semi.length && root !== intent.subject?.dataset)
+      throw ambiguous(
+        `I can only count ${this.ds(intent.subject?.dataset ?? root).pluralLabel} by how many ${this.ds(this.semi[0]?.dataset ?? root).pluralLabel} they had without further conditions on those; ask for the list instead.`,
+      )
     // "HCPs who wrote no Tirosint" is an anti-join: excluding rows of a linking fact would answer
     // "HCPs who wrote something other than Tirosint" instead, so refuse rather than mislead.
     const entities = [
@@ -354,7 +364,7 @@ class PlanBuilder {
           )
     })
 
-    this.existsList = this.absentRows(mode)
+    this.existsList = [...this.absentRows(mode), ...this.semi]
     if (mode === 'list' && subject) return this.listPlan(subject.dataset, columns)
     if (mode === 'distinct' && intent.whichField) return this.distinctPlan(intent.whichField, columns)
 
@@ -497,6 +507,68 @@ class PlanBuilder {
     })
   }
 
+  /**
+   * "How many HCPs had at least 3 calls": the subject is counted, and a count of its rows in a related
+   * dataset is compared with a number — a correlated count per subject row, not a HAVING over one
+   * group. "Number of HCPs with no calls in Q4 2024": the subject has no date, so the period is the
+   * related rows'. Both only when nothing else (groups, other measures, verbs) is asked.
+   */
+  private relatedCounts(refs: MeasureRef[]): void {
+    const intent = this.intent
+    const e = intent.subject?.dataset
+    if (!e || intent.dims.length || intent.trend || intent.timeCompare || intent.verbs.length) return
+    if (datedBy(this.model, e)) return
+    const pk = this.ds(e).primaryKey
+    const onlyCount = refs.length === 1 && refs[0]?.kind === 'count' && refs[0].dataset === e
+    const fkTo = (f: string) =>
+      this.model.joins.find((j) => j.from.dataset === f && j.to.dataset === e && j.from.columns.length === 1)
+    const c = intent.cmps[0]
+    if (
+      onlyCount &&
+      pk.length === 1 &&
+      intent.cmps.length === 1 &&
+      intent.absent.length === 0 &&
+      c?.target.form === 'agg' &&
+      c.op !== 'between' &&
+      c.target.measure.kind === 'count' &&
+      c.target.measure.dataset !== e &&
+      typeof c.values[0] === 'number'
+    ) {
+      const f = c.target.measure.dataset
+      const fk = fkTo(f)
+      const period = intent.times.length === 1 && !intent.times[0]?.field
+      if (!fk || (intent.times.length > 0 && !period)) return
+      intent.cmps.length = 0
+      if (period) this.periodOn = f
+      this.semi.push({
+        dataset: f,
+        negate: false,
+        link: { field: `${f}.${fk.from.columns[0]}`, outer: `${e}.${pk[0]}` },
+        filter: period ? this.periodFilter(f) : null,
+        count: { op: c.op, value: c.values[0] },
+      })
+      return
+    }
+    const a = intent.absent[0]
+    if (
+      intent.absent.length === 1 &&
+      a &&
+      !a.sameTime &&
+      intent.times.length === 1 &&
+      !intent.times[0]?.field
+    )
+      this.periodOn = a.dataset
+  }
+
+  /** The period filter on a related dataset's own date (moved there by `relatedCounts`). */
+  private periodFilter(dataset: string): PlanFilter | null {
+    const tf = datedBy(this.model, dataset)
+    const r = this.intent.times[0]?.range
+    if (!tf || tf.dataset !== dataset || !r?.start || !r.end)
+      throw ambiguous('Which period? Give one with a start and an end, e.g. "in Q4 2024".')
+    return { op: 'between', field: `${dataset}.${tf.field}`, values: [r.start, r.end] }
+  }
+
   /** Anti-joins for "… had no calls": linked by the absent dataset's key to the subject entity. */
   private absentRows(mode: string): NonNullable<QueryPlan['exists']> {
     const out: NonNullable<QueryPlan['exists']> = []
@@ -522,7 +594,7 @@ class PlanBuilder {
         if (c?.concept.type !== 'value') throw refuse()
         filters.push({ op: 'eq', field: `${a.dataset}.${c.concept.field}`, value: c.concept.value })
       }
-      if (a.sameTime) {
+      if (a.sameTime || this.periodOn === a.dataset) {
         const tf = datedBy(this.model, a.dataset)
         const ranges = this.intent.times.map((t) => t.range).filter((r) => r.start && r.end)
         if (!tf || tf.dataset !== a.dataset || ranges.length !== 1) throw refuse()

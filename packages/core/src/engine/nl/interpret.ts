@@ -189,7 +189,16 @@ class Describer {
     if (plan.having) text += `, only where ${this.filter(plan.having, true)}`
     for (const e of plan.exists ?? []) {
       const what = this.plural(this.ds(e.dataset))
-      text += `, only those with ${e.negate ? 'no' : 'some'} ${what}${e.filter ? ` (${this.filter(e.filter)})` : ''}`
+      const CMP = {
+        eq: 'exactly',
+        ne: 'other than',
+        gt: 'more than',
+        gte: 'at least',
+        lt: 'fewer than',
+        lte: 'at most',
+      }
+      const how = e.count ? `${CMP[e.count.op]} ${e.count.value}` : e.negate ? 'no' : 'some'
+      text += `, only those with ${how} ${what}${e.filter ? ` (${this.filter(e.filter)})` : ''}`
     }
     const ch = plan.change
     if (ch) {
