@@ -265,6 +265,8 @@ const SHAPE_REFUSALS: RefusalCase[] = [
   { q: 'Average TRx per region', code: 'AMBIGUOUS' },
   { q: 'TRx growth in 2024', code: 'AMBIGUOUS' },
   { q: 'market share by region in 2024', code: 'AMBIGUOUS' },
+  // naming two products would make them the whole market: refused, not a share of the pair
+  { q: 'market share of Tirosint vs Synthroid in 2024', code: 'AMBIGUOUS' },
   // HCPs reach reps through their territory or through calls: refused, naming both
   { q: 'number of HCPs by rep', code: 'AMBIGUOUS' },
   // a condition on the counted calls is not carried into the correlated count yet: refused

@@ -627,6 +627,19 @@ class PlanBuilder {
       )
     if (!owner?.market) throw refuse()
     const field = `${owner.name}.${owner.market}`
+    // "market share of Tirosint vs Synthroid": a row filter on products would shrink the market
+    // (the denominator) to the products named; refuse rather than divide by part of the market
+    const filtered: string[] = []
+    const collect = (f: PlanFilter): void => {
+      if ('args' in f) f.args.forEach(collect)
+      else if ('arg' in f) collect(f.arg)
+      else filtered.push(f.field)
+    }
+    this.filters.forEach(collect)
+    if (filtered.some((r) => r.startsWith(`${owner.name}.`) && r !== field))
+      throw ambiguous(
+        `A market share is out of the whole market, so I can't also narrow ${owner.pluralLabel}; ask e.g. "market share by ${owner.label}".`,
+      )
     if (num) {
       const refs: string[] = []
       const walk = (f: PlanFilter): void => {
