@@ -142,7 +142,6 @@ const refusals: { q: string; code: string }[] = [
   { q: 'What is the revenue for Tirosint?', code: 'UNANSWERABLE' },
   { q: 'Show me HCP social security numbers', code: 'UNKNOWN_FIELD' },
   { q: 'Predict next quarter’s TRx for Tirosint', code: 'UNANSWERABLE' },
-  { q: "What's the market share of Tirosint in 2024?", code: 'UNANSWERABLE' },
   { q: 'TRx for Tirosint more than', code: 'AMBIGUOUS' },
   { q: 'Which HCPs in segment A wrote no Tirosint?', code: 'AMBIGUOUS' },
   { q: 'Which doctors prescribe both Tirosint and Synthroid?', code: 'AMBIGUOUS' },

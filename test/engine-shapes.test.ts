@@ -180,6 +180,71 @@ const SHAPE_CASES: GoldCase[] = [
            ${RX_H} JOIN territories t ON t.territory_id = h.territory_id JOIN products pr ON pr.product_id = p.product_id
            WHERE pr.therapeutic_area = 'Hypothyroidism' AND p.week_ending ${Y24} GROUP BY t.region`,
   },
+  // market share: the model's market (products.therapeutic_area) is the denominator
+  {
+    q: 'market share of Tirosint in 2024',
+    gold: `SELECT 1.0 * SUM(CASE WHEN pr.product_name = 'Tirosint' THEN p.trx ELSE 0 END) / SUM(p.trx) ${RX_PR}
+           WHERE pr.therapeutic_area = (SELECT therapeutic_area FROM products WHERE product_name = 'Tirosint')
+           AND p.week_ending ${Y24}`,
+  },
+  {
+    q: 'Tirosint market share of TRx by region in 2024',
+    gold: `SELECT t.region, 1.0 * SUM(CASE WHEN pr.product_name = 'Tirosint' THEN p.trx ELSE 0 END) / SUM(p.trx)
+           ${RX_H} JOIN territories t ON t.territory_id = h.territory_id JOIN products pr ON pr.product_id = p.product_id
+           WHERE pr.therapeutic_area = 'Hypothyroidism' AND p.week_ending ${Y24} GROUP BY t.region`,
+  },
+  {
+    q: 'market share by product in 2024',
+    gold: `SELECT pr.product_name, 1.0 * SUM(p.trx) / (SELECT SUM(p2.trx) FROM prescriptions p2 JOIN products q
+           ON q.product_id = p2.product_id WHERE q.therapeutic_area = pr.therapeutic_area AND p2.week_ending ${Y24})
+           ${RX_PR} WHERE p.week_ending ${Y24} GROUP BY pr.product_name`,
+  },
+  {
+    q: 'NRx market share by product by quarter in 2024',
+    gold: `SELECT x.q, x.product_name, 1.0 * x.v / SUM(x.v) OVER (PARTITION BY x.q, x.ta) FROM (SELECT
+           strftime('%Y', p.week_ending) || '-' || printf('%02d', (CAST(strftime('%m', p.week_ending) AS INTEGER) - 1)
+           / 3 * 3 + 1) || '-01' q, pr.product_name, pr.therapeutic_area ta, SUM(p.nrx) v ${RX_PR}
+           WHERE p.week_ending ${Y24} GROUP BY q, pr.product_name, pr.therapeutic_area) x`,
+  },
+  // semi-join counts: the subject counted by how many related rows it has
+  {
+    q: 'how many HCPs had at least 3 calls',
+    gold: 'SELECT COUNT(*) FROM (SELECT hcp_id FROM calls GROUP BY hcp_id HAVING COUNT(*) >= 3)',
+  },
+  {
+    q: 'how many HCPs had fewer than 2 calls in Q4 2024',
+    gold: `SELECT COUNT(*) FROM hcps h WHERE (SELECT COUNT(*) FROM calls c WHERE c.hcp_id = h.hcp_id
+           AND c.call_date ${Q4}) < 2`,
+  },
+  {
+    q: 'how many endocrinologists had more than 20 calls in 2024',
+    gold: `SELECT COUNT(*) FROM hcps h WHERE h.specialty = 'Endocrinology' AND (SELECT COUNT(*) FROM calls c
+           WHERE c.hcp_id = h.hcp_id AND c.call_date ${Y24}) > 20`,
+  },
+  {
+    q: 'number of HCPs with no calls in Q4 2024',
+    gold: `SELECT COUNT(*) FROM hcps h WHERE h.hcp_id NOT IN (SELECT hcp_id FROM calls WHERE call_date ${Q4})`,
+  },
+  {
+    q: 'HCPs with no calls in Q4 2024',
+    gold: `SELECT h.hcp_id FROM hcps h WHERE h.hcp_id NOT IN (SELECT hcp_id FROM calls WHERE call_date ${Q4})`,
+  },
+  // bridge: reps reach prescriptions only through their territory (territories ← reps)
+  {
+    q: 'NRx by rep',
+    gold: `SELECT r.rep_id, SUM(p.nrx) ${RX_H} JOIN reps r ON r.territory_id = h.territory_id GROUP BY r.rep_id`,
+  },
+  {
+    q: 'TRx by rep for Tirosint in Q4 2024',
+    gold: `SELECT r.rep_id, SUM(p.trx) ${RX_H} JOIN reps r ON r.territory_id = h.territory_id
+           JOIN products pr ON pr.product_id = p.product_id WHERE pr.product_name = 'Tirosint'
+           AND p.week_ending ${Q4} GROUP BY r.rep_id`,
+  },
+  {
+    q: 'Top 5 reps by TRx in 2024',
+    gold: `SELECT r.rep_id, SUM(p.trx) v ${RX_H} JOIN reps r ON r.territory_id = h.territory_id
+           WHERE p.week_ending ${Y24} GROUP BY r.rep_id ORDER BY v DESC LIMIT 5`,
+  },
   // anti-joins: rows of the subject with no rows of another fact
   {
     q: 'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter',
@@ -199,7 +264,15 @@ const SHAPE_CASES: GoldCase[] = [
 const SHAPE_REFUSALS: RefusalCase[] = [
   { q: 'Average TRx per region', code: 'AMBIGUOUS' },
   { q: 'TRx growth in 2024', code: 'AMBIGUOUS' },
-  { q: 'Tirosint market share of TRx in 2024', code: 'AMBIGUOUS' },
+  { q: 'market share by region in 2024', code: 'AMBIGUOUS' },
+  // naming two products would make them the whole market: refused, not a share of the pair
+  { q: 'market share of Tirosint vs Synthroid in 2024', code: 'AMBIGUOUS' },
+  // HCPs reach reps through their territory or through calls: refused, naming both
+  { q: 'number of HCPs by rep', code: 'AMBIGUOUS' },
+  // a condition on the counted calls is not carried into the correlated count yet: refused
+  { q: 'how many HCPs had at least 3 in-person calls', code: 'AMBIGUOUS' },
+  // a total over reps would count each territory's rows once per rep
+  { q: 'share of TRx by rep', code: 'AMBIGUOUS' },
   { q: 'Change the territory of rep ACM-R001', code: 'READ_ONLY' },
   { q: 'Synthroid TRx in Q4 2024 by mood of the prescriber', code: 'UNKNOWN_FIELD' },
 ]
@@ -237,6 +310,32 @@ describe('analyst plan shapes on SQLite', () => {
     )
     const fits = await engine.ask(admin, { question: 'TRx in 2024', asOf: AS_OF })
     expect(fits.warnings).toEqual([])
+  })
+
+  it('refuses market share when the model defines no market, and names the market when it does', async () => {
+    const overrides = await loadOverrides('pharma')
+    const products = overrides.datasets.products
+    if (products) delete products.market
+    const model = inferModel(await introspect(ds), overrides)
+    const bare = createEngine({ ds, model, valueIndex: await buildValueIndex(ds, model) })
+    const admin = localPrincipal('acme')
+    await expect(
+      bare.ask(admin, { question: 'market share of Tirosint in 2024', asOf: AS_OF }),
+    ).rejects.toMatchObject({ code: 'AMBIGUOUS' })
+    const r = await engine.ask(admin, { question: 'market share of Tirosint in 2024', asOf: AS_OF })
+    expect(r.interpretation).toContain('out of the total of its market (the same therapeutic area)')
+  })
+
+  it('names the candidate join paths when HCPs reach reps in several ways', async () => {
+    const admin = localPrincipal('acme')
+    await expect(engine.ask(admin, { question: 'number of HCPs by rep', asOf: AS_OF })).rejects.toMatchObject(
+      {
+        code: 'AMBIGUOUS',
+        message: expect.stringContaining('hcps → territories ← reps; or through calls'),
+      },
+    )
+    const r = await engine.ask(admin, { question: 'NRx by rep', asOf: AS_OF })
+    expect(r.interpretation).toContain('each rep is credited with all prescription records of its territory')
   })
 
   it('applies the absent dataset’s row scope inside an anti-join subquery', async () => {

@@ -68,6 +68,11 @@ export interface Dataset {
    * because its rows cannot be scoped. A dataset a rule does reach is scoped either way.
    */
   unrestricted?: boolean
+  /**
+   * The field whose value is a row's market or competitive set (products.therapeutic_area): a
+   * product's "market share" is its share of all rows whose market is the same.
+   */
+  market?: string
 }
 
 export interface Join {

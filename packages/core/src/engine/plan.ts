@@ -117,7 +117,18 @@ export type PlanChange = z.infer<typeof ChangeSchema>
  * rows the filter keeps) — "Synthroid share of hypothyroidism NRx"; without, each group's measure /
  * the total over all groups — "share of TRx by product". Returned as a fraction (0.47).
  */
-export const ShareSchema = z.object({ numerator: FilterSchema.optional() }).strict()
+export const ShareSchema = z
+  .object({
+    numerator: FilterSchema.optional(),
+    /**
+     * Market share: `field` is the market column (`products.therapeutic_area`). With `numerator`
+     * (fields of the market's dataset only), the denominator keeps only rows whose market is one of
+     * the numerator's markets; without, each group's share of its own market (the plan groups by
+     * `field` as dimension `as`), within the same values of the other non-market dimensions.
+     */
+    market: z.object({ field: FieldRefSchema, as: z.string().optional() }).strict().optional(),
+  })
+  .strict()
 export type PlanShare = z.infer<typeof ShareSchema>
 
 /**
@@ -131,9 +142,26 @@ export const ExistsSchema = z
     negate: z.boolean(),
     link: z.object({ field: FieldRefSchema, outer: FieldRefSchema }).strict(),
     filter: FilterSchema.nullable().default(null),
+    /**
+     * Instead of (NOT) EXISTS: the number of such rows compared with `value` — "HCPs with at least 3
+     * calls" is `(SELECT COUNT(*) …) >= 3` (so "fewer than 3" keeps those with none).
+     */
+    count: z
+      .object({ op: z.enum(['eq', 'ne', 'gt', 'gte', 'lt', 'lte']), value: z.number() })
+      .strict()
+      .optional(),
   })
   .strict()
 export type PlanExists = z.infer<typeof ExistsSchema>
+
+const JoinSideSchema = z.object({ dataset: z.string(), columns: z.array(z.string()) }).strict()
+/**
+ * A one-to-many join to a dimension the root does not reach by foreign keys ("NRx by rep":
+ * territories ← reps): join `to.dataset` on `to.columns = from.columns`. Rows repeat once per joined
+ * row, so the joined dataset's key must be a dimension of the plan (each group counts a row once).
+ */
+export const BridgeSchema = z.object({ from: JoinSideSchema, to: JoinSideSchema }).strict()
+export type PlanBridge = z.infer<typeof BridgeSchema>
 
 export const QueryPlanSchema = z
   .object({
@@ -155,6 +183,7 @@ export const QueryPlanSchema = z
     change: ChangeSchema.optional(),
     share: ShareSchema.optional(),
     exists: z.array(ExistsSchema).optional(),
+    bridges: z.array(BridgeSchema).optional(),
   })
   .strict()
 export type QueryPlan = z.infer<typeof QueryPlanSchema>

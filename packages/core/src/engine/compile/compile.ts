@@ -45,6 +45,8 @@ const AGG_LABEL: Record<string, string> = {
   count_distinct: 'Number of distinct',
 }
 
+const OPS = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const
+
 class Compiler {
   /** Datasets joined so far (alias = dataset name). */
   private readonly joined = new Map<string, JoinStep[]>()
@@ -76,6 +78,21 @@ class Compiler {
   private need(dataset: string): void {
     if (dataset === this.plan.dataset || this.joined.has(dataset)) return
     const path = joinPath(this.model, this.plan.dataset, dataset)
+    const bridge = path ? undefined : this.plan.bridges?.find((b) => b.to.dataset === dataset)
+    if (bridge) {
+      // one-to-many: only sound when each group holds one row of the bridged dataset
+      const pk = this.ds(dataset).primaryKey
+      if (
+        !pk.length ||
+        !pk.every((k) => this.plan.dimensions.some((d) => d.field === `${dataset}.${k}` && !d.grain))
+      )
+        throw new HubError('BAD_REQUEST', `bridging to '${dataset}' needs its key as a dimension`)
+      if (this.plan.share && !this.plan.share.numerator)
+        throw new HubError('BAD_REQUEST', `a share of the total cannot bridge to '${dataset}'`)
+      this.need(bridge.from.dataset)
+      this.joined.set(dataset, [bridge])
+      return
+    }
     if (!path) throw new HubError('UNANSWERABLE', `No join path from ${this.plan.dataset} to ${dataset}`)
     this.joined.set(dataset, path)
   }
@@ -313,7 +330,7 @@ class Compiler {
     }
     for (const m of plan.measures) {
       const measured = this.measure(m)
-      const { frag, type, label } = plan.share ? this.shareOf(m, measured, plan.share) : measured
+      const { frag, type, label } = plan.share ? this.shareOf(m, measured, plan.share, dimExpr) : measured
       this.measureExpr.set(m.as, frag)
       selects.push({ sql: `${frag.sql} as ??`, b: [...frag.b, m.as] })
       columns.push({ name: m.as, type, label })
@@ -333,6 +350,7 @@ class Compiler {
     if (!aggregate && plan.dimensions.length > 0)
       throw new HubError('BAD_REQUEST', 'Dimensions need at least one measure; use select for plain rows')
     const where = plan.filter ? this.filter(plan.filter, false) : undefined
+    const market = plan.share?.market && plan.share.numerator ? this.marketOf(plan.share, scopes) : undefined
     const having = plan.having ? this.filter(plan.having, true) : undefined
     const exists = (plan.exists ?? []).map((e) => this.existsClause(e, scopes))
     const names = new Set(columns.map((c) => c.name))
@@ -358,7 +376,12 @@ class Compiler {
       }
     }
     if (where) qb.whereRaw(where.sql, where.b)
-    for (const e of exists) e.negate ? qb.whereNotExists(e.sub) : qb.whereExists(e.sub)
+    if (market) qb.where(market.col, 'in', market.sub)
+    for (const e of exists) {
+      if (e.count) qb.where(knex.raw('(?)', [e.sub]), OPS[e.count.op], e.count.value)
+      else if (e.negate) qb.whereNotExists(e.sub)
+      else qb.whereExists(e.sub)
+    }
     // ── Row-level policy: the ONE place row scopes enter a compiled plan. Every table in FROM/JOIN
     //    gets its scope (rules propagate along FKs in policy.ts), so no join can widen what is seen.
     for (const name of done) applyRowScope(qb, this.ds(name).table, name, scopes[name]?.scope)
@@ -419,7 +442,10 @@ class Compiler {
   }
 
   /** (NOT) EXISTS (SELECT 1 FROM dataset WHERE link AND filter), with the dataset's row scope. */
-  private existsClause(e: PlanExists, scopes: RowScopes): { sub: Knex.QueryBuilder; negate: boolean } {
+  private existsClause(
+    e: PlanExists,
+    scopes: RowScopes,
+  ): { sub: Knex.QueryBuilder; negate: boolean; count?: NonNullable<PlanExists['count']> } {
     const { knex } = this
     if (e.dataset === this.plan.dataset || this.joined.has(e.dataset))
       throw new HubError('BAD_REQUEST', `exists on '${e.dataset}', which the query already reads`)
@@ -431,7 +457,7 @@ class Compiler {
     const link = inner.col(e.link.field)
     const sub = knex
       .queryBuilder()
-      .select(knex.raw('1'))
+      .select(knex.raw(e.count ? 'COUNT(*)' : '1'))
       .from({ [ds.name]: ds.table })
     sub.whereRaw(`${link.sql} = ${outer.sql}`, [...link.b, ...outer.b])
     if (e.filter) {
@@ -441,7 +467,7 @@ class Compiler {
       sub.whereRaw(f.sql, f.b)
     }
     applyRowScope(sub, ds.table, ds.name, scopes[ds.name]?.scope)
-    return { sub, negate: e.negate }
+    return { sub, negate: e.negate, ...(e.count ? { count: e.count } : {}) }
   }
 
   /** A measure as a fraction: of the rows matching the numerator, or of the total over all groups. */
@@ -449,12 +475,29 @@ class Compiler {
     m: PlanMeasure,
     measured: { frag: Frag; label: string },
     share: PlanShare,
+    dimExpr: Map<string, Frag>,
   ): { frag: Frag; type: ResultColumnType; label: string } {
     const label = `Share of ${measured.label.replace(/^[A-Z][a-z]/, (x) => x.toLowerCase())}`
     if (!share.numerator) {
       const f = measured.frag
+      // market share per group: the total of the group's own market, within the other dimensions
+      const parts: Frag[] = []
+      if (share.market) {
+        const owner = share.market.field.split('.')[0]
+        const mk = share.market.as ? dimExpr.get(share.market.as) : undefined
+        if (!mk) throw new HubError('BAD_REQUEST', 'a market share by group needs the market as a dimension')
+        parts.push(mk)
+        for (const d of this.plan.dimensions) {
+          const e = dimExpr.get(d.as)
+          if (e && !d.field.startsWith(`${owner}.`)) parts.push(e)
+        }
+      }
+      const over = parts.length ? `PARTITION BY ${parts.map((p) => p.sql).join(', ')}` : ''
       return {
-        frag: { sql: `${f.sql} * 1e0 / NULLIF(SUM(${f.sql}) OVER (), 0)`, b: [...f.b, ...f.b] },
+        frag: {
+          sql: `${f.sql} * 1e0 / NULLIF(SUM(${f.sql}) OVER (${over}), 0)`,
+          b: [...f.b, ...f.b, ...parts.flatMap((p) => p.b)],
+        },
         type: 'decimal',
         label,
       }
@@ -473,6 +516,30 @@ class Compiler {
       type: 'decimal',
       label,
     }
+  }
+
+  /**
+   * Market share's denominator: rows whose market is one of the numerator's markets —
+   * `market IN (SELECT market FROM <its dataset> WHERE numerator)`, that dataset's row scope inside.
+   */
+  private marketOf(share: PlanShare, scopes: RowScopes): { col: Knex.Raw; sub: Knex.QueryBuilder } {
+    const { knex } = this
+    const field = share.market?.field ?? ''
+    const [name = ''] = field.split('.')
+    const ds = this.ds(name)
+    const inner = new Compiler(this.model, QueryPlanSchema.parse({ dataset: name }), knex, this.dialect)
+    const outer = this.col(field)
+    const own = inner.col(field)
+    const f = inner.filter(share.numerator as PlanFilter, false)
+    if (inner.joined.size > 0)
+      throw new HubError('BAD_REQUEST', `a market share's part may only use fields of '${name}'`)
+    const sub = knex
+      .queryBuilder()
+      .select(knex.raw(own.sql, own.b))
+      .from({ [ds.name]: ds.table })
+      .whereRaw(f.sql, f.b)
+    applyRowScope(sub, ds.table, ds.name, scopes[ds.name]?.scope)
+    return { col: knex.raw(outer.sql, outer.b), sub }
   }
 
   /** Each row's change from the previous period of its group: LAG over the time dimension. */

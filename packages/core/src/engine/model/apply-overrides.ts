@@ -56,6 +56,12 @@ function applyDataset(ds: Dataset, o: DatasetOverride, path: string, problems: P
     })
     ds.labelColumns = o.labelColumns
   }
+  if (o.market) {
+    const f = ds.fields.find((x) => x.name === o.market && !x.derived)
+    if (!f || f.kind === 'measure')
+      problems.add(`${path}.market`, `'${o.market}' is not a dimension column of ${ds.table}`)
+    else ds.market = f.name
+  }
   if (o.defaultTimeDimension) {
     const f = ds.fields.find((x) => x.name === o.defaultTimeDimension)
     if (!f)

@@ -73,3 +73,40 @@ export function datedBy(model: SemanticModel, root: string): { dataset: string; 
   }
   return best.length === 1 ? best[0] : undefined
 }
+
+/** A fact table: it has foreign keys and no dataset references it (prescriptions, calls). */
+export function isFact(model: SemanticModel, name: string): boolean {
+  return model.joins.some((j) => j.from.dataset === name) && !model.joins.some((j) => j.to.dataset === name)
+}
+
+/**
+ * Paths from `root` to a dataset it cannot reach many-to-one, through a bridge dimension: up along
+ * FKs to a dimension D, then down the one FK `target → D` (prescriptions → hcps → territories ←
+ * reps). Only dimension paths count: a fact table (calls) never attributes another fact's rows, and
+ * a fact is never the target. The last step is one-to-many, so rows repeat once per target row:
+ * only correct when the target's key is a grouping dimension (the compiler checks it).
+ */
+export function bridgePaths(model: SemanticModel, root: string, target: string): JoinStep[][] {
+  const reach = reachableFrom(model, root)
+  if (reach.has(target) || isFact(model, target)) return []
+  const out: JoinStep[][] = []
+  for (const j of model.joins) {
+    const up = reach.get(j.to.dataset)
+    if (j.from.dataset !== target || !up || j.to.dataset === root) continue
+    const pk = model.datasets.find((d) => d.name === j.to.dataset)?.primaryKey ?? []
+    const parentCols = j.to.columns.length ? j.to.columns : pk
+    out.push([
+      ...up,
+      {
+        from: { dataset: j.to.dataset, columns: parentCols },
+        to: { dataset: target, columns: j.from.columns },
+      },
+    ])
+  }
+  return out
+}
+
+/** A bridge path as text: "prescriptions → hcps → territories ← reps" (the last step is one-to-many). */
+export function describeBridge(root: string, path: JoinStep[]): string {
+  return path.reduce((text, s, i) => `${text} ${i === path.length - 1 ? '←' : '→'} ${s.to.dataset}`, root)
+}

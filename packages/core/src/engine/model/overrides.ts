@@ -59,6 +59,8 @@ export const DatasetOverrideSchema = z
     hidden: z.boolean().optional(),
     /** Shared reference data bound principals may read whole when no row rule reaches it (else withheld). */
     unrestricted: z.boolean().optional(),
+    /** The column whose value is a row's market (competitive set): "market share" = share within it. */
+    market: z.string().optional(),
     labelColumns: z.array(z.string()).optional(),
     defaultTimeDimension: z.string().optional(),
     fields: z.record(z.string(), FieldOverrideSchema).optional(),

@@ -1,6 +1,7 @@
 import { datedBy, joinPath, reachableFrom } from '../model/join-graph.ts'
 import type { Dataset, Field, SemanticModel } from '../model-types.ts'
 import {
+  type PlanBridge,
   type PlanDimension,
   type PlanFilter,
   type PlanMeasure,
@@ -29,6 +30,13 @@ class PlanBuilder {
   private rolled = false
   private readonly over: PlanDimension[] = []
   private readonly shareNum: PlanFilter[] = []
+  /** A value named the share's denominator ("share of hypothyroidism NRx"). */
+  private scoped = false
+  private bridges: PlanBridge[] = []
+  /** The dataset the question's period applies to when the subject has no date ("HCPs with no calls in Q4"). */
+  private periodOn: string | undefined
+  /** "HCPs with at least 3 calls" as a correlated count. */
+  private semi: NonNullable<QueryPlan['exists']> = []
   private existsList: NonNullable<QueryPlan['exists']> = []
 
   constructor(
@@ -148,7 +156,12 @@ class PlanBuilder {
       const field = `${col.dataset}.${col.field}`
       const uniq = [...new Set(values)]
       // "Synthroid share of NRx": the numerator's values filter the share, not the rows
-      const into = this.intent.share && !g.shareScope && !g.compare ? this.shareNum : this.filters
+      // "market share of Tirosint": a value of the market's dataset other than the market itself
+      // is the part, even right after "share of" (where "hypothyroidism" names the market)
+      const owner = this.intent.share?.market ? this.ds(col.dataset) : undefined
+      const scope = g.shareScope && !(owner?.market && owner.market !== col.field)
+      if (scope) this.scoped = true
+      const into = this.intent.share && !scope && !g.compare ? this.shareNum : this.filters
       if (f.type === 'boolean' && uniq.length === 1)
         into.push({ op: 'eq', field, value: g.negate ? !uniq[0] : (uniq[0] as boolean) })
       else if (uniq.length === 1) into.push({ op: g.negate ? 'ne' : 'eq', field, value: uniq[0] as Scalar })
@@ -158,6 +171,7 @@ class PlanBuilder {
   }
 
   private timeFilters(): void {
+    if (this.periodOn) return
     for (const t of this.intent.times) {
       const tf = this.timeField(t.field)
       const field = `${tf.dataset}.${tf.field}`
@@ -199,6 +213,7 @@ class PlanBuilder {
         }
     }
     const refs: MeasureRef[] = [...intent.measures]
+    this.relatedCounts(refs)
     const addRef = (r: MeasureRef) => {
       if (!refs.some((x) => JSON.stringify(x) === JSON.stringify(r))) refs.push(r)
     }
@@ -238,6 +253,11 @@ class PlanBuilder {
         throw ambiguous(`Rank ${this.ds(subject.dataset).pluralLabel} by what? Name a measure.`)
       intent.order.measure = { kind: 'field', dataset: dm[0], field: dm[1] }
       refs.push(intent.order.measure)
+    }
+    // "market share of Tirosint": the share of the model's default measure
+    if (intent.share?.market && refs.length === 0) {
+      const dm = this.model.defaultMeasure?.split('.')
+      if (dm?.[0] && dm[1]) refs.push({ kind: 'field', dataset: dm[0], field: dm[1] })
     }
     if (refs.length > 0) mode = 'aggregate'
     else if (subject && grouping) {
@@ -302,15 +322,32 @@ class PlanBuilder {
     for (const s of intent.selects) required.add(s.dataset)
     if (mode === 'distinct' && intent.whichField) required.add(intent.whichField.dataset)
     const needsTime =
-      intent.times.some((t) => !t.field) ||
+      (!this.periodOn && intent.times.some((t) => !t.field)) ||
       dimRefs.some((d) => d.kind === 'grain' && !d.field) ||
       intent.trend ||
       !!intent.timeCompare
     const anchor =
       fixed ?? refs.find((r) => r.kind === 'count')?.dataset ?? subject?.dataset ?? intent.whichField?.dataset
     if (mode === 'list' && subject) fixed = undefined
-    const { root, columns } = chooseRoot(this.model, intent, required, anchor, fixed, needsTime)
+    // a grouped entity ("by rep") may join one-to-many through a bridge dimension
+    const bridgeable = new Set(
+      mode === 'aggregate' ? dimRefs.flatMap((d) => (d.kind === 'entity' ? [d.dataset] : [])) : [],
+    )
+    const { root, columns, bridges } = chooseRoot(
+      this.model,
+      intent,
+      required,
+      anchor,
+      fixed,
+      needsTime,
+      bridgeable,
+    )
     this.root = root
+    this.bridges = bridges
+    if (this.semi.length && root !== intent.subject?.dataset)
+      throw ambiguous(
+        `I can only count ${this.ds(intent.subject?.dataset ?? root).pluralLabel} by how many ${this.ds(this.semi[0]?.dataset ?? root).pluralLabel} they had without further conditions on those; ask for the list instead.`,
+      )
     // "HCPs who wrote no Tirosint" is an anti-join: excluding rows of a linking fact would answer
     // "HCPs who wrote something other than Tirosint" instead, so refuse rather than mislead.
     const entities = [
@@ -327,7 +364,7 @@ class PlanBuilder {
           )
     })
 
-    this.existsList = this.absentRows(mode)
+    this.existsList = [...this.absentRows(mode), ...this.semi]
     if (mode === 'list' && subject) return this.listPlan(subject.dataset, columns)
     if (mode === 'distinct' && intent.whichField) return this.distinctPlan(intent.whichField, columns)
 
@@ -413,11 +450,8 @@ class PlanBuilder {
         throw ambiguous(
           'Share of what? Name the part (e.g. "Tirosint share of TRx") or group (e.g. "share of TRx by product").',
         )
-      if (intent.share.market && !this.intent.values.some((g) => g.shareScope))
-        throw ambiguous(
-          'Market share within which market? Name it, e.g. "share of hypothyroidism NRx" (the therapeutic area).',
-        )
       share = num ? { numerator: num } : {}
+      if (intent.share.market && !this.scoped) share.market = this.market(num)
     }
     let change: QueryPlan['change']
     if (intent.change) {
@@ -445,6 +479,15 @@ class PlanBuilder {
         order.push({ by: d.as, direction: 'asc' })
     }
 
+    // a bridged entity repeats the fact rows once per entity: each group must hold one of them
+    for (const b of this.bridges) {
+      const e = this.ds(b.to.dataset)
+      const keyed = e.primaryKey.every((k) => this.dims.some((d) => d.field === `${e.name}.${k}` && !d.grain))
+      if (!keyed || this.rolled || (share && !share.numerator))
+        throw ambiguous(
+          `${e.pluralLabel} reach these rows through a shared ${this.ds(b.from.dataset).label}, so I can only give totals per ${e.label}; ask e.g. "… by ${e.label}".`,
+        )
+    }
     if (this.rolled && this.having.length > 0)
       throw ambiguous("I can't yet filter averages of per-group totals; ask for the totals instead.")
     return QueryPlanSchema.parse({
@@ -460,7 +503,70 @@ class PlanBuilder {
       ...(change ? { change } : {}),
       ...(share ? { share } : {}),
       ...(this.existsList.length ? { exists: this.existsList } : {}),
+      ...(this.bridges.length ? { bridges: this.bridges } : {}),
     })
+  }
+
+  /**
+   * "How many HCPs had at least 3 calls": the subject is counted, and a count of its rows in a related
+   * dataset is compared with a number — a correlated count per subject row, not a HAVING over one
+   * group. "Number of HCPs with no calls in Q4 2024": the subject has no date, so the period is the
+   * related rows'. Both only when nothing else (groups, other measures, verbs) is asked.
+   */
+  private relatedCounts(refs: MeasureRef[]): void {
+    const intent = this.intent
+    const e = intent.subject?.dataset
+    if (!e || intent.dims.length || intent.trend || intent.timeCompare || intent.verbs.length) return
+    if (datedBy(this.model, e)) return
+    const pk = this.ds(e).primaryKey
+    const onlyCount = refs.length === 1 && refs[0]?.kind === 'count' && refs[0].dataset === e
+    const fkTo = (f: string) =>
+      this.model.joins.find((j) => j.from.dataset === f && j.to.dataset === e && j.from.columns.length === 1)
+    const c = intent.cmps[0]
+    if (
+      onlyCount &&
+      pk.length === 1 &&
+      intent.cmps.length === 1 &&
+      intent.absent.length === 0 &&
+      c?.target.form === 'agg' &&
+      c.op !== 'between' &&
+      c.target.measure.kind === 'count' &&
+      c.target.measure.dataset !== e &&
+      typeof c.values[0] === 'number'
+    ) {
+      const f = c.target.measure.dataset
+      const fk = fkTo(f)
+      const period = intent.times.length === 1 && !intent.times[0]?.field
+      if (!fk || (intent.times.length > 0 && !period)) return
+      intent.cmps.length = 0
+      if (period) this.periodOn = f
+      this.semi.push({
+        dataset: f,
+        negate: false,
+        link: { field: `${f}.${fk.from.columns[0]}`, outer: `${e}.${pk[0]}` },
+        filter: period ? this.periodFilter(f) : null,
+        count: { op: c.op, value: c.values[0] },
+      })
+      return
+    }
+    const a = intent.absent[0]
+    if (
+      intent.absent.length === 1 &&
+      a &&
+      !a.sameTime &&
+      intent.times.length === 1 &&
+      !intent.times[0]?.field
+    )
+      this.periodOn = a.dataset
+  }
+
+  /** The period filter on a related dataset's own date (moved there by `relatedCounts`). */
+  private periodFilter(dataset: string): PlanFilter | null {
+    const tf = datedBy(this.model, dataset)
+    const r = this.intent.times[0]?.range
+    if (!tf || tf.dataset !== dataset || !r?.start || !r.end)
+      throw ambiguous('Which period? Give one with a start and an end, e.g. "in Q4 2024".')
+    return { op: 'between', field: `${dataset}.${tf.field}`, values: [r.start, r.end] }
   }
 
   /** Anti-joins for "… had no calls": linked by the absent dataset's key to the subject entity. */
@@ -488,7 +594,7 @@ class PlanBuilder {
         if (c?.concept.type !== 'value') throw refuse()
         filters.push({ op: 'eq', field: `${a.dataset}.${c.concept.field}`, value: c.concept.value })
       }
-      if (a.sameTime) {
+      if (a.sameTime || this.periodOn === a.dataset) {
         const tf = datedBy(this.model, a.dataset)
         const ranges = this.intent.times.map((t) => t.range).filter((r) => r.start && r.end)
         if (!tf || tf.dataset !== a.dataset || ranges.length !== 1) throw refuse()
@@ -504,6 +610,51 @@ class PlanBuilder {
       })
     }
     return out
+  }
+
+  /**
+   * The market of "market share" from the model (a dataset's `market` column): with a numerator
+   * ("market share of Tirosint") the numerator may only name rows of that dataset; without one
+   * ("market share by product") a dimension of that dataset is the part and the market column joins
+   * the dimensions. No market in the model (or none the question reaches): refused.
+   */
+  private market(num: PlanFilter | null): NonNullable<QueryPlan['share']>['market'] {
+    const reach = reachableFrom(this.model, this.root)
+    const owner = this.model.datasets.find((d) => d.market && reach.has(d.name))
+    const refuse = () =>
+      ambiguous(
+        'Market share within which market? Name it, e.g. "share of hypothyroidism NRx" (the therapeutic area).',
+      )
+    if (!owner?.market) throw refuse()
+    const field = `${owner.name}.${owner.market}`
+    // "market share of Tirosint vs Synthroid": a row filter on products would shrink the market
+    // (the denominator) to the products named; refuse rather than divide by part of the market
+    const filtered: string[] = []
+    const collect = (f: PlanFilter): void => {
+      if ('args' in f) f.args.forEach(collect)
+      else if ('arg' in f) collect(f.arg)
+      else filtered.push(f.field)
+    }
+    this.filters.forEach(collect)
+    if (filtered.some((r) => r.startsWith(`${owner.name}.`) && r !== field))
+      throw ambiguous(
+        `A market share is out of the whole market, so I can't also narrow ${owner.pluralLabel}; ask e.g. "market share by ${owner.label}".`,
+      )
+    if (num) {
+      const refs: string[] = []
+      const walk = (f: PlanFilter): void => {
+        if ('args' in f) f.args.forEach(walk)
+        else if ('arg' in f) walk(f.arg)
+        else refs.push(f.field)
+      }
+      walk(num)
+      if (refs.some((r) => !r.startsWith(`${owner.name}.`) || r === field)) throw refuse()
+      return { field }
+    }
+    if (!this.dims.some((d) => d.field.startsWith(`${owner.name}.`) && d.field !== field)) throw refuse()
+    this.addDim({ kind: 'field', dataset: owner.name, field: owner.market })
+    const as = this.dims.find((d) => d.field === field && !d.grain)?.as
+    return as ? { field, as } : { field }
   }
 
   private combine(fs: PlanFilter[]): PlanFilter | null {

@@ -1,5 +1,13 @@
-import { datedBy, reachableFrom, rootsReaching } from '../model/join-graph.ts'
+import {
+  bridgePaths,
+  datedBy,
+  describeBridge,
+  isFact,
+  reachableFrom,
+  rootsReaching,
+} from '../model/join-graph.ts'
 import type { SemanticModel } from '../model-types.ts'
+import type { PlanBridge } from '../plan.ts'
 import type { Intent, ValueGroup } from './intent.ts'
 import type { ValueHow } from './lexicon.ts'
 import { ambiguous, unanswerable } from './refuse.ts'
@@ -70,6 +78,8 @@ function pickColumn(model: SemanticModel, g: ValueGroup, from: string | undefine
 export interface RootChoice {
   root: string
   columns: Column[]
+  /** One-to-many joins to grouped entities the root reaches only through a bridge dimension. */
+  bridges: PlanBridge[]
 }
 
 /**
@@ -83,6 +93,7 @@ export function chooseRoot(
   anchor: string | undefined,
   fixed: string | undefined,
   needsTime: boolean,
+  bridgeable: ReadonlySet<string> = new Set(),
 ): RootChoice {
   // first guess for each value's column: the one closest to the anchor
   const guess = intent.values.map((g) => pickColumn(model, g, anchor) ?? pickColumn(model, g, undefined))
@@ -90,10 +101,23 @@ export function chooseRoot(
     if (!guess[k])
       throw unanswerable(`I can't tell which column "${g.values.map((v) => v.text).join(', ')}" belongs to.`)
   })
-  const all = new Set([...required, ...guess.map((c) => (c as Column).dataset)])
+  let all = new Set([...required, ...guess.map((c) => (c as Column).dataset)])
+  // "NRx by rep": no table reaches both; the grouped entity joins through a bridge dimension
+  const bridged = new Set<string>()
+  if (
+    !(fixed ? [...all].every((d) => reachableFrom(model, fixed).has(d)) : rootsReaching(model, all).length)
+  ) {
+    for (const b of bridgeable) if (all.has(b)) bridged.add(b)
+    const rest = new Set([...all].filter((d) => !bridged.has(d)))
+    const ok = (r: string) => [...bridged].every((b) => bridgePaths(model, r, b).length > 0)
+    if (bridged.size && (fixed ? ok(fixed) : rootsReaching(model, rest).some(ok))) all = rest
+    else bridged.clear()
+  }
   let root = fixed
   if (!root) {
     let cands = rootsReaching(model, all)
+    if (bridged.size)
+      cands = cands.filter((r) => [...bridged].every((b) => bridgePaths(model, r, b).length > 0))
     if (cands.length === 0) throw unanswerable(describeUnrelated(model, all))
     if (anchor && cands.includes(anchor) && (!needsTime || hasTime(model, anchor))) root = anchor
     else {
@@ -114,6 +138,31 @@ export function chooseRoot(
       root = cands[0] as string
     }
   }
+  // "number of HCPs by rep": linking through a fact no word names (calls: HCPs the rep called)
+  // competes with the dimension bridge (HCPs in the rep's territory) — refuse with both readings
+  if (!bridged.size && !required.has(root) && isFact(model, root)) {
+    for (const b of bridgeable) {
+      const rest = [...all].filter((d) => d !== b)
+      for (const r of rest.length ? rootsReaching(model, rest) : []) {
+        if (isFact(model, r) && !required.has(r)) continue
+        const paths = bridgePaths(model, r, b)
+        if (!paths.length) continue
+        throw ambiguous(
+          `${label(model, r)} link to ${label(model, b)} in several ways (${paths.map((p) => describeBridge(r, p)).join('; ')}; or through ${label(model, root)}); say which, e.g. with a verb like "called".`,
+        )
+      }
+    }
+  }
+  const bridges: PlanBridge[] = []
+  for (const b of bridged) {
+    const paths = bridgePaths(model, root, b)
+    if (paths.length > 1)
+      throw ambiguous(
+        `${label(model, b)} link to ${label(model, root)} in several ways (${paths.map((p) => describeBridge(root, p)).join('; ')}); ask for one of them.`,
+      )
+    const last = paths[0]?.at(-1)
+    if (last) bridges.push(last)
+  }
   const reach = reachableFrom(model, root)
   for (const d of all) {
     if (!reach.has(d)) throw unanswerable(describeUnrelated(model, new Set([root, d])))
@@ -126,7 +175,7 @@ export function chooseRoot(
       )
     return c
   })
-  return { root, columns }
+  return { root, columns, bridges }
 }
 
 function rank(model: SemanticModel, name: string, defaultDs: string | undefined): number {

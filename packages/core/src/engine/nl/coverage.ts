@@ -58,6 +58,8 @@ class Coverage {
       this.datasetsUsed.add(e.dataset)
     }
     this.havingLeaves = leaves(plan.having)
+    for (const e of plan.exists ?? [])
+      if (e.count) this.havingLeaves.push({ op: e.count.op, field: `${e.dataset}.*`, value: e.count.value })
     const refs = [
       ...plan.measures.map((m) => m.field),
       ...plan.dimensions.map((d) => d.field),

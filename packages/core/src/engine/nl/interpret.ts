@@ -162,9 +162,12 @@ class Describer {
         .join(' and ')
       if (plan.share) {
         const num = plan.share.numerator
+        const mk = plan.share.market ? this.fieldName(plan.share.market.field) : undefined
         head = num
-          ? `Share of ${mid(head)} that is ${this.filter(num)}, out of the total`
-          : `Share of ${mid(head)} out of the total over all groups`
+          ? `Share of ${mid(head)} that is ${this.filter(num)}, out of the total${mk ? ` of its market (the same ${mk})` : ''}`
+          : mk
+            ? `Share of ${mid(head)} out of the total of each group's market (the same ${mk})`
+            : `Share of ${mid(head)} out of the total over all groups`
       }
       const r = plan.rollup
       if (r)
@@ -186,7 +189,16 @@ class Describer {
     if (plan.having) text += `, only where ${this.filter(plan.having, true)}`
     for (const e of plan.exists ?? []) {
       const what = this.plural(this.ds(e.dataset))
-      text += `, only those with ${e.negate ? 'no' : 'some'} ${what}${e.filter ? ` (${this.filter(e.filter)})` : ''}`
+      const CMP = {
+        eq: 'exactly',
+        ne: 'other than',
+        gt: 'more than',
+        gte: 'at least',
+        lt: 'fewer than',
+        lte: 'at most',
+      }
+      const how = e.count ? `${CMP[e.count.op]} ${e.count.value}` : e.negate ? 'no' : 'some'
+      text += `, only those with ${how} ${what}${e.filter ? ` (${this.filter(e.filter)})` : ''}`
     }
     const ch = plan.change
     if (ch) {
@@ -233,5 +245,12 @@ class Describer {
 }
 
 export function interpret(model: SemanticModel, plan: QueryPlan): string {
-  return new Describer(model, plan).describe()
+  const text = new Describer(model, plan).describe()
+  // "NRx by rep": say how the rows reach the rep (its territory's rows, shared with its colleagues)
+  const ds = (n: string) => model.datasets.find((d) => d.name === n)
+  const notes = (plan.bridges ?? []).map(
+    (b) =>
+      `each ${ds(b.to.dataset)?.label ?? b.to.dataset} is credited with all ${ds(plan.dataset)?.pluralLabel ?? plan.dataset} of its ${ds(b.from.dataset)?.label ?? b.from.dataset}`,
+  )
+  return notes.length ? `${text}; ${notes.join('; ')}` : text
 }
