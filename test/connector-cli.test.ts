@@ -1,7 +1,10 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createAuditLog } from '../packages/core/src/audit/index.ts'
+import { createJobRunner } from '../packages/core/src/jobs/index.ts'
 import { openMetadataStore } from '../packages/core/src/metadata/store.ts'
+import jobConnector from './fixtures/job-connector.ts'
 import { runHub } from './helpers/cli.ts'
 import { createTestHub, type TestHub } from './helpers/hub.ts'
 
@@ -109,5 +112,109 @@ describe('hub job', () => {
     expect(ok).toMatchObject({ code: 0 })
     const gone = await runHub(['job', 'schedule', 'jobtest:sync', '--tenant', 'acme', '--remove'], env)
     expect(gone).toMatchObject({ code: 0 })
+  })
+})
+
+describe('hub connector secret remove', () => {
+  it('removes nothing when one of several names is unknown, and audits the names it removed', async () => {
+    const set = await runHub(
+      ['connector', 'secret', 'set', 'jobtest', '--tenant', 'acme', 'a1=x', 'a2=y'],
+      env,
+    )
+    expect(set).toMatchObject({ code: 0 })
+    const bad = await runHub(
+      ['connector', 'secret', 'remove', 'jobtest', '--tenant', 'acme', 'a1', 'nope'],
+      env,
+    )
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('NOT_FOUND')
+    expect(
+      (await runHub(['connector', 'secret', 'list', 'jobtest', '--tenant', 'acme'], env)).stdout,
+    ).toMatch(/^a1\t/m)
+    const ok = await runHub(['connector', 'secret', 'remove', 'jobtest', '--tenant', 'acme', 'a1', 'a2'], env)
+    expect(ok).toMatchObject({ code: 0 })
+    const metadata = openMetadataStore(`sqlite:${hub.home}/hub.sqlite`)
+    try {
+      const events = (await createAuditLog(metadata).list('acme', { limit: 20 })).items.filter(
+        (e) => e.action === 'connector.secret.remove',
+      )
+      expect(events.map((e) => e.detail)).toEqual([{ names: ['a1', 'a2'] }])
+    } finally {
+      await metadata.close()
+    }
+  })
+})
+
+describe('hub tenant remove, for connectors and jobs', () => {
+  it("deletes the tenant's connector secrets, settings, state and schedules, and its jobs no longer run", async () => {
+    for (const args of [
+      ['connector', 'secret', 'set', 'jobtest', '--tenant', 'globex', 'token=globex-secret'],
+      ['connector', 'config', 'jobtest', '--tenant', 'globex', 'BATCH=7'],
+      ['job', 'schedule', 'jobtest:sync', '--tenant', 'globex', '--cron', '0 3 * * *'],
+    ])
+      expect(await runHub(args, env)).toMatchObject({ code: 0 })
+    const metadata = openMetadataStore(`sqlite:${hub.home}/hub.sqlite`)
+    try {
+      await metadata.knex('connector_state').insert({
+        connector: 'jobtest',
+        tenant: 'globex',
+        tbl: '',
+        id: 'watermark',
+        value_json: '1',
+        updated_at: new Date(0).toISOString(),
+      })
+      expect(await runHub(['tenant', 'remove', 'globex'], env)).toMatchObject({ code: 0 })
+      for (const table of ['connector_secrets', 'connector_settings', 'connector_state', 'job_schedules'])
+        expect(await metadata.knex(table).where({ tenant: 'globex' }), table).toEqual([])
+      expect((await metadata.knex('connector_secrets').where({ tenant: 'acme' })).length).toBeGreaterThan(0)
+
+      // `hub job run` refuses it; a hub's schedule tick (or a queued job) for it is refused by the runner,
+      // recorded as a failed run and audited as denied.
+      expect((await runHub(['job', 'run', 'jobtest:sync', '--tenant', 'globex'], env)).stderr).toContain(
+        'NOT_FOUND',
+      )
+      const runner = createJobRunner({
+        host: {
+          hub: hub.services.hub,
+          knex: metadata.knex,
+          secrets: { seal: (v) => v, open: (v) => v, keyIdOf: () => null, currentKeyId: () => 'none' },
+          registry: hub.services.metrics.registry,
+          logger: hub.services.logger,
+          info: {
+            publicUrl: undefined,
+            jwtIssuer: undefined,
+            corsOrigins: [],
+            limits: { maxRows: 1, bodyBytes: 1 },
+          },
+          env: {},
+        },
+        knex: metadata.knex,
+        connectors: [jobConnector],
+      })
+      try {
+        const schedule = { job: 'jobtest:sync', tenant: 'globex', cron: '0 3 * * *', input: {} }
+        const run = await runner.fire(schedule, new Date(Date.UTC(2030, 0, 1, 3)))
+        expect(run).toMatchObject({ status: 'failed', error: { code: 'NOT_FOUND' } })
+        expect(run?.result ?? null).toBeNull()
+      } finally {
+        await runner.close()
+      }
+      const trail = (await createAuditLog(metadata).list('globex', { limit: 5 })).items
+      expect(trail[0]).toMatchObject({ action: 'job.fail', outcome: 'denied' })
+
+      // A schedule left behind (e.g. from before this cleanup) can still be removed.
+      await metadata.knex('job_schedules').insert({
+        job: 'jobtest:sync',
+        tenant: 'globex',
+        cron: '0 3 * * *',
+        input_json: '{}',
+        updated_at: new Date(0).toISOString(),
+      })
+      const gone = await runHub(['job', 'schedule', 'jobtest:sync', '--tenant', 'globex', '--remove'], env)
+      expect(gone).toMatchObject({ code: 0 })
+      expect(await metadata.knex('job_schedules').where({ tenant: 'globex' })).toEqual([])
+    } finally {
+      await metadata.close()
+    }
   })
 })
