@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAuditLog } from '../packages/core/src/audit/index.ts'
 import { createJobRunner } from '../packages/core/src/jobs/index.ts'
-import { openMetadataStore } from '../packages/core/src/metadata/store.ts'
+import { type MetadataStore, openMetadataStore } from '../packages/core/src/metadata/store.ts'
 import jobConnector from './fixtures/job-connector.ts'
 import { runHub } from './helpers/cli.ts'
 import { createTestHub, type TestHub } from './helpers/hub.ts'
@@ -21,6 +21,27 @@ beforeAll(async () => {
   }
 })
 afterAll(() => hub.close())
+
+/** A hub replica's job runner on this test's metadata store. */
+const jobRunner = (knex: MetadataStore['knex']) =>
+  createJobRunner({
+    host: {
+      hub: hub.services.hub,
+      knex,
+      secrets: { seal: (v) => v, open: (v) => v, keyIdOf: () => null, currentKeyId: () => 'none' },
+      registry: hub.services.metrics.registry,
+      logger: hub.services.logger,
+      info: {
+        publicUrl: undefined,
+        jwtIssuer: undefined,
+        corsOrigins: [],
+        limits: { maxRows: 1, bodyBytes: 1 },
+      },
+      env: {},
+    },
+    knex,
+    connectors: [jobConnector],
+  })
 
 describe('hub connector secret / config', () => {
   it('stores a secret from a file sealed at rest, lists names only, and the job reads it', async () => {
@@ -145,6 +166,32 @@ describe('hub connector secret remove', () => {
   })
 })
 
+describe('job runs that cannot start', () => {
+  it('finishes the run as failed when its job.start audit cannot be written', async () => {
+    const metadata = openMetadataStore(`sqlite:${hub.home}/hub.sqlite`)
+    const runner = jobRunner(metadata.knex)
+    try {
+      await metadata.knex.raw(
+        "CREATE TRIGGER no_job_start BEFORE INSERT ON audit_events WHEN NEW.action = 'job.start' BEGIN SELECT RAISE(ABORT, 'audit store refused'); END",
+      )
+      const run = await runner.run({
+        connector: 'jobtest',
+        job: 'sync',
+        tenant: 'acme',
+        input: {},
+        trigger: 'cli',
+      })
+      expect(run).toMatchObject({ status: 'failed', error: { code: 'AUDIT_UNAVAILABLE' } })
+      const [last] = await runner.history({ tenant: 'acme', limit: 1 })
+      expect(last).toMatchObject({ id: run.id, status: 'failed' })
+    } finally {
+      await metadata.knex.raw('DROP TRIGGER IF EXISTS no_job_start')
+      await runner.close()
+      await metadata.close()
+    }
+  })
+})
+
 describe('hub tenant remove, for connectors and jobs', () => {
   it("deletes the tenant's connector secrets, settings, state and schedules, and its jobs no longer run", async () => {
     for (const args of [
@@ -173,24 +220,7 @@ describe('hub tenant remove, for connectors and jobs', () => {
       expect((await runHub(['job', 'run', 'jobtest:sync', '--tenant', 'globex'], env)).stderr).toContain(
         'NOT_FOUND',
       )
-      const runner = createJobRunner({
-        host: {
-          hub: hub.services.hub,
-          knex: metadata.knex,
-          secrets: { seal: (v) => v, open: (v) => v, keyIdOf: () => null, currentKeyId: () => 'none' },
-          registry: hub.services.metrics.registry,
-          logger: hub.services.logger,
-          info: {
-            publicUrl: undefined,
-            jwtIssuer: undefined,
-            corsOrigins: [],
-            limits: { maxRows: 1, bodyBytes: 1 },
-          },
-          env: {},
-        },
-        knex: metadata.knex,
-        connectors: [jobConnector],
-      })
+      const runner = jobRunner(metadata.knex)
       try {
         const schedule = { job: 'jobtest:sync', tenant: 'globex', cron: '0 3 * * *', input: {} }
         const run = await runner.fire(schedule, new Date(Date.UTC(2030, 0, 1, 3)))
