@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAuditLog } from '../packages/core/src/audit/index.ts'
-import { createJobRunner } from '../packages/core/src/jobs/index.ts'
+import { createJobRunner, type JobRunnerOptions } from '../packages/core/src/jobs/index.ts'
 import { type MetadataStore, openMetadataStore } from '../packages/core/src/metadata/store.ts'
 import jobConnector from './fixtures/job-connector.ts'
 import { runHub } from './helpers/cli.ts'
@@ -23,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => hub.close())
 
 /** A hub replica's job runner on this test's metadata store. */
-const jobRunner = (knex: MetadataStore['knex']) =>
+const jobRunner = (knex: MetadataStore['knex'], extra: Partial<JobRunnerOptions> = {}) =>
   createJobRunner({
     host: {
       hub: hub.services.hub,
@@ -41,6 +42,7 @@ const jobRunner = (knex: MetadataStore['knex']) =>
     },
     knex,
     connectors: [jobConnector],
+    ...extra,
   })
 
 describe('hub connector secret / config', () => {
@@ -190,6 +192,34 @@ describe('job runs that cannot start', () => {
       await metadata.close()
     }
   })
+})
+
+describe('jobs on BullMQ when Redis is down', () => {
+  it('rejects a run with SERVICE_UNAVAILABLE within the dispatch deadline instead of hanging', async () => {
+    // A loopback port nothing listens on.
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    const metadata = openMetadataStore(`sqlite:${hub.home}/hub.sqlite`)
+    const runner = jobRunner(metadata.knex, {
+      redisUrl: `redis://127.0.0.1:${port}`,
+      dispatchTimeoutMs: 800,
+    })
+    try {
+      const started = performance.now()
+      await expect(
+        runner.run({ connector: 'jobtest', job: 'sync', tenant: 'acme', input: {}, trigger: 'cli' }),
+      ).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
+      expect(performance.now() - started).toBeLessThan(3000)
+    } finally {
+      // Closing does not hang on the dead Redis either.
+      const closing = performance.now()
+      await runner.close()
+      expect(performance.now() - closing).toBeLessThan(3000)
+      await metadata.close()
+    }
+  }, 15_000)
 })
 
 describe('hub tenant remove, for connectors and jobs', () => {

@@ -18,6 +18,8 @@ export interface JobRunnerOptions {
   redisUrl?: string
   /** BullMQ key prefix (tests isolate their queues with it). */
   redisPrefix?: string
+  /** How long handing a run to BullMQ may take before SERVICE_UNAVAILABLE. Default 5 s. */
+  dispatchTimeoutMs?: number
   /** Lease length; renewed at a third of it. Default 60 s. */
   leaseMs?: number
   /** Identifies this process in leases and history. */
@@ -58,7 +60,9 @@ export function createJobRunner(options: JobRunnerOptions) {
       ? bullmqQueue({
           url: options.redisUrl,
           executor,
+          logger: options.host.logger,
           ...(options.redisPrefix ? { prefix: options.redisPrefix } : {}),
+          ...(options.dispatchTimeoutMs ? { dispatchTimeoutMs: options.dispatchTimeoutMs } : {}),
         })
       : null
   const schedules = jobSchedules(options.knex)
