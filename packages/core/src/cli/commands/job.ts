@@ -20,6 +20,7 @@ async function withRunner<T>(fn: (cli: CliHub, runner: ReturnType<typeof createJ
     knex: cli.metadata.knex,
     connectors,
     redisUrl: cli.config.redisUrl,
+    dispatchTimeoutMs: cli.config.jobDispatchTimeoutMs,
   })
   try {
     return await fn(cli, runner)
