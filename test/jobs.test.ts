@@ -207,8 +207,11 @@ describe.each(backends)('jobs on a $store metadata store, $queue', ({ store, que
 
   it('runs a scheduled tick once when two replicas fire it', async () => {
     const schedule = { job: 'jobtest:sync', tenant: 'acme', cron: '0 * * * *', input: { n: 1 } }
-    const at = new Date(Date.UTC(2030, 0, 1, 12))
-    const [x, y] = await Promise.all([a.fire(schedule, at), b.fire(schedule, at)])
+    // Each replica's timer fires the 12:00 tick at its own wall-clock moment (a few ms apart); the
+    // second one only after the first run ended, so the lease cannot be what keeps it from running.
+    const tick = Date.UTC(2030, 0, 1, 12)
+    const x = await a.fire(schedule, new Date(tick + 3))
+    const y = await b.fire(schedule, new Date(tick + 11))
     // Embedded: one replica runs it, the other finds the slot taken. BullMQ: one queued job, both wait on it.
     expect(new Set([x, y].filter((r) => r !== null).map((r) => r.id)).size).toBe(1)
     const ticks = (await a.history({ tenant: 'acme' })).filter((r) => r.trigger === 'schedule')

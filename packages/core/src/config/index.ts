@@ -67,6 +67,7 @@ export const EnvSchema = z.object({
   HUB_TENANT_MAX_QUERIES: positiveInt.default(4),
   HUB_TENANT_MAX_QUEUED: z.coerce.number().int().min(0).default(32),
   HUB_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  HUB_JOB_DISPATCH_TIMEOUT_MS: positiveInt.default(5_000),
   HUB_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
   HUB_KEEPALIVE_TIMEOUT_MS: positiveInt.default(5_000),
   HUB_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(1_000),
@@ -104,6 +105,8 @@ export interface HubConfig {
    * cache invalidation) and connector jobs on BullMQ; undefined = per process.
    */
   redisUrl: string | undefined
+  /** HUB_JOB_DISPATCH_TIMEOUT_MS: how long handing a job run to BullMQ may take (Redis down). */
+  jobDispatchTimeoutMs: number
   publicUrl: string | undefined
   demo: boolean
   corsOrigins: string[]
@@ -201,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     home,
     databaseUrl: e.HUB_DATABASE_URL ?? `sqlite:${resolve(home, 'hub.sqlite')}`,
     redisUrl: e.HUB_REDIS_URL,
+    jobDispatchTimeoutMs: e.HUB_JOB_DISPATCH_TIMEOUT_MS,
     publicUrl: e.HUB_PUBLIC_URL,
     demo: e.HUB_DEMO,
     corsOrigins: e.HUB_CORS_ORIGINS,

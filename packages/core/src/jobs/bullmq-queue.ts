@@ -1,4 +1,5 @@
 import { type ConnectionOptions, Queue, QueueEvents, Worker } from 'bullmq'
+import type { Logger } from 'pino'
 import { HubError } from '../errors.ts'
 import type { Executed, ExecuteOptions, JobExecutor, JobRequest } from './execute.ts'
 
@@ -27,9 +28,13 @@ function connectionOf(url: string): ConnectionOptions {
 export function bullmqQueue(options: {
   url: string
   executor: JobExecutor
+  logger: Logger
   queueName?: string
   prefix?: string
+  /** How long enqueueing may take before SERVICE_UNAVAILABLE (Redis down). Default 5 s. */
+  dispatchTimeoutMs?: number
 }) {
+  const deadlineMs = options.dispatchTimeoutMs ?? 5000
   const connection = connectionOf(options.url)
   const name = options.queueName ?? 'nl2q-jobs'
   const common = { connection, ...(options.prefix ? { prefix: options.prefix } : {}) }
@@ -47,16 +52,48 @@ export function bullmqQueue(options: {
       }),
     { ...common, concurrency: 4 },
   )
-  worker.on('error', () => undefined)
+  // Redis errors (down, refused) go to the hub log, not to BullMQ's console fallback.
+  const logError = (part: string) => (err: Error) =>
+    options.logger.warn({ err, queue: name, part }, 'job queue: Redis error')
+  worker.on('error', logError('worker'))
+  queue.on('error', logError('queue'))
+  events.on('error', logError('events'))
+
+  /** Enqueueing waits on Redis (retried for ever): bounded, so a tick or a CLI never hangs. */
+  async function enqueue(request: JobRequest) {
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new HubError(
+              'SERVICE_UNAVAILABLE',
+              `The job queue (Redis) did not answer within ${deadlineMs} ms; the job was not started`,
+            ),
+          ),
+        deadlineMs,
+      )
+    })
+    try {
+      return await Promise.race([
+        (async () => {
+          await events.waitUntilReady()
+          return queue.add(`${request.connector}:${request.job}`, request, {
+            ...(request.slot ? { jobId: request.slot.replaceAll(':', '_') } : {}),
+            removeOnComplete: 1000,
+            removeOnFail: 1000,
+          })
+        })(),
+        deadline,
+      ])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
 
   return {
     async dispatch(request: JobRequest, exec: ExecuteOptions = {}): Promise<Executed> {
-      await events.waitUntilReady()
-      const job = await queue.add(`${request.connector}:${request.job}`, request, {
-        ...(request.slot ? { jobId: request.slot.replaceAll(':', '_') } : {}),
-        removeOnComplete: 1000,
-        removeOnFail: 1000,
-      })
+      const job = await enqueue(request)
       const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
         if (jobId !== job.id || !exec.onProgress) return
         const p = data as { done: number; total: number | null; message: string | null }
@@ -71,10 +108,24 @@ export function bullmqQueue(options: {
         events.off('progress', onProgress)
       }
     },
+    /** Graceful within the deadline; past it (Redis down, close would wait for ever) the sockets are dropped. */
     async close() {
-      await worker.close()
-      await events.close()
-      await queue.close()
+      let timer: NodeJS.Timeout | undefined
+      const graceful = (async () => {
+        await worker.close()
+        await events.close()
+        await queue.close()
+        return true
+      })()
+      const closed = await Promise.race([
+        graceful,
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), deadlineMs)
+        }),
+      ]).finally(() => clearTimeout(timer))
+      if (closed) return
+      options.logger.warn({ queue: name }, 'job queue: Redis did not answer on close; disconnecting')
+      for (const part of [worker, events, queue]) void part.disconnect().catch(() => undefined)
     },
   }
 }

@@ -105,12 +105,33 @@ export function jobExecutor(options: JobExecutorOptions) {
       const audit = bindAudit(host.hub, principal, rc)
       const runtime = connectorRuntime(host, found.connector)
       const abort = new AbortController()
-      await audit.append({
-        action: 'job.start',
-        resource: name,
-        outcome: 'success',
-        detail: { runId, trigger: request.trigger },
-      })
+      // Once the run is recorded it must end recorded: a refusal or a failed start audit finishes it
+      // as failed rather than leaving it "running" for ever.
+      try {
+        // A removed tenant's schedules or queued jobs never run (nor read its connector secrets).
+        const live = await knex('tenants').where({ id: request.tenant }).whereNull('removed_at').first('id')
+        if (!live) throw new HubError('NOT_FOUND', `No tenant '${request.tenant}' (removed?)`)
+        await audit.append({
+          action: 'job.start',
+          resource: name,
+          outcome: 'success',
+          detail: { runId, trigger: request.trigger },
+        })
+      } catch (err) {
+        const code: string = isHubError(err) ? err.code : 'INTERNAL'
+        const message = isHubError(err) ? err.message : 'The job could not start; see the hub log'
+        host.logger.error({ err, job: name, tenant: request.tenant, runId }, 'job refused or failed to start')
+        const run = await history.finish(runId, { error: { code, message } })
+        await audit
+          .append({
+            action: 'job.fail',
+            resource: name,
+            outcome: code === 'NOT_FOUND' ? 'denied' : 'error',
+            detail: { runId, code },
+          })
+          .catch((e: unknown) => host.logger.error({ err: e, runId }, 'job failure audit failed'))
+        return { run }
+      }
       const renew = setInterval(
         () => {
           leases.renew(lease, leaseMs).then(

@@ -18,11 +18,25 @@ export interface JobRunnerOptions {
   redisUrl?: string
   /** BullMQ key prefix (tests isolate their queues with it). */
   redisPrefix?: string
+  /** How long handing a run to BullMQ may take before SERVICE_UNAVAILABLE. Default 5 s. */
+  dispatchTimeoutMs?: number
   /** Lease length; renewed at a third of it. Default 60 s. */
   leaseMs?: number
   /** Identifies this process in leases and history. */
   holder?: string
   now?: () => number
+}
+
+/**
+ * The scheduled time of the tick a timer fired at `firedAt`: the pattern's match nearest to it
+ * (within half its resolution — a second for 6-field patterns, else a minute), else `firedAt`
+ * truncated to that resolution.
+ */
+export function scheduledTick(pattern: string, firedAt: Date): Date {
+  const unit = pattern.trim().split(/\s+/).length >= 6 ? 1000 : 60_000
+  const near = new Cron(pattern, { paused: true }).nextRun(new Date(firedAt.getTime() - unit / 2))
+  if (near && Math.abs(near.getTime() - firedAt.getTime()) < unit / 2) return near
+  return new Date(Math.floor(firedAt.getTime() / unit) * unit)
 }
 
 /**
@@ -46,7 +60,9 @@ export function createJobRunner(options: JobRunnerOptions) {
       ? bullmqQueue({
           url: options.redisUrl,
           executor,
+          logger: options.host.logger,
           ...(options.redisPrefix ? { prefix: options.redisPrefix } : {}),
+          ...(options.dispatchTimeoutMs ? { dispatchTimeoutMs: options.dispatchTimeoutMs } : {}),
         })
       : null
   const schedules = jobSchedules(options.knex)
@@ -67,8 +83,13 @@ export function createJobRunner(options: JobRunnerOptions) {
     return out.run
   }
 
-  /** One scheduled tick: the slot makes it run once however many replicas fire it. */
-  async function fire(schedule: JobSchedule, at: Date): Promise<JobRun | null> {
+  /**
+   * One scheduled tick, fired at `firedAt` by this replica's timer: the slot is the tick's scheduled
+   * time (not the wall clock, which differs by ms between replicas), so it runs once however many
+   * replicas fire it.
+   */
+  async function fire(schedule: JobSchedule, firedAt: Date): Promise<JobRun | null> {
+    const at = scheduledTick(schedule.cron, firedAt)
     const [connector = '', job = ''] = schedule.job.split(':')
     const out = await dispatch({
       connector,
@@ -89,8 +110,7 @@ export function createJobRunner(options: JobRunnerOptions) {
         .map(
           (s) =>
             new Cron(s.cron, { protect: true }, async (self: Cron) => {
-              const at = self.currentRun() ?? new Date()
-              await fire(s, at).catch((err: unknown) =>
+              await fire(s, self.currentRun() ?? new Date()).catch((err: unknown) =>
                 options.host.logger.error(
                   { err, job: s.job, tenant: s.tenant },
                   'scheduled job failed to start',

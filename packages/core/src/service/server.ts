@@ -133,7 +133,13 @@ export async function createHubApp(
     const rt = runtimes[i]
     if (connector.setup && rt) await connector.setup(rt.setupContext())
   }
-  const jobs = createJobRunner({ host, knex: metadata.knex, connectors, redisUrl: config.redisUrl })
+  const jobs = createJobRunner({
+    host,
+    knex: metadata.knex,
+    connectors,
+    redisUrl: config.redisUrl,
+    dispatchTimeoutMs: config.jobDispatchTimeoutMs,
+  })
   if (connectors.some((c) => c.jobs && Object.keys(c.jobs).length > 0)) await jobs.startSchedules()
   const authenticator = createAuthenticator({ config, metadata, tenants })
   const limiter = createRateLimiter({ config, metadata, tenants, redis, logger, registry: metrics.registry })

@@ -237,6 +237,10 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
           .whereNull('revoked_at')
           .update({ revoked_at: now })
         await trx('tenants').where({ id }).update({ removed_at: now, db_url: '' })
+        // Its connector credentials, settings, state and schedules go with it (audit chain and the
+        // tenants row stay): nothing may run for, or read the secrets of, a removed tenant.
+        for (const table of ['connector_secrets', 'connector_settings', 'connector_state', 'job_schedules'])
+          await trx(table).where({ tenant: id }).del()
         return n
       })
       await this.invalidate(id)

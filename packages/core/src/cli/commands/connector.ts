@@ -73,10 +73,22 @@ export function register(program: Command): void {
       const c = await installedConnector(name)
       await withTenant(opts.tenant, async (cli) => {
         const admin = secretAdmin(cli.metadata.knex, cli.secrets)
-        for (const n of names)
-          if (!(await admin.remove(c.name, opts.tenant, n)))
-            throw new HubError('NOT_FOUND', `No secret '${n}'`)
-        await audit(cli, opts.tenant, 'connector.secret.remove', `connector:${c.name}`, names)
+        // All or nothing: every name is checked before any secret is deleted.
+        const stored = new Set((await admin.names(c.name, opts.tenant)).map((s) => s.name))
+        const missing = names.filter((n) => !stored.has(n))
+        if (missing.length > 0)
+          throw new HubError(
+            'NOT_FOUND',
+            `No secret ${missing.map((n) => `'${n}'`).join(', ')}; none removed`,
+          )
+        const removed: string[] = []
+        try {
+          for (const n of new Set(names)) if (await admin.remove(c.name, opts.tenant, n)) removed.push(n)
+        } finally {
+          // What was deleted is audited even when a later delete fails.
+          if (removed.length > 0)
+            await audit(cli, opts.tenant, 'connector.secret.remove', `connector:${c.name}`, removed)
+        }
       })
       process.stdout.write(`${names.length} secret(s) removed\n`)
     })

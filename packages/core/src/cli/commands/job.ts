@@ -22,6 +22,7 @@ async function withRunner<T>(fn: (cli: CliHub, runner: ReturnType<typeof createJ
     knex: cli.metadata.knex,
     connectors,
     redisUrl: cli.config.redisUrl,
+    dispatchTimeoutMs: cli.config.jobDispatchTimeoutMs,
   })
   try {
     return await fn(cli, runner)
@@ -105,14 +106,15 @@ export function register(program: Command): void {
       async (ref: string, opts: { tenant: string; cron?: string; input?: string; remove?: boolean }) => {
         const { connector, job: name } = jobRef(ref)
         await withRunner(async (cli, runner) => {
-          if (!(await cli.tenants.exists(opts.tenant)))
-            throw new HubError('NOT_FOUND', `No tenant '${opts.tenant}'`)
+          // Removing needs no live tenant: a schedule left behind by a removed tenant can still go.
           if (opts.remove) {
             if (!(await runner.schedules.remove(ref, opts.tenant)))
               throw new HubError('NOT_FOUND', 'No such schedule')
             process.stdout.write(`schedule of ${ref} for ${opts.tenant} removed\n`)
             return
           }
+          if (!(await cli.tenants.exists(opts.tenant)))
+            throw new HubError('NOT_FOUND', `No tenant '${opts.tenant}'`)
           if (!opts.cron) throw new HubError('BAD_REQUEST', 'Give --cron <expression>, or --remove')
           const { findJob, parseJobInput } = await import('../../jobs/execute.ts')
           const found = findJob(await installedConnectors(), connector, name)
