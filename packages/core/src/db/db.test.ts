@@ -6,6 +6,8 @@ import { createTestDatabase } from '../../../../test/helpers/mysql.ts'
 import { createSelectOnlyUser } from '../../../../test/helpers/mysql-user.ts'
 import { createPgSelectOnlyRole, createTestPgDatabase } from '../../../../test/helpers/postgres.ts'
 import type { HubError } from '../errors.ts'
+import { localPrincipal } from '../principal.ts'
+import { openEngine } from '../tenants/open-engine.ts'
 import { classifyType, introspect, openDataSource, parseDataSourceUrl, redactUrl } from './index.ts'
 import { withSafeSqlMode } from './knex.ts'
 
@@ -203,6 +205,56 @@ describe('introspect on PostgreSQL as a SELECT-only role', () => {
       await expect(reader.knex.raw('INSERT INTO regions VALUES (?, ?)', ['x', 'y'])).rejects.toThrow(
         /read-only|permission denied/,
       )
+    } finally {
+      await reader.knex.destroy()
+    }
+  })
+})
+
+describe('introspect on PostgreSQL as a role with SELECT on some tables only', () => {
+  let db: Awaited<ReturnType<typeof createTestPgDatabase>>
+  let role: Awaited<ReturnType<typeof createPgSelectOnlyRole>> | undefined
+  beforeAll(async () => {
+    db = await createTestPgDatabase()
+  })
+  afterAll(async () => {
+    await db?.drop()
+    await role?.drop()
+  })
+
+  // pg_class lists every table of the schema; one the role cannot read made the value index fail
+  // with "permission denied", so the tenant never opened.
+  it('sees only the tables and columns it may read, and the tenant opens', async () => {
+    const owner = openDataSource(db.url)
+    try {
+      for (const ddl of DDL) await owner.knex.raw(ddl)
+      await owner.knex.raw(
+        'CREATE TABLE payroll (id INT PRIMARY KEY, region_id VARCHAR(8) REFERENCES regions(region_id), salary INT)',
+      )
+      await owner.knex.raw('CREATE TABLE secrets (id INT PRIMARY KEY, secret VARCHAR(32))')
+      await owner.knex.raw(`INSERT INTO regions VALUES ('N', 'North'), ('S', 'South')`)
+      await owner.knex.raw(`INSERT INTO stores VALUES (1, 'N', '2024-01-02', true, 10.5)`)
+      await owner.knex.raw(`INSERT INTO payroll VALUES (1, 'N', 100)`)
+      await owner.knex.raw(`INSERT INTO secrets VALUES (1, 'hunter2')`)
+    } finally {
+      await owner.knex.destroy()
+    }
+    role = await createPgSelectOnlyRole(db.url, 'public', [
+      'GRANT SELECT ON regions, stores TO ROLE',
+      'GRANT SELECT (id, region_id) ON payroll TO ROLE',
+    ])
+    const reader = openDataSource(role.url, { readOnly: true })
+    try {
+      const schema = await introspect(reader)
+      expect(schema.tables.map((t) => t.name).sort()).toEqual(['payroll', 'regions', 'stores'])
+      const payroll = schema.tables.find((t) => t.name === 'payroll')!
+      expect(payroll.columns.map((c) => c.name)).toEqual(['id', 'region_id'])
+      expect(payroll.primaryKey).toEqual(['id'])
+      expect(payroll.foreignKeys).toEqual([
+        { columns: ['region_id'], refTable: 'regions', refColumns: ['region_id'] },
+      ])
+      const engine = await openEngine(reader, { model: null })
+      expect(engine.summarize(localPrincipal('t')).map((s) => s.name).length).toBeGreaterThan(0)
     } finally {
       await reader.knex.destroy()
     }
