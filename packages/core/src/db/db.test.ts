@@ -4,7 +4,11 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase } from '../../../../test/helpers/mysql.ts'
 import { createSelectOnlyUser } from '../../../../test/helpers/mysql-user.ts'
-import { createPgSelectOnlyRole, createTestPgDatabase } from '../../../../test/helpers/postgres.ts'
+import {
+  createPgSelectOnlyRole,
+  createTestPgDatabase,
+  TEST_PG_URL,
+} from '../../../../test/helpers/postgres.ts'
 import type { HubError } from '../errors.ts'
 import { localPrincipal } from '../principal.ts'
 import { openEngine } from '../tenants/open-engine.ts'
@@ -40,6 +44,46 @@ describe('parseDataSourceUrl', () => {
       dialect: 'postgresql',
       connection: { port: 6543 },
     })
+  })
+
+  it('maps sslmode on postgres:// URLs to the pg ssl option', () => {
+    const ssl = (mode: string) =>
+      (parseDataSourceUrl(`postgres://u:pw@h/d?sslmode=${mode}`) as { connection: { ssl?: unknown } })
+        .connection.ssl
+    expect(ssl('disable')).toBe(false)
+    expect(ssl('prefer')).toEqual({ rejectUnauthorized: false })
+    expect(ssl('require')).toEqual({ rejectUnauthorized: false })
+    expect(ssl('verify-ca')).toMatchObject({ rejectUnauthorized: true })
+    expect((ssl('verify-ca') as { checkServerIdentity: () => unknown }).checkServerIdentity()).toBeUndefined()
+    expect(ssl('verify-full')).toEqual({ rejectUnauthorized: true })
+    expect(parseDataSourceUrl('postgres://u:pw@h/d')).not.toHaveProperty('connection.ssl')
+  })
+
+  it('maps ssl-mode on mysql:// URLs to the mysql2 ssl option', () => {
+    const ssl = (mode: string) =>
+      (parseDataSourceUrl(`mysql://u:pw@h/d?ssl-mode=${mode}`) as { connection: { ssl?: unknown } })
+        .connection.ssl
+    expect(ssl('DISABLED')).toBeUndefined()
+    expect(ssl('REQUIRED')).toEqual({ rejectUnauthorized: false })
+    expect(ssl('VERIFY_CA')).toEqual({ rejectUnauthorized: true })
+    expect(ssl('verify_identity')).toEqual({ rejectUnauthorized: true, verifyIdentity: true })
+  })
+
+  it.each([
+    ['postgres://u:hunter2@h/d?sslmode=require&application_name=x', 'application_name'],
+    ['postgresql://u:hunter2@h/d?ssl=true', "'ssl'"],
+    ['postgres://u:hunter2@h/d?sslmode=bogus', 'sslmode must be one of'],
+    ['mysql://u:hunter2@h/d?ssl=true', "'ssl'"],
+    ['mariadb://u:hunter2@h/d?ssl-mode=maybe', 'ssl-mode must be one of'],
+  ])('refuses %s with a VALIDATION_FAILED error naming the parameter, not the password', (url, named) => {
+    try {
+      parseDataSourceUrl(url)
+      expect.unreachable()
+    } catch (err) {
+      expect((err as HubError).code).toBe('VALIDATION_FAILED')
+      expect((err as HubError).message).toContain(named)
+      expect((err as HubError).message).not.toContain('hunter2')
+    }
   })
 
   it('rejects other schemes without repeating the URL', () => {
@@ -257,6 +301,28 @@ describe('introspect on PostgreSQL as a role with SELECT on some tables only', (
       expect(engine.summarize(localPrincipal('t')).map((s) => s.name).length).toBeGreaterThan(0)
     } finally {
       await reader.knex.destroy()
+    }
+  })
+})
+
+describe('TLS from the URL reaches the driver', () => {
+  // The test servers speak plain TCP only: a connection that insists on TLS must fail, not fall
+  // back silently as it did when the query was dropped.
+  it('fails to connect with sslmode=require to a PostgreSQL without TLS, and connects with disable', async () => {
+    const url = new URL(TEST_PG_URL)
+    for (const [mode, ok] of [
+      ['require', false],
+      ['disable', true],
+    ] as const) {
+      url.search = `?sslmode=${mode}`
+      const ds = openDataSource(url.toString())
+      try {
+        const run = ds.knex.raw('SELECT 1 AS x')
+        if (ok) await expect(run).resolves.toBeTruthy()
+        else await expect(run).rejects.toThrow(/SSL/)
+      } finally {
+        await ds.knex.destroy()
+      }
     }
   })
 })
