@@ -146,7 +146,8 @@ export async function createHubApp(
   })
   let draining = false
   const security: SecurityMiddleware = {
-    authenticate: (o) => authenticate({ authenticator, audit, limiter, floods, ...o }),
+    // the caller's options first: they may not replace the authenticator, audit log or limiter
+    authenticate: (o) => authenticate({ ...o, authenticator, audit, limiter, floods }),
     rateLimit: limiter.middleware(),
     requireRole,
   }
