@@ -62,7 +62,7 @@ describe('/metrics exposure', () => {
     )
     try {
       expect((started.server.address() as AddressInfo).address).toBe('0.0.0.0')
-      expect((started.metricsServer?.address() as AddressInfo).address).toBe('127.0.0.1')
+      expect((started.metricsServer!.address() as AddressInfo).address).toBe('127.0.0.1')
       const res = await fetch(`${started.metricsUrl}/metrics`)
       expect(res.status).toBe(200)
     } finally {
