@@ -99,7 +99,10 @@ describe('hub tenant add', () => {
   )
 
   it('makes the suggestion take effect with tenant set-model, and gives no hint once the model is named', async () => {
-    expect((await hub('tenant', 'set-model', 'p-sqlite', 'pharma')).code).toBe(0)
+    const set = await hub('tenant', 'set-model', 'p-sqlite', 'pharma')
+    expect(set.code).toBe(0)
+    // no HUB_REDIS_URL here: nothing tells a running hub, the admin must refresh
+    expect(set.stdout).toContain('POST /v1/admin/refresh')
     const list = JSON.parse((await hub('tenant', 'list', '--json')).stdout) as {
       id: string
       model: string | null

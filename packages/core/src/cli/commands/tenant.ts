@@ -120,7 +120,11 @@ export function register(program: Command): void {
       const { loadOverrides } = await import('../../engine/index.ts')
       await loadOverrides(model)
       await withRegistry((tenants) => tenants.setModel(id, model))
-      process.stdout.write(`tenant ${id} now uses model ${model} (running hubs: POST /v1/admin/refresh)\n`)
+      // withRegistry publishes the change on HUB_REDIS_URL: replicas reload it by themselves then
+      const reach = loadConfig().redisUrl
+        ? 'running hubs sharing HUB_REDIS_URL were notified and reload it on the next request'
+        : "running hubs without HUB_REDIS_URL keep the old model until the tenant's admin calls POST /v1/admin/refresh or they restart"
+      process.stdout.write(`tenant ${id} now uses model ${model} (${reach})\n`)
     })
   tenant
     .command('limits <id> [limits...]')
