@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -58,6 +59,23 @@ async function expectAnswered(id: string, questions: string[]) {
   for (const a of answers) expect(a.ok && a.rows.length > 0, JSON.stringify(a)).toBe(true)
 }
 
+/** Each example `tenant add` ran left a `data.ask` record (channel cli) in the tenant's chain. */
+async function expectAuditedAsks(id: string, questions: string[]) {
+  const r = await hub('audit', 'list', '--tenant', id, '--action', 'data.ask', '--limit', '100', '--json')
+  expect(r.code, r.stderr).toBe(0)
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { channel: string; outcome: string; questionHash: string | null })
+  const hashes = new Set(
+    events.filter((e) => e.channel === 'cli' && e.outcome === 'success').map((e) => e.questionHash),
+  )
+  for (const q of questions) expect(hashes.has(createHash('sha256').update(q).digest('hex')), q).toBe(true)
+  const verify = await hub('audit', 'verify', '--tenant', id)
+  expect(verify.code, verify.stdout).toBe(0)
+}
+
 describe('hub tenant add', () => {
   it.each([
     ['sqlite', 'p-sqlite', () => `sqlite:${join(home, 'pharma.sqlite')}`],
@@ -74,13 +92,17 @@ describe('hub tenant add', () => {
         expect(r.stdout).toMatch(new RegExp(`^  ${d} `, 'm'))
       const examples = examplesOf(r.stdout, id)
       expect(examples.length).toBeGreaterThanOrEqual(3)
+      await expectAuditedAsks(id, examples)
       await expectAnswered(id, examples)
     },
     120_000,
   )
 
   it('makes the suggestion take effect with tenant set-model, and gives no hint once the model is named', async () => {
-    expect((await hub('tenant', 'set-model', 'p-sqlite', 'pharma')).code).toBe(0)
+    const set = await hub('tenant', 'set-model', 'p-sqlite', 'pharma')
+    expect(set.code).toBe(0)
+    // no HUB_REDIS_URL here: nothing tells a running hub, the admin must refresh
+    expect(set.stdout).toContain('POST /v1/admin/refresh')
     const list = JSON.parse((await hub('tenant', 'list', '--json')).stdout) as {
       id: string
       model: string | null

@@ -208,6 +208,30 @@ describe('deploy/k8s', () => {
     expect(secretVolumes.map((v) => v.secret!.secretName)).toEqual(['nl2q-hub'])
   })
 
+  // The HPA's requests/s comes from nl2q_http_requests_total: /metrics must really be served where
+  // Prometheus is told to scrape, reachable from the monitoring namespace only.
+  it('serves /metrics on a declared container port that the scrape annotations and NetworkPolicy name', () => {
+    const config = byKind('ConfigMap')[0] as unknown as { data: Record<string, string> }
+    const pod = deployment.spec!.template
+    const annotations = pod.metadata!.annotations!
+    const scrapePort = Number(annotations['prometheus.io/port'])
+    expect(annotations['prometheus.io/path']).toBe('/metrics')
+    const hub = pod.spec!.containers.find((c) => c.name === 'hub')!
+    expect(hub.ports!.map((p) => p.containerPort)).toContain(scrapePort)
+    // as the hub reads this ConfigMap (secret files are not here)
+    const hubConfig = loadConfig(
+      Object.fromEntries(Object.entries(config.data).filter(([k]) => !k.endsWith('_FILE'))),
+    )
+    expect(hubConfig.metrics.port).toBe(scrapePort)
+    expect(hubConfig.metrics.host).toBe('0.0.0.0')
+    expect(scrapePort).not.toBe(hubConfig.port)
+    const np = byKind('NetworkPolicy')[0] as unknown as InstanceType<typeof NetworkPolicy>
+    const toMetrics = np.spec!.ingress!.filter((r) => r.ports!.some((p) => p.port === scrapePort))
+    expect(toMetrics.flatMap((r) => r.from!.map((f) => f.namespaceSelector!.matchLabels))).toEqual([
+      { 'kubernetes.io/metadata.name': 'monitoring' },
+    ])
+  })
+
   it('scales on CPU and requests per second, keeps one pod through disruptions, migrates in a Job', () => {
     const hpa = byKind('HorizontalPodAutoscaler')[0] as unknown as InstanceType<
       typeof HorizontalPodAutoscaler

@@ -1,5 +1,11 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../packages/core/src/config/index.ts'
+import { startHub } from '../packages/core/src/service/server.ts'
+import { DEMO_CACHE } from './global-setup.ts'
 import { createTestHub, type TestHub } from './helpers/hub.ts'
 
 /** /metrics labels name tenants: it is never served to an unauthenticated caller on the public port. */
@@ -37,6 +43,37 @@ describe('/metrics exposure', () => {
       expect((await call({ authorization: `Bearer ${TOKEN}x` })).status).toBe(401)
       expect((await call({ authorization: `Bearer ${TOKEN}` })).status).toBe(200)
     }
+  })
+
+  // The public HOST is often 0.0.0.0; the token-less metrics port must not follow it there.
+  it('listens on loopback by default even when the public port listens on every interface', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'nl2q-metrics-host-'))
+    mkdirSync(join(home, 'tenants'))
+    copyFileSync(join(DEMO_CACHE, 'acme.sqlite'), join(home, 'tenants', 'acme.sqlite'))
+    const started = await startHub(
+      loadConfig({
+        HUB_HOME: home,
+        HOST: '0.0.0.0',
+        PORT: '0',
+        HUB_LOG_LEVEL: 'silent',
+        HUB_CONNECTORS: '',
+        HUB_METRICS_PORT: '0',
+      }),
+    )
+    try {
+      expect((started.server.address() as AddressInfo).address).toBe('0.0.0.0')
+      expect((started.metricsServer!.address() as AddressInfo).address).toBe('127.0.0.1')
+      const res = await fetch(`${started.metricsUrl}/metrics`)
+      expect(res.status).toBe(200)
+    } finally {
+      await started.stop()
+      rmSync(home, { recursive: true, force: true })
+    }
+  }, 120_000)
+
+  it('binds the metrics port where HUB_METRICS_HOST says', () => {
+    expect(loadConfig({}).metrics.host).toBe('127.0.0.1')
+    expect(loadConfig({ HUB_METRICS_HOST: '0.0.0.0' }).metrics.host).toBe('0.0.0.0')
   })
 
   it('rejects a metrics token shorter than 16 characters', async () => {

@@ -156,6 +156,9 @@ describe('two hub replicas sharing MariaDB and Redis', () => {
     expect([await count(a), await count(b)]).toEqual(before)
     const cli = await runHub(['tenant', 'set-model', 'acme', 'pharma'], env)
     expect(cli.code, cli.stderr).toBe(0)
+    // with HUB_REDIS_URL the CLI notified the replicas: it must not send the operator to refresh
+    expect(cli.stdout).toContain('notified')
+    expect(cli.stdout).not.toContain('/v1/admin/refresh')
     let after = before
     for (let i = 0; i < 40 && after.some((n) => n === before[0]); i++) {
       await new Promise((r) => setTimeout(r, 50))

@@ -44,6 +44,17 @@ describe('operations endpoints', () => {
     expect(text).not.toMatch(/acme|globex/)
   })
 
+  it('describes readiness as it is: no tenant data source in the /health index or the OpenAPI example', async () => {
+    const index = (await (await hub.call('/health')).json()) as {
+      probes: { path: string; description: string }[]
+    }
+    const ready = index.probes.find((p) => p.path === '/health/ready')!
+    expect(ready.description).toMatch(/tenant data sources are not checked/)
+    expect(ready.description).not.toMatch(/every tenant/)
+    const doc = await (await hub.call('/openapi.json')).text()
+    expect(doc).not.toContain('tenant:acme')
+  })
+
   it("shows a tenant admin their own data source's health at /v1/admin/health, and nobody else", async () => {
     const res = await hub.call('/v1/admin/health', { key: hub.keys.acme })
     expect(res.status).toBe(200)

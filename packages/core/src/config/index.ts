@@ -73,6 +73,8 @@ export const EnvSchema = z.object({
   HUB_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(1_000),
   HUB_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HUB_METRICS_PORT: port.optional(),
+  /** Interface of the HUB_METRICS_PORT listener: loopback unless an operator opens it on purpose. */
+  HUB_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   HUB_CONNECTORS: csv.optional(),
   HUB_AUDIT_CHECKPOINT_MS: positiveInt.default(60_000),
   HUB_AUDIT_CHECKPOINT_EVENTS: positiveInt.default(1000),
@@ -155,9 +157,10 @@ export interface HubConfig {
   /**
    * Prometheus `/metrics`: with a token, served on the public port to `Authorization: Bearer
    * <token>` only; with a port, served there (and, without a token, not on the public port). With
-   * neither, not served at all: metric labels name tenants.
+   * neither, not served at all: metric labels name tenants. The metrics port listens on `host`
+   * (HUB_METRICS_HOST, default 127.0.0.1), not on the public HOST.
    */
-  metrics: { token: string | undefined; port: number | undefined }
+  metrics: { token: string | undefined; port: number | undefined; host: string }
 }
 
 /** Resolve `<NAME>_FILE` variants: the file's content (trimmed) becomes the variable's value. */
@@ -245,6 +248,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       keepAliveTimeoutMs: e.HUB_KEEPALIVE_TIMEOUT_MS,
       maxConnections: e.HUB_MAX_CONNECTIONS,
     },
-    metrics: { token: e.HUB_METRICS_TOKEN, port: e.HUB_METRICS_PORT },
+    metrics: { token: e.HUB_METRICS_TOKEN, port: e.HUB_METRICS_PORT, host: e.HUB_METRICS_HOST },
   }
 }

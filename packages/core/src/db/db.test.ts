@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { HubError } from '../errors.ts'
+import { localPrincipal } from '../principal.ts'
+import { openEngine } from '../tenants/open-engine.ts'
 import {
   createPgSelectOnlyRole,
   createSelectOnlyUser,
   createTestDatabase,
   createTestPgDatabase,
+  TEST_PG_URL,
 } from '../testing/test-databases.ts'
 import { classifyType, introspect, openDataSource, parseDataSourceUrl, redactUrl } from './index.ts'
 import { withSafeSqlMode } from './knex.ts'
@@ -41,6 +44,46 @@ describe('parseDataSourceUrl', () => {
       dialect: 'postgresql',
       connection: { port: 6543 },
     })
+  })
+
+  it('maps sslmode on postgres:// URLs to the pg ssl option', () => {
+    const ssl = (mode: string) =>
+      (parseDataSourceUrl(`postgres://u:pw@h/d?sslmode=${mode}`) as { connection: { ssl?: unknown } })
+        .connection.ssl
+    expect(ssl('disable')).toBe(false)
+    expect(ssl('prefer')).toEqual({ rejectUnauthorized: false })
+    expect(ssl('require')).toEqual({ rejectUnauthorized: false })
+    expect(ssl('verify-ca')).toMatchObject({ rejectUnauthorized: true })
+    expect((ssl('verify-ca') as { checkServerIdentity: () => unknown }).checkServerIdentity()).toBeUndefined()
+    expect(ssl('verify-full')).toEqual({ rejectUnauthorized: true })
+    expect(parseDataSourceUrl('postgres://u:pw@h/d')).not.toHaveProperty('connection.ssl')
+  })
+
+  it('maps ssl-mode on mysql:// URLs to the mysql2 ssl option', () => {
+    const ssl = (mode: string) =>
+      (parseDataSourceUrl(`mysql://u:pw@h/d?ssl-mode=${mode}`) as { connection: { ssl?: unknown } })
+        .connection.ssl
+    expect(ssl('DISABLED')).toBeUndefined()
+    expect(ssl('REQUIRED')).toEqual({ rejectUnauthorized: false })
+    expect(ssl('VERIFY_CA')).toEqual({ rejectUnauthorized: true })
+    expect(ssl('verify_identity')).toEqual({ rejectUnauthorized: true, verifyIdentity: true })
+  })
+
+  it.each([
+    ['postgres://u:hunter2@h/d?sslmode=require&application_name=x', 'application_name'],
+    ['postgresql://u:hunter2@h/d?ssl=true', "'ssl'"],
+    ['postgres://u:hunter2@h/d?sslmode=bogus', 'sslmode must be one of'],
+    ['mysql://u:hunter2@h/d?ssl=true', "'ssl'"],
+    ['mariadb://u:hunter2@h/d?ssl-mode=maybe', 'ssl-mode must be one of'],
+  ])('refuses %s with a VALIDATION_FAILED error naming the parameter, not the password', (url, named) => {
+    try {
+      parseDataSourceUrl(url)
+      expect.unreachable()
+    } catch (err) {
+      expect((err as HubError).code).toBe('VALIDATION_FAILED')
+      expect((err as HubError).message).toContain(named)
+      expect((err as HubError).message).not.toContain('hunter2')
+    }
   })
 
   it('rejects other schemes without repeating the URL', () => {
@@ -208,6 +251,78 @@ describe('introspect on PostgreSQL as a SELECT-only role', () => {
       )
     } finally {
       await reader.knex.destroy()
+    }
+  })
+})
+
+describe('introspect on PostgreSQL as a role with SELECT on some tables only', () => {
+  let db: Awaited<ReturnType<typeof createTestPgDatabase>>
+  let role: Awaited<ReturnType<typeof createPgSelectOnlyRole>> | undefined
+  beforeAll(async () => {
+    db = await createTestPgDatabase()
+  })
+  afterAll(async () => {
+    await db?.drop()
+    await role?.drop()
+  })
+
+  // pg_class lists every table of the schema; one the role cannot read made the value index fail
+  // with "permission denied", so the tenant never opened.
+  it('sees only the tables and columns it may read, and the tenant opens', async () => {
+    const owner = openDataSource(db.url)
+    try {
+      for (const ddl of DDL) await owner.knex.raw(ddl)
+      await owner.knex.raw(
+        'CREATE TABLE payroll (id INT PRIMARY KEY, region_id VARCHAR(8) REFERENCES regions(region_id), salary INT)',
+      )
+      await owner.knex.raw('CREATE TABLE secrets (id INT PRIMARY KEY, secret VARCHAR(32))')
+      await owner.knex.raw(`INSERT INTO regions VALUES ('N', 'North'), ('S', 'South')`)
+      await owner.knex.raw(`INSERT INTO stores VALUES (1, 'N', '2024-01-02', true, 10.5)`)
+      await owner.knex.raw(`INSERT INTO payroll VALUES (1, 'N', 100)`)
+      await owner.knex.raw(`INSERT INTO secrets VALUES (1, 'hunter2')`)
+    } finally {
+      await owner.knex.destroy()
+    }
+    role = await createPgSelectOnlyRole(db.url, 'public', [
+      'GRANT SELECT ON regions, stores TO ROLE',
+      'GRANT SELECT (id, region_id) ON payroll TO ROLE',
+    ])
+    const reader = openDataSource(role.url, { readOnly: true })
+    try {
+      const schema = await introspect(reader)
+      expect(schema.tables.map((t) => t.name).sort()).toEqual(['payroll', 'regions', 'stores'])
+      const payroll = schema.tables.find((t) => t.name === 'payroll')!
+      expect(payroll.columns.map((c) => c.name)).toEqual(['id', 'region_id'])
+      expect(payroll.primaryKey).toEqual(['id'])
+      expect(payroll.foreignKeys).toEqual([
+        { columns: ['region_id'], refTable: 'regions', refColumns: ['region_id'] },
+      ])
+      const engine = await openEngine(reader, { model: null })
+      expect(engine.summarize(localPrincipal('t')).map((s) => s.name).length).toBeGreaterThan(0)
+    } finally {
+      await reader.knex.destroy()
+    }
+  })
+})
+
+describe('TLS from the URL reaches the driver', () => {
+  // The test servers speak plain TCP only: a connection that insists on TLS must fail, not fall
+  // back silently as it did when the query was dropped.
+  it('fails to connect with sslmode=require to a PostgreSQL without TLS, and connects with disable', async () => {
+    const url = new URL(TEST_PG_URL)
+    for (const [mode, ok] of [
+      ['require', false],
+      ['disable', true],
+    ] as const) {
+      url.search = `?sslmode=${mode}`
+      const ds = openDataSource(url.toString())
+      try {
+        const run = ds.knex.raw('SELECT 1 AS x')
+        if (ok) await expect(run).resolves.toBeTruthy()
+        else await expect(run).rejects.toThrow(/SSL/)
+      } finally {
+        await ds.knex.destroy()
+      }
     }
   })
 })

@@ -175,6 +175,9 @@ async function introspectMysql(knex: Knex): Promise<TableInfo[]> {
  * pg_catalog alone. information_schema.table_constraints and its key views list only tables the
  * current role owns (or holds a non-SELECT privilege on), so a `GRANT SELECT` reader would see no
  * keys there; pg_constraint, pg_attribute, pg_class and pg_namespace are readable by every role.
+ * pg_class also lists tables the role may not read, so every query keeps only what the role holds
+ * SELECT on (table-wide or per column): a partial grant must not make the value index, and so the
+ * tenant, fail on a permission error.
  */
 async function introspectPostgres(knex: Knex): Promise<TableInfo[]> {
   const rowsOf = <T>(r: unknown) => (r as { rows: T[] }).rows
@@ -184,6 +187,7 @@ async function introspectPostgres(knex: Knex): Promise<TableInfo[]> {
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm')
           AND c.relname NOT LIKE 'knex\\_%' AND NOT c.relispartition
+          AND pg_catalog.has_any_column_privilege(c.oid, 'SELECT')
         ORDER BY c.relname`,
     ),
   )
@@ -195,6 +199,7 @@ async function introspectPostgres(knex: Knex): Promise<TableInfo[]> {
          JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = current_schema() AND a.attnum > 0 AND NOT a.attisdropped
+          AND pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT')
         ORDER BY c.relname, a.attnum`,
     ),
   )
@@ -224,8 +229,18 @@ async function introspectPostgres(knex: Knex): Promise<TableInfo[]> {
         ORDER BY c.relname, con.conname, k.pos`,
     ),
   )
+  // A key with a column the role cannot read would point at nothing the model has: drop it whole.
+  const readable = new Set(cols.map((c) => `${c.t}\u0000${c.c}`))
+  const partial = new Set(
+    keys
+      .filter(
+        (k) =>
+          !readable.has(`${k.t}\u0000${k.c}`) || (k.kind === 'f' && !readable.has(`${k.rt}\u0000${k.rc}`)),
+      )
+      .map((k) => `${k.t}\u0000${k.name}`),
+  )
   return tables.map(({ t }) => {
-    const tk = keys.filter((k) => k.t === t)
+    const tk = keys.filter((k) => k.t === t && !partial.has(`${t}\u0000${k.name}`))
     const pk = tk.filter((k) => k.kind === 'p').map((k) => k.c)
     const uniqueByName = new Map<string, string[]>()
     for (const k of tk.filter((k) => k.kind === 'u'))

@@ -152,7 +152,8 @@ export async function createHubApp(
   })
   let draining = false
   const security: SecurityMiddleware = {
-    authenticate: (o) => authenticate({ authenticator, audit, limiter, floods, ...o }),
+    // the caller's options first: they may not replace the authenticator, audit log or limiter
+    authenticate: (o) => authenticate({ ...o, authenticator, audit, limiter, floods }),
     rateLimit: limiter.middleware(),
     requireRole,
   }
@@ -224,6 +225,8 @@ export async function startHub(config: HubConfig): Promise<{
   url: string
   /** Where HUB_METRICS_PORT serves /metrics, when set. */
   metricsUrl: string | null
+  /** The HUB_METRICS_PORT listener, when set. */
+  metricsServer: ServerType | null
   hub: RunningHub
   /** What SIGTERM does: drain, close, stop listening. */
   stop(): Promise<void>
@@ -245,12 +248,13 @@ export async function startHub(config: HubConfig): Promise<{
       : await listen({
           fetch: hub.metricsApp.fetch,
           port: config.metrics.port,
-          hostname: config.host,
+          // /metrics labels name tenants: without a token it must not face the network by default.
+          hostname: config.metrics.host,
           limits: serverLimits(config),
         })
   const metricsServer = metrics?.server ?? null
   const metricsUrl = metrics
-    ? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${metrics.port}`
+    ? `http://${config.metrics.host === '0.0.0.0' ? '127.0.0.1' : config.metrics.host}:${metrics.port}`
     : null
   if (metricsServer) logger.info({ url: metricsUrl }, 'metrics listening')
   else if (!config.metrics.token)
@@ -290,5 +294,5 @@ export async function startHub(config: HubConfig): Promise<{
     process.off('SIGINT', onSigint)
     await shutdown('stop')
   }
-  return { server, url, metricsUrl, hub, stop }
+  return { server, url, metricsUrl, metricsServer, hub, stop }
 }

@@ -1,7 +1,6 @@
+import type { BoundHub } from '../connectors/bound-hub.ts'
 import { PHARMA_TABLES } from '../demo/schema.ts'
-import type { Engine } from '../engine/index.ts'
 import type { SemanticModel } from '../engine/model-types.ts'
-import type { Principal } from '../principal.ts'
 
 /**
  * What `hub tenant add` tells an operator about a new tenant: which bundled overrides model its
@@ -40,16 +39,16 @@ export interface CheckedExample {
 }
 
 /**
- * Up to `max` of the model's example questions that the engine answers with at least one row on
+ * Up to `max` of the model's example questions that the hub answers with at least one row on
  * this data, tried in dataset order, one per dataset first. Bounded: each example runs once, with
- * a one-row limit.
+ * a one-row limit. They are real reads of the tenant's data, so they go through the audited hub
+ * (each leaves a `data.ask` record), never straight to the engine.
  */
 export async function answerableExamples(
-  engine: Engine,
-  principal: Principal,
+  hub: Pick<BoundHub, 'ask' | 'datasets'>,
   max = 5,
 ): Promise<CheckedExample[]> {
-  const summaries = engine.summarize(principal)
+  const summaries = await hub.datasets()
   const rounds = Math.max(0, ...summaries.map((s) => s.examples.length))
   const out: CheckedExample[] = []
   for (let round = 0; round < rounds && out.length < max; round++) {
@@ -57,7 +56,7 @@ export async function answerableExamples(
       const question = s.examples[round]
       if (!question || out.length >= max) continue
       try {
-        const r = await engine.ask(principal, { question, limit: 1 })
+        const r = await hub.ask({ question, limit: 1 })
         if (r.rows.length > 0) out.push({ dataset: s.name, question, rowCount: r.rowCount })
       } catch {
         // not answerable on this data (or a refusal): not shown

@@ -90,10 +90,13 @@ export async function createTestPgDatabase(
 /**
  * A real login role with `USAGE` on the schema and `SELECT` on its tables only — what the docs
  * recommend for a tenant's data user. Random name; drop() removes it (after the database's drop).
+ * `grants` replaces the all-tables grant with exactly these statements (`ROLE` stands for the
+ * role's quoted name), e.g. `GRANT SELECT ON regions TO ROLE` for a partial grant.
  */
 export async function createPgSelectOnlyRole(
   dbUrl: string,
   schema = 'public',
+  grants?: string[],
 ): Promise<{ url: string; role: string; drop(): Promise<void> }> {
   const role = `r_nl2q_${randomBytes(4).toString('hex')}`
   await asAdmin(`CREATE ROLE "${role}" LOGIN`)
@@ -101,7 +104,8 @@ export async function createPgSelectOnlyRole(
   await client.connect()
   try {
     await client.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`)
-    await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`)
+    for (const grant of grants ?? [`GRANT SELECT ON ALL TABLES IN SCHEMA "${schema}" TO ROLE`])
+      await client.query(grant.replace(/\bROLE$/, `"${role}"`))
   } finally {
     await client.end()
   }

@@ -1,6 +1,6 @@
+import type { BoundHub } from '../../connectors/bound-hub.ts'
 import type { Engine } from '../../engine/index.ts'
 import { formatPolicyReport, policyReport } from '../../engine/policy-report.ts'
-import { localPrincipal } from '../../principal.ts'
 import { answerableExamples, matchingBundledModel } from '../../tenants/onboarding.ts'
 
 /**
@@ -16,13 +16,16 @@ export function printPolicyReach(model: Parameters<typeof policyReport>[0]): str
   return report.unreachable
 }
 
-/** The model's datasets, a bundled model the schema looks like, and examples that ran. */
+/**
+ * The model's datasets, a bundled model the schema looks like, and examples that ran — through
+ * `hub`, the audited hub bound to the local operator (channel cli), so every example read is audited.
+ */
 export async function describeNewTenant(
   engine: Engine,
+  hub: BoundHub,
   id: string,
   model: string | undefined,
 ): Promise<void> {
-  const principal = localPrincipal(id)
   const out: string[] = []
   const bundled = model ? null : matchingBundledModel(engine.model)
   if (bundled) {
@@ -32,8 +35,8 @@ export async function describeNewTenant(
     )
   }
   out.push('datasets:')
-  for (const d of engine.summarize(principal)) out.push(`  ${d.name.padEnd(24)} ${d.description}`)
-  const examples = await answerableExamples(engine, principal)
+  for (const d of await hub.datasets()) out.push(`  ${d.name.padEnd(24)} ${d.description}`)
+  const examples = await answerableExamples(hub)
   if (examples.length > 0) {
     out.push('try (each answered on this data just now):')
     for (const e of examples) out.push(`  hub ask --tenant ${id} "${e.question}"`)

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Command } from 'commander'
 import { createAuditLog } from '../../audit/index.ts'
 import { loadConfig } from '../../config/index.ts'
@@ -48,7 +49,7 @@ export function register(program: Command): void {
     .option('--model <name|path>', 'overrides model: a bundled name (pharma) or a YAML/JSON file')
     .option('--no-check', 'do not open the data source and build the model before saving')
     .action(async (id: string, opts: { db: string; model?: string; check: boolean }) => {
-      await withRegistry(async (tenants) => {
+      await withRegistry(async (tenants, { metadata, home }) => {
         // Checked before anything is saved: a tenant that cannot be opened is not registered.
         const info = await tenants.add({ id, dbUrl: opts.db, model: opts.model ?? null, check: opts.check })
         process.stdout.write(
@@ -58,8 +59,18 @@ export function register(program: Command): void {
         if (opts.check) {
           const rt = await tenants.runtime(id)
           const { describeNewTenant, printPolicyReach } = await import('./tenant-report.ts')
+          const { createHub } = await import('../../hub/hub.ts')
+          const { bindHub } = await import('../../connectors/bound-hub.ts')
+          const { localPrincipal } = await import('../../principal.ts')
           printPolicyReach(rt.engine.model)
-          await describeNewTenant(rt.engine, id, opts.model)
+          // The example questions read the tenant's data: through the audited hub, like `hub ask`.
+          const hub = createHub({ tenants, audit: createAuditLog(metadata, { home }) })
+          const bound = bindHub(hub, localPrincipal(id), {
+            requestId: randomUUID(),
+            clientIp: null,
+            channel: 'cli',
+          })
+          await describeNewTenant(rt.engine, bound, id, opts.model)
         }
       })
     })
@@ -109,7 +120,11 @@ export function register(program: Command): void {
       const { loadOverrides } = await import('../../engine/index.ts')
       await loadOverrides(model)
       await withRegistry((tenants) => tenants.setModel(id, model))
-      process.stdout.write(`tenant ${id} now uses model ${model} (running hubs: POST /v1/admin/refresh)\n`)
+      // withRegistry publishes the change on HUB_REDIS_URL: replicas reload it by themselves then
+      const reach = loadConfig().redisUrl
+        ? 'running hubs sharing HUB_REDIS_URL were notified and reload it on the next request'
+        : "running hubs without HUB_REDIS_URL keep the old model until the tenant's admin calls POST /v1/admin/refresh or they restart"
+      process.stdout.write(`tenant ${id} now uses model ${model} (${reach})\n`)
     })
   tenant
     .command('limits <id> [limits...]')
