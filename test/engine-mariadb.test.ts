@@ -90,7 +90,6 @@ const QUESTIONS = [
   'Which HCP wrote the most Synthroid in each territory in 2024?',
   'NRx in 2024 for our products vs competitors',
   'Levoxyl TRx growth Q4 2024 vs Q3 2024',
-  'Quarter over quarter change in TRx',
   '5 fastest-growing territories Q4 2024 vs Q3 2024',
   'Synthroid market share of hypothyroidism NRx in Q4 2024',
   'share of TRx by product in 2024',
