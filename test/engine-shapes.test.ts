@@ -245,6 +245,15 @@ describe('analyst plan shapes on SQLite', () => {
 
   goldCaseTests(() => ({ engine, ds }), localPrincipal('acme'), AS_OF, SHAPE_CASES, SHAPE_REFUSALS)
 
+  it('states that an average per HCP counts only the HCPs with matching rows, in label and interpretation', async () => {
+    const r = await engine.ask(localPrincipal('acme'), {
+      question: 'Average Tirosint TRx per HCP in 2024',
+      asOf: AS_OF,
+    })
+    expect(r.columns[0]?.label).toBe('Average per HCP with matching rows of total TRx')
+    expect(r.interpretation).toMatch(/counting only each HCP with matching rows \(not every HCP\)$/)
+  })
+
   it('warns when the period asked lies wholly or partly outside the data, and not when it fits', async () => {
     const admin = localPrincipal('acme')
     const outside = await engine.ask(admin, { question: 'TRx in 2026', asOf: '2027-06-30' })

@@ -537,7 +537,8 @@ class Compiler {
       outer.select(knex.raw(`${agg} as ??`, [`t.${m.as}`, m.as]))
       const col = columns.find((c) => c.name === m.as)
       if (col) {
-        col.label = `${AGG_LABEL[r.aggregation]} per ${per} of ${col.label.replace(/^[A-Z][a-z]/, (x) => x.toLowerCase())}`
+        // the denominator is only the units with rows in scope ("per HCP with Tirosint TRx in 2024")
+        col.label = `${AGG_LABEL[r.aggregation]} per ${per} with matching rows of ${col.label.replace(/^[A-Z][a-z]/, (x) => x.toLowerCase())}`
         if (r.aggregation === 'avg') col.type = 'decimal'
       }
     }
