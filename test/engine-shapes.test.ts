@@ -197,6 +197,12 @@ const SHAPE_CASES: GoldCase[] = [
            JOIN territories t ON t.territory_id = h.territory_id WHERE t.region = 'Northeast'
            AND p.week_ending ${Y24}`,
   },
+  {
+    // held-out h14 (held out as a refusal there; answered now, so its answer is checked here)
+    q: 'What percentage of TRx came from Medicare in 2024?',
+    gold: `SELECT 1.0 * SUM(CASE WHEN payer_type = 'Medicare' THEN trx ELSE 0 END) / SUM(trx) FROM prescriptions
+           WHERE week_ending ${Y24}`,
+  },
   // anti-joins: rows of the subject with no rows of another fact
   {
     q: 'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter',
@@ -219,6 +225,8 @@ const SHAPE_REFUSALS: RefusalCase[] = [
   // a series of changes over sparse data could compare with an older period: refused
   { q: 'Quarter over quarter change in TRx', code: 'AMBIGUOUS' },
   { q: 'Monthly change in Tirosint TRx by HCP in 2024', code: 'AMBIGUOUS' },
+  // held-out h13
+  { q: 'Show year over year TRx growth for Tirosint', code: 'AMBIGUOUS' },
   { q: 'Tirosint market share of TRx in 2024', code: 'AMBIGUOUS' },
   { q: 'Change the territory of rep ACM-R001', code: 'READ_ONLY' },
   { q: 'Synthroid TRx in Q4 2024 by mood of the prescriber', code: 'UNKNOWN_FIELD' },
