@@ -140,7 +140,43 @@ describe('every word of a question is accounted for', () => {
     if (isHubError(err)) {
       expect(err.code).toBe('UNPLACEABLE_WORDS')
       expect(err.details?.words).toContain('vs')
+      return
     }
+    const answer = err as Awaited<ReturnType<Engine['ask']>>
+    const gold = (await ds.knex.raw(
+      `SELECT pr.is_company_product, SUM(p.nrx) FROM prescriptions p
+       JOIN products pr ON pr.product_id = p.product_id GROUP BY pr.is_company_product`,
+    )) as Record<string, unknown>[]
+    expect(
+      sameAnswer(
+        gold.map((row) => Object.values(row)),
+        answer.rows,
+      ),
+      `${answer.interpretation}\n${answer.sql}`,
+    ).toEqual({ ok: true, why: '' })
+  })
+
+  it("refuses or puts a grouped total's comparison in HAVING, never on each row", async () => {
+    const q = 'TRx by region in 2024 for regions with TRx above 52000'
+    const r = await engine.ask(admin, { question: q, asOf: AS_OF }).catch((e: unknown) => e)
+    if (isHubError(r)) {
+      expect(r.status).toBe(422)
+      return
+    }
+    const answer = r as Awaited<ReturnType<Engine['ask']>>
+    const gold = (await ds.knex.raw(
+      `SELECT t.region, SUM(p.trx) FROM prescriptions p JOIN hcps h ON h.hcp_id = p.hcp_id
+       JOIN territories t ON t.territory_id = h.territory_id
+       WHERE p.week_ending BETWEEN '2024-01-01' AND '2024-12-31' GROUP BY t.region HAVING SUM(p.trx) > 52000`,
+    )) as Record<string, unknown>[]
+    expect(gold.length).toBeGreaterThan(0)
+    expect(
+      sameAnswer(
+        gold.map((row) => Object.values(row)),
+        answer.rows,
+      ),
+      `${answer.interpretation}\n${answer.sql}`,
+    ).toEqual({ ok: true, why: '' })
   })
 
   it('suggests the nearest answerable questions made of the words it recognised', () => {

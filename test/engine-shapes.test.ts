@@ -135,12 +135,6 @@ const SHAPE_CASES: GoldCase[] = [
            ${RX_PR} WHERE pr.product_name = 'Levoxyl'`,
   },
   {
-    q: 'Quarter over quarter change in TRx',
-    gold: `SELECT q, v - LAG(v) OVER (ORDER BY q) FROM (SELECT strftime('%Y', week_ending) || '-' ||
-           printf('%02d', (CAST(strftime('%m', week_ending) AS INTEGER) - 1) / 3 * 3 + 1) || '-01' q,
-           SUM(trx) v FROM prescriptions GROUP BY q)`,
-  },
-  {
     q: '5 fastest-growing territories Q4 2024 vs Q3 2024',
     gold: `SELECT h.territory_id, SUM(CASE WHEN p.week_ending ${Q4} THEN p.trx ELSE 0 END)
            - SUM(CASE WHEN p.week_ending BETWEEN '2024-07-01' AND '2024-09-30' THEN p.trx ELSE 0 END) d
@@ -153,6 +147,22 @@ const SHAPE_CASES: GoldCase[] = [
            - SUM(CASE WHEN p.week_ending BETWEEN '2023-01-01' AND '2023-12-31' THEN p.nrx ELSE 0 END))
            / SUM(CASE WHEN p.week_ending BETWEEN '2023-01-01' AND '2023-12-31' THEN p.nrx ELSE 0 END)
            ${RX_PR} GROUP BY pr.product_name`,
+  },
+  {
+    // ranked by the percent change, not by the total
+    q: 'territories with the highest percent growth in TRx Q4 2024 vs Q3 2024',
+    gold: `SELECT h.territory_id, 100.0 * (SUM(CASE WHEN p.week_ending ${Q4} THEN p.trx ELSE 0 END)
+           - SUM(CASE WHEN p.week_ending BETWEEN '2024-07-01' AND '2024-09-30' THEN p.trx ELSE 0 END))
+           / SUM(CASE WHEN p.week_ending BETWEEN '2024-07-01' AND '2024-09-30' THEN p.trx ELSE 0 END) d
+           ${RX_H} GROUP BY h.territory_id ORDER BY d DESC LIMIT 1`,
+  },
+  {
+    // sparse: an HCP with no rows in one month compares with 0, not with an older month or dropped
+    q: 'Tirosint TRx change by HCP December 2024 vs November 2024',
+    gold: `SELECT p.hcp_id, SUM(CASE WHEN p.week_ending BETWEEN '2024-12-01' AND '2024-12-31' THEN p.trx ELSE 0 END)
+           - SUM(CASE WHEN p.week_ending BETWEEN '2024-11-01' AND '2024-11-30' THEN p.trx ELSE 0 END)
+           ${RX_PR} WHERE pr.product_name = 'Tirosint' AND p.week_ending BETWEEN '2024-11-01' AND '2024-12-31'
+           GROUP BY p.hcp_id`,
   },
   // shares: the denominator is everything else the question keeps
   {
@@ -245,6 +255,19 @@ const SHAPE_CASES: GoldCase[] = [
     gold: `SELECT r.rep_id, SUM(p.trx) v ${RX_H} JOIN reps r ON r.territory_id = h.territory_id
            WHERE p.week_ending ${Y24} GROUP BY r.rep_id ORDER BY v DESC LIMIT 5`,
   },
+  {
+    // a context filter ("in the Northeast") narrows the whole too; only the part is the numerator
+    q: 'What percentage of TRx in the Northeast came from Medicare in 2024?',
+    gold: `SELECT 1.0 * SUM(CASE WHEN p.payer_type = 'Medicare' THEN p.trx ELSE 0 END) / SUM(p.trx) ${RX_H}
+           JOIN territories t ON t.territory_id = h.territory_id WHERE t.region = 'Northeast'
+           AND p.week_ending ${Y24}`,
+  },
+  {
+    // held-out h14 (held out as a refusal there; answered now, so its answer is checked here)
+    q: 'What percentage of TRx came from Medicare in 2024?',
+    gold: `SELECT 1.0 * SUM(CASE WHEN payer_type = 'Medicare' THEN trx ELSE 0 END) / SUM(trx) FROM prescriptions
+           WHERE week_ending ${Y24}`,
+  },
   // anti-joins: rows of the subject with no rows of another fact
   {
     q: 'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter',
@@ -273,6 +296,11 @@ const SHAPE_REFUSALS: RefusalCase[] = [
   { q: 'how many HCPs had at least 3 in-person calls', code: 'AMBIGUOUS' },
   // a total over reps would count each territory's rows once per rep
   { q: 'share of TRx by rep', code: 'AMBIGUOUS' },
+  // a series of changes over sparse data could compare with an older period: refused
+  { q: 'Quarter over quarter change in TRx', code: 'AMBIGUOUS' },
+  { q: 'Monthly change in Tirosint TRx by HCP in 2024', code: 'AMBIGUOUS' },
+  // held-out h13
+  { q: 'Show year over year TRx growth for Tirosint', code: 'AMBIGUOUS' },
   { q: 'Change the territory of rep ACM-R001', code: 'READ_ONLY' },
   { q: 'Synthroid TRx in Q4 2024 by mood of the prescriber', code: 'UNKNOWN_FIELD' },
 ]
@@ -297,6 +325,15 @@ describe('analyst plan shapes on SQLite', () => {
   })
 
   goldCaseTests(() => ({ engine, ds }), localPrincipal('acme'), AS_OF, SHAPE_CASES, SHAPE_REFUSALS)
+
+  it('states that an average per HCP counts only the HCPs with matching rows, in label and interpretation', async () => {
+    const r = await engine.ask(localPrincipal('acme'), {
+      question: 'Average Tirosint TRx per HCP in 2024',
+      asOf: AS_OF,
+    })
+    expect(r.columns[0]?.label).toBe('Average per HCP with matching rows of total TRx')
+    expect(r.interpretation).toMatch(/counting only each HCP with matching rows \(not every HCP\)$/)
+  })
 
   it('warns when the period asked lies wholly or partly outside the data, and not when it fits', async () => {
     const admin = localPrincipal('acme')

@@ -105,11 +105,21 @@ export const RankWithinSchema = z
 export type PlanRankWithin = z.infer<typeof RankWithinSchema>
 
 /**
- * Period over period: each row also gets `<measure>_change` (this period − the previous one of the
- * same group, by the `time` dimension) and `<measure>_pct_change` (that change / the previous value).
- * `lastOnly` keeps only rows that have a previous period ("Q4 vs Q3": the Q4 row with its change).
+ * Two-period comparison ("Q4 2024 vs Q3 2024"): one row per group of the other dimensions, with the
+ * `time` column set to `periods[1]`, each measure's value in `periods[1]`, `<measure>_change`
+ * (current − previous) and `<measure>_pct_change` (that change / the previous value × 100).
+ * `periods` are the two buckets' first days ('YYYY-MM-DD', [previous, current]); each side is a
+ * conditional aggregate over them, so a group missing one side counts it as 0 (sums and counts) —
+ * never compared with some other period. Plans without both periods are refused (a LAG over the
+ * periods present would compare a sparse group with an older period under the previous one's name).
  */
-export const ChangeSchema = z.object({ time: z.string(), lastOnly: z.boolean() }).strict()
+export const ChangeSchema = z
+  .object({
+    time: z.string(),
+    lastOnly: z.boolean(),
+    periods: z.tuple([z.string(), z.string()]).optional(),
+  })
+  .strict()
 export type PlanChange = z.infer<typeof ChangeSchema>
 
 /**

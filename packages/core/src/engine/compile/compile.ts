@@ -542,7 +542,10 @@ class Compiler {
     return { col: knex.raw(outer.sql, outer.b), sub }
   }
 
-  /** Each row's change from the previous period of its group: LAG over the time dimension. */
+  /**
+   * The change between two explicit periods: per group of the other dimensions, each side is a
+   * conditional aggregate over the grouped rows of its period, a missing side 0 for sums and counts.
+   */
   private withChange(inner: Knex.QueryBuilder, ch: PlanChange): Knex.QueryBuilder {
     const { knex, plan } = this
     if (!plan.dimensions.some((d) => d.as === ch.time && d.grain))
@@ -550,27 +553,39 @@ class Compiler {
         'BAD_REQUEST',
         `change is over '${ch.time}', which is not a time dimension of the plan`,
       )
-    const others = plan.dimensions.filter((d) => d.as !== ch.time).map((d) => `t.${d.as}`)
-    const over = `OVER (${others.length ? `PARTITION BY ${others.map(() => '??').join(', ')} ` : ''}ORDER BY ??)`
-    const lag = (m: string) => ({ sql: `LAG(??) ${over}`, b: [`t.${m}`, ...others, `t.${ch.time}`] })
-    const mid = knex.queryBuilder().from(inner.as('t'))
-    for (const d of plan.dimensions) mid.select(knex.raw('?? as ??', [`t.${d.as}`, d.as]))
+    const [prev, cur] = ch.periods ?? []
+    if (!prev || !cur || !ch.lastOnly)
+      throw new HubError('BAD_REQUEST', 'change needs two explicit periods: periods [previous, current]')
+    if (plan.having) throw new HubError('BAD_REQUEST', 'change does not combine with having')
+    const outer = knex.queryBuilder().from(inner.as('t'))
+    for (const d of plan.dimensions) {
+      if (d.as === ch.time) {
+        outer.select(knex.raw('? as ??', [cur, d.as]))
+        continue
+      }
+      outer.select(knex.raw('?? as ??', [`t.${d.as}`, d.as]))
+      outer.groupByRaw('??', [`t.${d.as}`])
+    }
     for (const m of plan.measures) {
-      const prev = lag(m.as)
-      mid.select(knex.raw('?? as ??', [`t.${m.as}`, m.as]))
-      mid.select(knex.raw(`?? - ${prev.sql} as ??`, [`t.${m.as}`, ...prev.b, `${m.as}_change`]))
-      mid.select(
-        knex.raw(`(?? - ${prev.sql}) * 1e0 / NULLIF(${prev.sql}, 0) * 100 as ??`, [
-          `t.${m.as}`,
-          ...prev.b,
-          ...prev.b,
+      const zero = ['sum', 'count', 'count_distinct'].includes(m.aggregation)
+      const side = (period: string) => ({
+        sql: zero ? 'COALESCE(MAX(CASE WHEN ?? = ? THEN ?? END), 0)' : 'MAX(CASE WHEN ?? = ? THEN ?? END)',
+        b: [`t.${ch.time}`, period, `t.${m.as}`],
+      })
+      const c = side(cur)
+      const p = side(prev)
+      outer.select(knex.raw(`${c.sql} as ??`, [...c.b, m.as]))
+      outer.select(knex.raw(`${c.sql} - ${p.sql} as ??`, [...c.b, ...p.b, `${m.as}_change`]))
+      outer.select(
+        knex.raw(`(${c.sql} - ${p.sql}) * 1e0 / NULLIF(${p.sql}, 0) * 100 as ??`, [
+          ...c.b,
+          ...p.b,
+          ...p.b,
           `${m.as}_pct_change`,
         ]),
       )
     }
-    if (!ch.lastOnly) return mid
-    const first = plan.measures[0]?.as ?? ''
-    return knex.queryBuilder().select('c.*').from(mid.as('c')).whereNotNull(`c.${first}_change`)
+    return outer
   }
 
   /** SELECT dims, AGG(measure) FROM (the grouped query) t GROUP BY dims — row scopes stay inside. */
@@ -589,7 +604,8 @@ class Compiler {
       outer.select(knex.raw(`${agg} as ??`, [`t.${m.as}`, m.as]))
       const col = columns.find((c) => c.name === m.as)
       if (col) {
-        col.label = `${AGG_LABEL[r.aggregation]} per ${per} of ${col.label.replace(/^[A-Z][a-z]/, (x) => x.toLowerCase())}`
+        // the denominator is only the units with rows in scope ("per HCP with Tirosint TRx in 2024")
+        col.label = `${AGG_LABEL[r.aggregation]} per ${per} with matching rows of ${col.label.replace(/^[A-Z][a-z]/, (x) => x.toLowerCase())}`
         if (r.aggregation === 'avg') col.type = 'decimal'
       }
     }

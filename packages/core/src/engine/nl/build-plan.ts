@@ -155,13 +155,18 @@ class PlanBuilder {
       }
       const field = `${col.dataset}.${col.field}`
       const uniq = [...new Set(values)]
-      // "Synthroid share of NRx": the numerator's values filter the share, not the rows
-      // "market share of Tirosint": a value of the market's dataset other than the market itself
-      // is the part, even right after "share of" (where "hypothyroidism" names the market)
+      // "Synthroid share of NRx", "came from Medicare": the part's values filter the share; every
+      // other value ("in the Northeast") filters both the part and the whole. "Market share of
+      // Tirosint": a value of the market's dataset other than the market itself, right after
+      // "share of", is the part (where "hypothyroidism" would name the market)
       const owner = this.intent.share?.market ? this.ds(col.dataset) : undefined
-      const scope = g.shareScope && !(owner?.market && owner.market !== col.field)
+      const marketPart = !!(g.shareScope && owner?.market && owner.market !== col.field)
+      const scope = !!g.shareScope && !marketPart
       if (scope) this.scoped = true
-      const into = this.intent.share && !scope && !g.compare ? this.shareNum : this.filters
+      const into =
+        this.intent.share && (g.sharePart || marketPart) && !scope && !g.compare
+          ? this.shareNum
+          : this.filters
       if (f.type === 'boolean' && uniq.length === 1)
         into.push({ op: 'eq', field, value: g.negate ? !uniq[0] : (uniq[0] as boolean) })
       else if (uniq.length === 1) into.push({ op: g.negate ? 'ne' : 'eq', field, value: uniq[0] as Scalar })
@@ -406,6 +411,15 @@ class PlanBuilder {
     for (const r of refs) this.addMeasure(r)
     this.timeFilters()
     for (const c of intent.cmps) {
+      const t = c.target
+      // "TRx by region for regions with TRx above 50000": the grouped total is compared, not each row
+      if (t.form === 'column' && this.dims.length > 0 && this.def(t.dataset, t.field).kind === 'measure') {
+        if (!this.measures.some((m) => m.field === `${t.dataset}.${t.field}` && m.aggregation === 'sum'))
+          throw ambiguous(
+            `Is "${c.text}" about each record or each group's total? Ask e.g. "regions with total TRx above 50000".`,
+          )
+        c.target = { form: 'agg', measure: { kind: 'field', dataset: t.dataset, field: t.field } }
+      }
       if (c.target.form === 'agg') this.having.push(this.cmpFilter(this.addMeasure(c.target.measure), c))
       else this.filters.push(this.cmpFilter(`${c.target.dataset}.${c.target.field}`, c))
     }
@@ -460,14 +474,24 @@ class PlanBuilder {
         throw ambiguous(
           'Change between which periods? Say e.g. "quarter over quarter", "by month" or "Q4 2024 vs Q3 2024".',
         )
-      change = { time: grains[0].as, lastOnly: !!intent.timeCompare }
+      // Only two named periods: a series ("quarter over quarter") over sparse data would compare a
+      // group with whichever period it last had rows in, under the previous period's name.
+      const periods = this.changePeriods(grains[0].grain)
+      if (!intent.timeCompare || !periods)
+        throw ambiguous('Change between which two periods? Name both, e.g. "TRx Q4 2024 vs Q3 2024".')
+      if (this.having.length > 0)
+        throw ambiguous("I can't yet filter a change by totals; ask for the change on its own.")
+      change = { time: grains[0].as, lastOnly: true, periods }
       const rank = intent.change.rank
-      const first = this.measures[0]?.as
-      if (rank || (o?.ranking && !o.measure)) {
-        if (!change.lastOnly || !first)
-          throw ambiguous('Rank growth between which two periods? Say e.g. "Q4 2024 vs Q3 2024".')
+      // "highest percent growth", "fastest-growing": rank by the change (in percent when asked)
+      if (rank || o) {
+        const by = (o?.measure && this.addMeasure(o.measure)) || this.measures[0]?.as
+        if (!by) throw ambiguous('Rank the change in what? Name a measure.')
         order.length = 0
-        order.push({ by: `${first}_change`, direction: rank ?? o?.dir ?? 'desc' })
+        order.push({
+          by: `${by}${intent.change.pct ? '_pct_change' : '_change'}`,
+          direction: rank ?? o?.dir ?? 'desc',
+        })
         limit = o?.limit ?? intent.change.limit ?? null
       }
     }
@@ -567,6 +591,29 @@ class PlanBuilder {
     if (!tf || tf.dataset !== dataset || !r?.start || !r.end)
       throw ambiguous('Which period? Give one with a start and an end, e.g. "in Q4 2024".')
     return { op: 'between', field: `${dataset}.${tf.field}`, values: [r.start, r.end] }
+  }
+
+  /** The two periods of "A vs B" as bucket keys [earlier, later], when each is exactly one bucket. */
+  private changePeriods(grain: TimeGrain | undefined): [string, string] | undefined {
+    const ranges = this.intent.times.map((t) => t.range)
+    if (ranges.length !== 2 || !grain) return undefined
+    const key = (d: string): string | undefined => {
+      const [y, m] = d.split('-')
+      if (grain === 'year') return `${y}-01-01`
+      if (grain === 'month') return `${y}-${m}-01`
+      if (grain === 'quarter')
+        return `${y}-${String(Math.floor((Number(m) - 1) / 3) * 3 + 1).padStart(2, '0')}-01`
+      return undefined
+    }
+    const keys: string[] = []
+    for (const r of ranges) {
+      if (!r.start || !r.end) return undefined
+      const k = key(r.start)
+      if (!k || k !== r.start || key(r.end) !== k) return undefined
+      keys.push(k)
+    }
+    const [a, b] = keys.sort() as [string, string]
+    return a === b ? undefined : [a, b]
   }
 
   /** Anti-joins for "… had no calls": linked by the absent dataset's key to the subject entity. */

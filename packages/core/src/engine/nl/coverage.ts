@@ -3,6 +3,7 @@ import { joinPath, reachableFrom } from '../model/join-graph.ts'
 import type { SemanticModel } from '../model-types.ts'
 import type { PlanFilter, QueryPlan, Scalar } from '../plan.ts'
 import type { Intent } from './intent.ts'
+import type { CmpOp } from './keywords.ts'
 import type { Item } from './scan.ts'
 
 /**
@@ -27,6 +28,15 @@ function leaves(f: PlanFilter | null, out: Leaf[] = [], negated = false): Leaf[]
 }
 
 const NEGATIVE = new Set(['ne', 'not_in'])
+/** Which filter ops carry a comparison word ("more than 3" may be stored as gte 4). */
+const CMP_OPS: Record<CmpOp, string[]> = {
+  gt: ['gt', 'gte'],
+  gte: ['gte', 'gt'],
+  lt: ['lt', 'lte'],
+  lte: ['lte', 'lt'],
+  eq: ['eq', 'in', 'between'],
+  ne: ['ne', 'not_in'],
+}
 const CONNECTORS = new Set([
   'and',
   'or',
@@ -116,8 +126,9 @@ class Coverage {
     for (const l of [...this.filterLeaves, ...this.havingLeaves]) {
       if (l.value === n) return true
       if (l.values?.includes(n)) return true
-      // "at least 3" → gte 3; "more than 3" may be stored as gte 4 by a door
-      if (typeof l.value === 'number' && Math.abs(l.value - n) <= 1) return true
+      // "more than 3" may be stored as gte 4 (and "fewer than 3" as lte 2) by a door
+      if (l.op === 'gte' && l.value === n + 1) return true
+      if (l.op === 'lte' && l.value === n - 1) return true
     }
     return false
   }
@@ -215,11 +226,16 @@ class Coverage {
         )
       case 'share':
         return !!plan.share
-      case 'change':
-        return (
-          !!plan.change &&
-          (!kw.rank || (plan.order[0]?.direction === kw.rank && !!plan.order[0]?.by.endsWith('_change')))
-        )
+      case 'change': {
+        // a ranked change must be ranked by that change: "percent growth" by the % change
+        if (!plan.change) return false
+        const first = plan.order[0]
+        const byChange = !!first && this.isMeasureAlias(first.by) && first.by.endsWith('_change')
+        if (kw.rank && !(byChange && first?.direction === kw.rank)) return false
+        const pct = this.intent.change?.pct ?? false
+        if (byChange && first?.by.endsWith('_pct_change') !== pct) return false
+        return true
+      }
       case 'trend':
         return plan.dimensions.some((d) => d.grain)
       case 'vs':
@@ -230,9 +246,15 @@ class Coverage {
           this.filterLeaves.some((l) => NEGATIVE.has(l.op) || l.value === false) ||
           this.havingLeaves.some((l) => NEGATIVE.has(l.op))
         )
-      case 'cmp':
+      case 'cmp': {
+        // "over the last 6 months": a period's preposition, the period placed on its own
+        if (items[p + 1]?.t === 'time') return true
+        // the comparison itself must be in the plan: a leaf of its kind (filter or HAVING)
+        const ops = CMP_OPS[kw.op]
+        return [...this.filterLeaves, ...this.havingLeaves].some((l) => ops.includes(l.op))
+      }
       case 'between':
-        return this.filterLeaves.length + this.havingLeaves.length > 0
+        return [...this.filterLeaves, ...this.havingLeaves].some((l) => l.op === 'between')
       case 'sort':
       case 'dir':
         return plan.order.length > 0

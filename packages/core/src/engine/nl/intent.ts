@@ -32,6 +32,8 @@ export interface ValueGroup {
   compare: boolean
   /** Named right after "share of" ("share of hypothyroidism NRx"): the denominator's scope. */
   shareScope?: boolean
+  /** The part whose share is asked ("Synthroid share", "came from Medicare"): the share's numerator. */
+  sharePart?: boolean
   /** Restrict to this field/dataset (a neighbouring "region", "territory"). */
   hintField?: { dataset: string; field: string }
   hintDataset?: string
@@ -91,7 +93,7 @@ export interface Intent {
   distinct: boolean
   /** "… but had no completed calls (that quarter)": rows of the subject with no such rows. */
   absent: { dataset: string; values: { cands: Cand[]; text: string }[]; sameTime: boolean; text: string }[]
-  /** "Synthroid share of NRx": values outside `shareScope` groups are the numerator. */
+  /** "Synthroid share of NRx": `sharePart` value groups are the numerator, all others filter both sides. */
   share?: { market: boolean }
 }
 

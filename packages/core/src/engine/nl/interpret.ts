@@ -187,6 +187,11 @@ class Describer {
     if (other.length) text += ` ${listing ? 'with' : 'for'} ${other.join(', ')}`
     if (time.length) text += listing && !other.length ? ` with ${time.join(', ')}` : `, ${time.join(', ')}`
     if (plan.having) text += `, only where ${this.filter(plan.having, true)}`
+    // the mean is over the units that have rows in scope, not over every HCP / week: say so
+    if (plan.rollup?.aggregation === 'avg') {
+      const per = this.dims(plan.rollup.over).join(' and ')
+      text += `, counting only each ${per} with matching rows (not every ${per})`
+    }
     for (const e of plan.exists ?? []) {
       const what = this.plural(this.ds(e.dataset))
       const CMP = {

@@ -27,6 +27,8 @@ export class ParseContext {
   subjectAt: number | undefined
   /** Value items named right after "share of": the denominator's scope. */
   readonly shareScope = new Set<number>()
+  /** Value items naming the part whose share is asked: the share's numerator. */
+  readonly sharePart = new Set<number>()
   /** "Which 3 territories …": a count given before the subject, for a superlative after it. */
   pendingLimit: number | undefined
 

@@ -2,6 +2,8 @@ import { reachableFrom } from '../../model/join-graph.ts'
 import { ambiguous } from '../refuse.ts'
 import type { ParseContext } from './context.ts'
 
+const PART_CUE = new Set(['from', 'is', 'was', 'are', 'were'])
+
 export function groups(c: ParseContext): void {
   c.items.forEach((it, p) => {
     if (c.used[p] || it.t !== 'kw') return
@@ -15,6 +17,13 @@ export function groups(c: ParseContext): void {
       c.intent.share = { market: (c.intent.share?.market ?? false) || !!it.kw.market }
       for (let q = p + 1; c.kindAt(q) === 'value' || c.kw(q) === 'and' || c.kw(q) === 'or'; q++)
         if (c.kindAt(q) === 'value') c.shareScope.add(q)
+      // the part: values right before "share" ("Synthroid share") or after "from"/"is"/"was"/"are"
+      // ("came from Medicare"); any other value filters the numerator and the denominator alike
+      for (let q = p - 1; c.kindAt(q) === 'value' || c.kw(q) === 'and' || c.kw(q) === 'or'; q--)
+        if (c.kindAt(q) === 'value') c.sharePart.add(q)
+      c.items.forEach((v, q) => {
+        if (c.kindAt(q) === 'value' && PART_CUE.has(c.tokens[v.from - 1]?.lower ?? '')) c.sharePart.add(q)
+      })
       return
     }
     if (it.kw.k === 'change') {

@@ -138,6 +138,7 @@ export function valueGroups(c: ParseContext): void {
       break
     }
     if (group.values.length > 1 && hasVs) group.compare = true
+    for (let s = p; s <= q; s++) if (c.sharePart.has(s)) group.sharePart = true
     c.intent.values.push(group)
     p = q + 1
   }
