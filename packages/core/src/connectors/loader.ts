@@ -10,6 +10,24 @@ import type { Connector } from './contract.ts'
 export const DEFAULT_CONNECTORS = ['@nl2q/mcp-server', '@nl2q/powerbi-connector']
 
 /**
+ * The entry files of the connector packages, resolved from the application (the working directory's
+ * package.json). A name listed explicitly must resolve; a default one that is not installed is skipped.
+ */
+function resolveConnectors(names: string[] | undefined, from: string): { name: string; resolved: string }[] {
+  const require = createRequire(join(from, 'package.json'))
+  const out: { name: string; resolved: string }[] = []
+  for (const name of names ?? DEFAULT_CONNECTORS) {
+    try {
+      out.push({ name, resolved: require.resolve(name) })
+    } catch (cause) {
+      if (names !== undefined)
+        throw new HubError('CONFIG_INVALID', `HUB_CONNECTORS: cannot find the package '${name}'`, { cause })
+    }
+  }
+  return out
+}
+
+/**
  * Load connector packages by name, resolved from the application (the working directory's
  * package.json), so that the core never imports a connector. A name listed explicitly must load;
  * a default one that is not installed is skipped.
@@ -18,18 +36,8 @@ export async function loadConnectors(
   names: string[] | undefined,
   from = process.cwd(),
 ): Promise<Connector[]> {
-  const explicit = names !== undefined
-  const require = createRequire(join(from, 'package.json'))
   const out: Connector[] = []
-  for (const name of names ?? DEFAULT_CONNECTORS) {
-    let resolved: string
-    try {
-      resolved = require.resolve(name)
-    } catch (cause) {
-      if (explicit)
-        throw new HubError('CONFIG_INVALID', `HUB_CONNECTORS: cannot find the package '${name}'`, { cause })
-      continue
-    }
+  for (const { name, resolved } of resolveConnectors(names, from)) {
     const mod = (await import(pathToFileURL(resolved).href)) as { default?: Connector }
     if (!mod.default || typeof mod.default.name !== 'string') {
       throw new HubError(
@@ -83,19 +91,8 @@ export function readConnectorManifests(
   names: string[] | undefined,
   from = process.cwd(),
 ): ConnectorManifest[] {
-  const explicit = names !== undefined
-  const require = createRequire(join(from, 'package.json'))
-  const out: ConnectorManifest[] = []
-  for (const name of names ?? DEFAULT_CONNECTORS) {
-    let resolved: string
-    try {
-      resolved = require.resolve(name)
-    } catch (cause) {
-      if (explicit)
-        throw new HubError('CONFIG_INVALID', `HUB_CONNECTORS: cannot find the package '${name}'`, { cause })
-      continue
-    }
-    out.push({ name, commands: packageJsonOf(name, resolved)?.nl2q?.commands })
-  }
-  return out
+  return resolveConnectors(names, from).map(({ name, resolved }) => ({
+    name,
+    commands: packageJsonOf(name, resolved)?.nl2q?.commands,
+  }))
 }
