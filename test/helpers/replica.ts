@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 
 const ROOT = join(import.meta.dirname, '..', '..')
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
 
 export interface Replica {
   child: ChildProcess
@@ -15,7 +14,10 @@ export interface Replica {
 
 /** `hub start --port 0` as a user runs it, with `env` over this process's; resolves once it listens. */
 export function startReplica(env: Record<string, string>, timeoutMs = 60_000): Promise<Replica> {
-  const child = spawn(TSX, ['packages/core/src/cli/main.ts', 'start', '--port', '0'], {
+  // node itself with tsx's loader, not the tsx CLI: the CLI runs the hub in a child of its own, which
+  // a SIGKILL of the CLI (the kill -9 test) would leave running after the suite
+  const args = ['--import', 'tsx', 'packages/core/src/cli/main.ts', 'start', '--port', '0']
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', HUB_CONNECTORS: '', HUB_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
