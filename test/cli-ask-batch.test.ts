@@ -1,19 +1,15 @@
-import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runHub } from './helpers/cli.ts'
-import { EVAL } from './helpers/fixtures.ts'
+import { REFERENCE_DB } from './helpers/reference.ts'
 
 /** `hub ask --batch FILE` through the real CLI on the reference pharma database. */
 const dir = mkdtempSync(join(tmpdir(), 'nl2q-ask-batch-'))
 const db = join(dir, 'pharma.sqlite')
 
-beforeAll(async () => {
-  await promisify(execFile)('python3', [join(EVAL, 'reference_pharma.py'), db])
-}, 60_000)
+beforeAll(() => copyFileSync(REFERENCE_DB, db))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 async function batch(lines: string[]) {

@@ -1,28 +1,16 @@
-import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DataSource, introspect, openDataSource } from '../packages/core/src/db/index.ts'
-import {
-  buildValueIndex,
-  createEngine,
-  type Engine,
-  inferModel,
-  loadOverrides,
-} from '../packages/core/src/engine/index.ts'
+import type { DataSource } from '../packages/core/src/db/index.ts'
+import type { Engine } from '../packages/core/src/engine/index.ts'
 import { isHubError } from '../packages/core/src/errors.ts'
 import { localPrincipal } from '../packages/core/src/principal.ts'
 import { sameAnswer } from './engine-compare.ts'
-import { EVAL } from './helpers/fixtures.ts'
+import { openReferenceEngine } from './helpers/reference.ts'
 
 /**
  * "Account for every word": a question is answered only when every non-filler word shows in the
  * plan; otherwise it is refused naming the words. Checked on the pharma reference database with
  * questions that used to come back 200 with a wrong table, and a property test over the vocabulary.
  */
-const run = promisify(execFile)
 const AS_OF = '2025-01-15'
 const RX = 'FROM prescriptions p JOIN products pr ON pr.product_id = p.product_id'
 const RX_H = 'FROM prescriptions p JOIN hcps h ON h.hcp_id = p.hcp_id'
@@ -95,23 +83,16 @@ const TIMES = ['in 2024', 'in Q4 2024', 'last quarter', '']
 const SYLLABLES = ['zor', 'vex', 'quib', 'plon', 'trak', 'mux', 'gorf', 'yint', 'blaz', 'wumo']
 
 describe('every word of a question is accounted for', () => {
-  let dir: string
   let ds: DataSource
   let engine: Engine
   const admin = localPrincipal('acme')
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'nl2q-coverage-'))
-    const db = join(dir, 'ref.sqlite')
-    await run('python3', [join(EVAL, 'reference_pharma.py'), db])
-    ds = openDataSource(`sqlite:${db}`, { readOnly: true })
-    const model = inferModel(await introspect(ds), await loadOverrides('pharma'))
-    engine = createEngine({ ds, model, valueIndex: await buildValueIndex(ds, model) })
-  }, 180_000)
+    ;({ ds, engine } = await openReferenceEngine())
+  })
 
   afterAll(async () => {
     await ds?.knex.destroy()
-    if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
   for (const c of onceWrong) {

@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildHeldoutDb } from './fixtures/heldout-schemas.ts'
 import { EVAL, FIXTURES, REPO } from './helpers/fixtures.ts'
+import { REFERENCE_DB } from './helpers/reference.ts'
 
 /**
  * Held-out NL questions written before the parser was tuned on them (test/fixtures/*-heldout.jsonl),
@@ -39,7 +41,7 @@ describe('NL engine on held-out questions', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'nl2q-heldout-'))
     await Promise.all([
-      run('python3', [join(EVAL, 'reference_pharma.py'), join(dir, 'pharma.sqlite')]),
+      copyFile(REFERENCE_DB, join(dir, 'pharma.sqlite')),
       buildHeldoutDb('hr', join(dir, 'hr.sqlite')),
       buildHeldoutDb('support', join(dir, 'support.sqlite')),
     ])

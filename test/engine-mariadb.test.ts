@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DataSource, introspect, openDataSource } from '../packages/core/src/db/index.ts'
 import {
@@ -14,9 +12,9 @@ import {
 } from '../packages/core/src/engine/index.ts'
 import { localPrincipal } from '../packages/core/src/principal.ts'
 import { norm } from './engine-compare.ts'
-import { EVAL } from './helpers/fixtures.ts'
 import { createTestDatabase } from './helpers/mysql.ts'
 import { createTestPgDatabase } from './helpers/postgres.ts'
+import { REFERENCE_DB } from './helpers/reference.ts'
 
 /**
  * The same questions give the same answers on MariaDB and PostgreSQL as on SQLite (the DDL below is
@@ -24,7 +22,6 @@ import { createTestPgDatabase } from './helpers/postgres.ts'
  * pharma data is loaded into both, and every answer (time buckets, joins, HAVING, counts, typed
  * numbers) is compared.
  */
-const run = promisify(execFile)
 
 const MYSQL_DDL = [
   `CREATE TABLE territories (territory_id varchar(16) PRIMARY KEY, territory_name varchar(64), region varchar(32), district varchar(64))`,
@@ -149,9 +146,7 @@ for (const target of TARGETS)
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'nl2q-parity-'))
-      const ref = join(dir, 'ref.sqlite')
-      await run('python3', [join(EVAL, 'reference_pharma.py'), ref])
-      const full = openDataSource(`sqlite:${ref}`)
+      const full = openDataSource(`sqlite:${REFERENCE_DB}`, { readOnly: true })
       sqlite = openDataSource(`sqlite:${join(dir, 'sample.sqlite')}`)
       testDb = await target.create()
       mysql = openDataSource(testDb.url)

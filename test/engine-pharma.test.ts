@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -16,6 +16,7 @@ import { isHubError } from '../packages/core/src/errors.ts'
 import { localPrincipal, type Principal } from '../packages/core/src/principal.ts'
 import { goldCaseTests, sameAnswer } from './engine-compare.ts'
 import { EVAL, REPO } from './helpers/fixtures.ts'
+import { REFERENCE_DB } from './helpers/reference.ts'
 
 /**
  * The NL engine on the pharma demo schema, against a database built by the evaluation's own
@@ -162,8 +163,9 @@ describe('engine on the pharma reference database', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'nl2q-pharma-'))
+    // a copy: check.py and the CLI it runs open this file in processes of their own
     db = join(dir, 'ref.sqlite')
-    await run('python3', [join(EVAL, 'reference_pharma.py'), db])
+    copyFileSync(REFERENCE_DB, db)
     ds = openDataSource(`sqlite:${db}`, { readOnly: true })
     const schema = await introspect(ds)
     const model = inferModel(schema, await loadOverrides('pharma'))

@@ -1,10 +1,5 @@
-import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DataSource, introspect, openDataSource } from '../packages/core/src/db/index.ts'
+import { type DataSource, introspect } from '../packages/core/src/db/index.ts'
 import {
   buildValueIndex,
   createEngine,
@@ -14,13 +9,12 @@ import {
 } from '../packages/core/src/engine/index.ts'
 import { localPrincipal } from '../packages/core/src/principal.ts'
 import { type GoldCase, goldCaseTests, type RefusalCase } from './engine-compare.ts'
-import { EVAL } from './helpers/fixtures.ts'
+import { openReferenceEngine } from './helpers/reference.ts'
 
 /**
  * The analyst plan shapes (issue 10) on SQLite against hand-written SQL on the reference pharma
  * data; test/engine-mariadb.test.ts asks the same questions on MariaDB and compares the answers.
  */
-const run = promisify(execFile)
 const AS_OF = '2025-01-15'
 const RX_PR = 'FROM prescriptions p JOIN products pr ON pr.product_id = p.product_id'
 const RX_H = 'FROM prescriptions p JOIN hcps h ON h.hcp_id = p.hcp_id'
@@ -306,22 +300,15 @@ const SHAPE_REFUSALS: RefusalCase[] = [
 ]
 
 describe('analyst plan shapes on SQLite', () => {
-  let dir: string
   let ds: DataSource
   let engine: Engine
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'nl2q-shapes-'))
-    const db = join(dir, 'ref.sqlite')
-    await run('python3', [join(EVAL, 'reference_pharma.py'), db])
-    ds = openDataSource(`sqlite:${db}`, { readOnly: true })
-    const model = inferModel(await introspect(ds), await loadOverrides('pharma'))
-    engine = createEngine({ ds, model, valueIndex: await buildValueIndex(ds, model) })
-  }, 180_000)
+    ;({ ds, engine } = await openReferenceEngine())
+  })
 
   afterAll(async () => {
     await ds?.knex.destroy()
-    if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
   goldCaseTests(() => ({ engine, ds }), localPrincipal('acme'), AS_OF, SHAPE_CASES, SHAPE_REFUSALS)
