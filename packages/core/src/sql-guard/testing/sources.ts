@@ -44,32 +44,18 @@ export async function openSqliteSource(): Promise<PharmaSource> {
   }
 }
 
-export async function openMariaDbSource(): Promise<PharmaSource> {
-  const db = await createTestDatabase('nl2q_guard')
-  const writer = openDataSource(db.url, { pool: { max: 2 } })
-  try {
-    await createPharmaSchema(writer.knex)
-  } catch (err) {
-    await writer.knex.destroy()
-    await db.drop()
-    throw err
-  }
-  const reader = openDataSource(db.url, { readOnly: true, pool: { max: 4 } })
-  return {
-    name: 'mariadb',
-    model: await pharmaTestModel(reader),
-    reader,
-    writer,
-    async close() {
-      await reader.knex.destroy()
-      await writer.knex.destroy()
-      await db.drop()
-    },
-  }
-}
+export const openMariaDbSource = (): Promise<PharmaSource> =>
+  openServerSource('mariadb', () => createTestDatabase('nl2q_guard'))
 
-export async function openPostgresSource(): Promise<PharmaSource> {
-  const db = await createTestPgDatabase('nl2q_guard')
+export const openPostgresSource = (): Promise<PharmaSource> =>
+  openServerSource('postgresql', () => createTestPgDatabase('nl2q_guard'))
+
+/** A throw-away database on a server: the pharma schema through a writer, a read-only reader. */
+async function openServerSource(
+  name: PharmaSource['name'],
+  create: () => Promise<{ url: string; drop(): Promise<void> }>,
+): Promise<PharmaSource> {
+  const db = await create()
   const writer = openDataSource(db.url, { pool: { max: 2 } })
   try {
     await createPharmaSchema(writer.knex)
@@ -80,7 +66,7 @@ export async function openPostgresSource(): Promise<PharmaSource> {
   }
   const reader = openDataSource(db.url, { readOnly: true, pool: { max: 4 } })
   return {
-    name: 'postgresql',
+    name,
     model: await pharmaTestModel(reader),
     reader,
     writer,
