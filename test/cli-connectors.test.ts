@@ -25,7 +25,13 @@ describe('connector commands in the hub CLI', () => {
   it('declares in package.json exactly the commands each bundled connector registers (help lists them unloaded)', async () => {
     const root = join(import.meta.dirname, '..')
     const manifests = readConnectorManifests(undefined, root)
-    expect(manifests.map((m) => m.name)).toEqual(['@nl2q/mcp-server', '@nl2q/powerbi-connector'])
+    expect(manifests.map((m) => m.name)).toEqual([
+      '@nl2q/mcp-server',
+      '@nl2q/powerbi-connector',
+      '@nl2q/connectors/crm',
+      '@nl2q/connectors/boast',
+      '@nl2q/connectors/m365',
+    ])
     for (const m of manifests) {
       const [connector] = await loadConnectors([m.name], root)
       const program = new Command()

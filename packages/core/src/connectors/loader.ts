@@ -7,7 +7,13 @@ import { HubError } from '../errors.ts'
 import type { Connector } from './contract.ts'
 
 /** The connectors a hub loads when HUB_CONNECTORS is not set: the ones installed beside it. */
-export const DEFAULT_CONNECTORS = ['@nl2q/mcp-server', '@nl2q/powerbi-connector']
+export const DEFAULT_CONNECTORS = [
+  '@nl2q/mcp-server',
+  '@nl2q/powerbi-connector',
+  '@nl2q/connectors/crm',
+  '@nl2q/connectors/boast',
+  '@nl2q/connectors/m365',
+]
 
 /**
  * The entry files of the connector packages, resolved from the application (the working directory's
@@ -54,9 +60,16 @@ export async function loadConnectors(
  * `nl2q.commands` in a connector's package.json: its top-level CLI commands (name → description),
  * so that `hub --help` lists them without importing the connector. `{}` declares none.
  */
+const Commands = z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.string())
 const PackageJsonSchema = z.object({
   name: z.string(),
-  nl2q: z.object({ commands: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.string()) }).optional(),
+  nl2q: z
+    .object({
+      commands: Commands.optional(),
+      /** A package exporting several connectors (`pkg/crm`, `pkg/boast`): commands per subpath. */
+      connectors: z.record(z.string(), z.object({ commands: Commands })).optional(),
+    })
+    .optional(),
 })
 
 export interface ConnectorManifest {
@@ -64,6 +77,21 @@ export interface ConnectorManifest {
   name: string
   /** Its commands, or undefined when the package does not declare them (import it to know). */
   commands: Record<string, string> | undefined
+}
+
+/** `@scope/pkg/sub` → [`@scope/pkg`, `sub`]; `pkg` → [`pkg`, undefined]. */
+function splitSubpath(name: string): [string, string | undefined] {
+  const parts = name.split('/')
+  const head = name.startsWith('@') ? 2 : 1
+  const sub = parts.slice(head).join('/')
+  return [parts.slice(0, head).join('/'), sub === '' ? undefined : sub]
+}
+
+/** The commands a connector declares in its package.json, or undefined when it declares none. */
+function declaredCommands(name: string, resolved: string): Record<string, string> | undefined {
+  const [pkgName, sub] = splitSubpath(name)
+  const nl2q = packageJsonOf(pkgName, resolved)?.nl2q
+  return sub === undefined ? nl2q?.commands : nl2q?.connectors?.[sub]?.commands
 }
 
 /** The package.json of `name` resolved from `from`, found upward from its entry file. */
@@ -93,6 +121,6 @@ export function readConnectorManifests(
 ): ConnectorManifest[] {
   return resolveConnectors(names, from).map(({ name, resolved }) => ({
     name,
-    commands: packageJsonOf(name, resolved)?.nl2q?.commands,
+    commands: declaredCommands(name, resolved),
   }))
 }
