@@ -36,6 +36,7 @@ export {
   bindAudit,
   bindHub,
   type CallOptions,
+  type ClaimsContext,
   type CommandContext,
   type ConfigOf,
   type ConfigSchema,
@@ -45,6 +46,7 @@ export {
   type ConnectorState,
   defineConnector,
   defineJob,
+  type GrantedClaims,
   type HealthCheck,
   type HubInfo,
   type Job,
@@ -55,6 +57,7 @@ export {
   type StateTable,
   type TenantAudit,
   type TenantScope,
+  type VerifiedToken,
 } from './connectors/index.ts'
 export { type DataSource, type Dialect, introspect, openDataSource, type SchemaInfo } from './db/index.ts'
 export type { Dataset, Field, SemanticModel } from './engine/model-types.ts'

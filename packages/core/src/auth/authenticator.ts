@@ -1,9 +1,10 @@
 import { errors as joseErrors } from 'jose'
 import { HUB_AUDIT_TENANT } from '../audit/index.ts'
 import type { HubConfig } from '../config/index.ts'
+import type { GrantedClaims, VerifiedToken } from '../connectors/contract.ts'
 import { HubError, isHubError } from '../errors.ts'
 import type { MetadataStore } from '../metadata/store.ts'
-import type { Principal } from '../principal.ts'
+import type { Principal, Role } from '../principal.ts'
 import { API_KEY_PREFIX, parseApiKey, secretMatches } from './api-key-format.ts'
 import { type ApiKeyRow, toInfo } from './api-keys.ts'
 import { principalFromJwt, rolesFrom, tenantFrom, tokenId } from './claims.ts'
@@ -50,6 +51,21 @@ export interface AuthenticatorOptions {
   tenants: TenantLookup
   /** How often `last_used_at` may be written per key (default one minute). */
   lastUsedIntervalMs?: number
+  /**
+   * Connectors' claims hooks (`Connector.mapClaims`), called for every verified JWT of an existing
+   * tenant before the role check; their grants are added to the token's own roles and attributes.
+   */
+  mapClaims?: (token: VerifiedToken) => Promise<GrantedClaims | undefined>
+}
+
+/** The token's own roles and attributes plus a connector's grant (union: both come from the issuer). */
+function withGrant(principal: Principal, grant: GrantedClaims | undefined): Principal {
+  if (!grant) return principal
+  const roles = [...new Set<Role>([...principal.roles, ...grant.roles])]
+  const attributes = { ...principal.attributes }
+  for (const [k, v] of Object.entries(grant.attributes))
+    attributes[k] = [...new Set([...(attributes[k] ?? []), ...v])]
+  return { ...principal, roles, attributes }
 }
 
 const invalid = (message = 'The credential is invalid, expired or revoked') =>
@@ -157,7 +173,22 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     if (!tenant)
       return fail('no_tenant_claim', invalid('The token names no tenant'), { subject, credentialId })
     if (!(await tenants.exists(tenant))) return fail('unknown_tenant', invalid(), { subject, credentialId })
-    const roles = rolesFrom(payload[names.rolesClaim])
+    let grant: GrantedClaims | undefined
+    try {
+      grant = await options.mapClaims?.({ tenant, issuer: String(payload.iss), subject, claims: payload })
+    } catch (err) {
+      // Fail closed: a hook that cannot decide grants nothing and the token is refused.
+      const error = isHubError(err)
+        ? err
+        : new HubError('INTERNAL', 'The token could not be mapped to hub roles', { cause: err })
+      const reason = typeof error.details?.reason === 'string' ? error.details.reason : 'mapping_failed'
+      return fail(`claims_${reason}`, error, { auditTenant: tenant, subject, credentialId })
+    }
+    const principal = withGrant(
+      principalFromJwt(payload, token, tenant, rolesFrom(payload[names.rolesClaim])),
+      grant,
+    )
+    const roles = principal.roles
     // Decision: a verified token without any hub role is 403, not 401 — the caller is known (and
     // audited in their tenant), a new token would not help unless the IdP grants a role.
     if (roles.length === 0) {
@@ -171,7 +202,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         },
       )
     }
-    return { ok: true, principal: principalFromJwt(payload, token, tenant, roles) }
+    return { ok: true, principal }
   }
 
   const checkBearer = (token: string): Promise<AuthOutcome> =>

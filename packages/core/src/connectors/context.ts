@@ -11,14 +11,17 @@ import { bindAudit, bindHub } from './bound-hub.ts'
 import { configForTenant, envSection, parseSection } from './config-section.ts'
 import { connectorMetrics } from './connector-metrics.ts'
 import type {
+  ClaimsContext,
   ConfigOf,
   ConfigSchema,
   Connector,
+  GrantedClaims,
   HubInfo,
   RouteContext,
   SecurityMiddleware,
   SetupContext,
   TenantScope,
+  VerifiedToken,
 } from './contract.ts'
 import { CONNECTOR_NAME } from './contract.ts'
 import { connectorSecrets } from './secret-store.ts'
@@ -84,6 +87,15 @@ export function connectorRuntime<S extends ConfigSchema>(host: ConnectorHost, co
     defaults,
     env,
     scope,
+    /** The door of `mapClaims`: the tenant's config and this connector's secrets for it. */
+    async claimsContext(tenant: string): Promise<ClaimsContext<ConfigOf<S>>> {
+      return {
+        config: await configFor(tenant),
+        secrets: connectorSecrets(host.knex, host.secrets, name, tenant),
+        logger,
+        metrics,
+      }
+    },
     setupContext(): SetupContext<ConfigOf<S>> {
       return { config: defaults, logger, metrics, hub: { info: host.info } }
     },
@@ -110,6 +122,31 @@ export function connectorRuntime<S extends ConfigSchema>(host: ConnectorHost, co
 }
 
 export type ConnectorRuntime = ReturnType<typeof connectorRuntime>
+
+/**
+ * The authenticator's claims hook over every connector that has `mapClaims`: each is asked in load
+ * order and the grants are combined; one that throws refuses the token (the authenticator fails closed).
+ */
+export function claimsMapper(
+  pairs: { connector: Connector; runtime: ConnectorRuntime }[],
+): ((token: VerifiedToken) => Promise<GrantedClaims | undefined>) | undefined {
+  const mappers = pairs.filter((p) => p.connector.mapClaims)
+  if (mappers.length === 0) return undefined
+  return async (token) => {
+    let out: GrantedClaims | undefined
+    for (const { connector, runtime } of mappers) {
+      const grant = await connector.mapClaims?.(token, await runtime.claimsContext(token.tenant))
+      if (!grant) continue
+      out = {
+        roles: [...new Set([...(out?.roles ?? []), ...grant.roles])],
+        attributes: { ...out?.attributes },
+      }
+      for (const [k, v] of Object.entries(grant.attributes))
+        out.attributes[k] = [...new Set([...(out.attributes[k] ?? []), ...v])]
+    }
+    return out
+  }
+}
 
 /** The public facts of a hub configuration a connector may read. */
 export function hubInfo(config: {

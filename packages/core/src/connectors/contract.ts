@@ -107,6 +107,29 @@ export interface Job<C = unknown, I extends z.ZodType = z.ZodType> {
   run(input: z.output<I>, ctx: JobContext<C>): Promise<Record<string, unknown> | undefined>
 }
 
+/** A JWT whose signature, issuer, audience and time claims verified, for a tenant that exists. */
+export interface VerifiedToken {
+  tenant: string
+  issuer: string
+  subject: string
+  /** Every claim of the token, read-only. */
+  claims: Readonly<Record<string, unknown>>
+}
+
+/** Roles and row attributes a connector grants a verified token; merged with the token's own. */
+export interface GrantedClaims {
+  roles: Role[]
+  attributes: Record<string, string[]>
+}
+
+/** What `mapClaims` may use: the tenant's config and this connector's secrets for that tenant. */
+export interface ClaimsContext<C> {
+  config: C
+  secrets: ConnectorSecrets
+  logger: Logger
+  metrics: ConnectorMetrics
+}
+
 /** A connector plug-in: a package whose default export is `defineConnector({...})`. */
 export interface Connector<S extends ConfigSchema = ConfigSchema> {
   /** Lower-case letters and digits: the audit channel, the state namespace and `HUB_<NAME>_*`. */
@@ -121,6 +144,13 @@ export interface Connector<S extends ConfigSchema = ConfigSchema> {
   /** CLI sub-commands (`hub <name> …`). */
   commands?(cli: Command, ctx: CommandContext<ConfigOf<S>>): void
   jobs?: Record<string, Job<ConfigOf<S>>>
+  /**
+   * Grant roles and attributes to a verified JWT of a tenant (e.g. from directory groups), called on
+   * every JWT authentication before the role check. Return undefined when the token is not this
+   * connector's to map (another issuer, no mapping configured). Throw a HubError to refuse the token
+   * (fail closed); `details.reason` becomes the audit reason `claims_<reason>`.
+   */
+  mapClaims?(token: VerifiedToken, ctx: ClaimsContext<ConfigOf<S>>): Promise<GrantedClaims | undefined>
   /** Joins /health/ready. */
   healthCheck?(): Promise<HealthCheck>
   /** Called on graceful shutdown. */

@@ -1,12 +1,14 @@
 export { type BoundHub, bindAudit, bindHub, type CallOptions, type TenantAudit } from './bound-hub.ts'
 export type { ConnectorMetrics } from './connector-metrics.ts'
 export {
+  type ClaimsContext,
   type CommandContext,
   type ConfigOf,
   type ConfigSchema,
   type Connector,
   defineConnector,
   defineJob,
+  type GrantedClaims,
   type HealthCheck,
   type HubInfo,
   type Job,
@@ -15,6 +17,7 @@ export {
   type SecurityMiddleware,
   type SetupContext,
   type TenantScope,
+  type VerifiedToken,
 } from './contract.ts'
 export { DEFAULT_CONNECTORS, loadConnectors } from './loader.ts'
 export type { ConnectorSecrets } from './secret-store.ts'

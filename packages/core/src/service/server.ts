@@ -11,7 +11,7 @@ import {
   requireRole,
 } from '../auth/index.ts'
 import type { HubConfig } from '../config/index.ts'
-import { type ConnectorHost, connectorRuntime, hubInfo } from '../connectors/context.ts'
+import { type ConnectorHost, claimsMapper, connectorRuntime, hubInfo } from '../connectors/context.ts'
 import type { Connector, SecurityMiddleware } from '../connectors/contract.ts'
 import { loadConnectors } from '../connectors/loader.ts'
 import { useSqliteWorkers } from '../db/sqlite-worker/pool.ts'
@@ -141,7 +141,18 @@ export async function createHubApp(
     dispatchTimeoutMs: config.jobDispatchTimeoutMs,
   })
   if (connectors.some((c) => c.jobs && Object.keys(c.jobs).length > 0)) await jobs.startSchedules()
-  const authenticator = createAuthenticator({ config, metadata, tenants })
+  const mapClaims = claimsMapper(
+    connectors.flatMap((connector, i) => {
+      const runtime = runtimes[i]
+      return runtime ? [{ connector, runtime }] : []
+    }),
+  )
+  const authenticator = createAuthenticator({
+    config,
+    metadata,
+    tenants,
+    ...(mapClaims ? { mapClaims } : {}),
+  })
   const limiter = createRateLimiter({ config, metadata, tenants, redis, logger, registry: metrics.registry })
   const floods = createRefusalFloods({
     write: (tenant, event) =>
