@@ -20,6 +20,7 @@ export class GraphCallError extends Error {
     readonly status: number | undefined,
   ) {
     super(message)
+    this.name = 'GraphCallError'
   }
 }
 
