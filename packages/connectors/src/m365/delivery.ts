@@ -44,6 +44,31 @@ class SpooledFile implements FileObject<string> {
   }
 }
 
+/** A chunk PUT that Graph refused: its status and headers (Retry-After), which the task itself drops. */
+class ChunkRefused extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly headers: Headers,
+    readonly code: string | undefined,
+  ) {
+    super(`chunk refused with ${statusCode}${code ? ` ${code}` : ''}`)
+  }
+}
+
+/**
+ * LargeFileUploadTask reads a refused chunk's body and throws it without status or headers; this
+ * task throws them, so a conflict at commit is told from a throttled or failed chunk.
+ */
+class CheckedUploadTask<T> extends LargeFileUploadTask<T> {
+  override async uploadSliceGetRawResponse(slice: unknown, range: Range, total: number): Promise<Response> {
+    const raw = await super.uploadSliceGetRawResponse(slice, range, total)
+    if (raw.ok) return raw
+    const body = (await raw.json().catch(() => ({}))) as { error?: { code?: unknown } }
+    const code = typeof body.error?.code === 'string' ? body.error.code : undefined
+    throw new ChunkRefused(raw.status, raw.headers, code)
+  }
+}
+
 /** Write the stream to a private temp file, hashing it on the way: the upload needs the size first. */
 async function spool(file: DeliveryFile, dir: string, signal?: AbortSignal) {
   const path = join(dir, 'body')
@@ -61,6 +86,17 @@ async function spool(file: DeliveryFile, dir: string, signal?: AbortSignal) {
 }
 
 const statusOf = (err: unknown) => graphCause(err).status
+
+/**
+ * The client's RetryHandler does not retry octet-stream PUTs (the chunks), so a throttled chunk
+ * waits here: the server's Retry-After (at most a minute), else a short exponential backoff.
+ */
+function resumeDelayMs(err: unknown, attempt: number): number {
+  const headers = (err as { headers?: { get?(name: string): string | null } }).headers
+  const retryAfter = Number(headers?.get?.('Retry-After') ?? Number.NaN)
+  if (Number.isFinite(retryAfter) && retryAfter >= 0) return Math.min(retryAfter, 60) * 1000
+  return Math.min(250 * 2 ** attempt, 4_000)
+}
 
 /** Graph's answer to a failed delivery, as a HubError that names the file but no URL or token. */
 function deliveryError(err: unknown, name: string): HubError {
@@ -133,7 +169,7 @@ export class M365Delivery implements Delivery {
       ).catch((err: unknown) => {
         throw deliveryError(err, file.name)
       })
-      const task = new LargeFileUploadTask(
+      const task = new CheckedUploadTask(
         this.client,
         new SpooledFile(spooled.path, file.name, spooled.bytes, options.signal),
         session,
@@ -166,7 +202,7 @@ export class M365Delivery implements Delivery {
         // A conflict at commit, a gone session or a refusal will not heal by resuming.
         if (signal?.aborted || (status !== undefined && status < 500 && status !== 429 && status !== 416))
           break
-        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 4_000)))
+        await new Promise((r) => setTimeout(r, resumeDelayMs(err, attempt)))
       }
     }
     await task.cancel().catch(() => undefined)

@@ -9,7 +9,7 @@ export interface DriveFolder {
 }
 
 /** SharePoint refuses these in names; `..`/`.` would walk out of the folder. */
-const BAD_SEGMENT = /["*:<>?\\|#%]/
+const BAD_SEGMENT = /["*:<>?\\|#%/]/
 const hasControl = (s: string) => [...s].some((ch) => ch.charCodeAt(0) < 0x20)
 
 export function checkSegment(segment: string, what: string): string {

@@ -32,7 +32,7 @@ export function graphCause(err: unknown): { status: number | undefined; text: st
   if (err instanceof GraphCallError) return { status: err.status, text: err.message }
   const e = err as { statusCode?: unknown; code?: unknown; message?: unknown }
   // The client wraps what its auth provider threw (our token call) in a GraphError named after it.
-  if (e?.code === 'GraphCallError' && typeof e.message === 'string')
+  if ((e?.code === 'GraphCallError' || e?.code === 'HubError') && typeof e.message === 'string')
     return { status: undefined, text: e.message }
   const status = typeof e?.statusCode === 'number' && e.statusCode > 0 ? e.statusCode : undefined
   const code = typeof e?.code === 'string' ? e.code : undefined
