@@ -16,7 +16,11 @@ const tokenSources = new Map<string, TokenSource>()
  * A Graph client acting as the tenant's app registration (client credentials): `client_certificate`
  * when stored, else `client_secret`. Throws CONFIG_INVALID naming what is missing.
  */
-export async function appGraphClient(settings: M365Settings, secrets: SecretsReader): Promise<Client> {
+export async function appGraphClient(
+  settings: M365Settings,
+  secrets: SecretsReader,
+  options: { maxRetryAfterSec?: number } = {},
+): Promise<Client> {
   if (!settings.directory || !settings.client_id)
     throw new HubError('CONFIG_INVALID', 'm365 needs the directory and client_id settings for this tenant')
   const [certificate, secret] = await Promise.all([
@@ -41,5 +45,10 @@ export async function appGraphClient(settings: M365Settings, secrets: SecretsRea
     clientId: settings.client_id,
     ...(certificate ? { certificate } : secret ? { secret } : {}),
   }
-  return graphClient({ graphUrl: settings.graph_url, fetch, accessToken: () => source(app) })
+  return graphClient({
+    graphUrl: settings.graph_url,
+    fetch,
+    accessToken: () => source(app),
+    ...(options.maxRetryAfterSec !== undefined ? { maxRetryAfterSec: options.maxRetryAfterSec } : {}),
+  })
 }

@@ -141,6 +141,16 @@ describe('Entra groups → hub roles', () => {
     expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(1_900)
   })
 
+  it('does not keep a sign-in waiting when Graph asks for a long Retry-After', async () => {
+    graph.setMemberships('user-w', [ANALYSTS])
+    graph.inject('memberOf', 429, { retryAfter: 120 })
+    const started = Date.now()
+    const message = await refusal(createGroupsMapper()(token(overage, 'user-w'), context({})))
+    expect(message).toMatch(/answered 429 TooManyRequests/)
+    expect(Date.now() - started).toBeLessThan(60_000)
+    expect(graph.requests.filter((r) => r.route === 'memberOf')).toHaveLength(1)
+  })
+
   it('authenticates the app with a certificate assertion', async () => {
     graph.setMemberships('user-x', [ANALYSTS])
     const grant = await createGroupsMapper()(

@@ -10,6 +10,7 @@ import {
   MembershipCache,
   transitiveGroups,
 } from './groups.ts'
+import { GraphCallError } from './token.ts'
 
 /** Roles and attributes of the mapped groups the user is in. */
 export function grantFor(settings: M365Settings, member: Set<string>): GrantedClaims {
@@ -22,6 +23,21 @@ export function grantFor(settings: M365Settings, member: Set<string>): GrantedCl
       attributes[k] = [...new Set([...(attributes[k] ?? []), ...(Array.isArray(v) ? v : [v])])]
   }
   return { roles: [...roles], attributes }
+}
+
+/** A sign-in waits at most this long for Graph, and retries only when told to wait ≤ 10 s. */
+const LOOKUP_DEADLINE_MS = 20_000
+const SIGN_IN_RETRY_AFTER_SEC = 10
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new GraphCallError(`Microsoft Graph did not answer within ${ms / 1000} s`, undefined)),
+      ms,
+    )
+  })
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
 }
 
 const refuse = (message: string, cause: unknown) =>
@@ -46,7 +62,10 @@ export function createGroupsMapper(cache = new MembershipCache()) {
     const claimed = groupsClaim(token.claims)
     if (claimed && !hasGroupOverage(token.claims)) return grantFor(settings, new Set(claimed))
     const oid = typeof token.claims.oid === 'string' ? token.claims.oid : token.subject
-    const key = `${token.tenant}\u0000${settings.issuer}\u0000${oid}`
+    // checkMemberGroups answers only for the ids asked: the key names them, so a new mapping asks again
+    const asked =
+      settings.group_lookup === 'checkMemberGroups' ? Object.keys(settings.groups).sort().join(',') : '*'
+    const key = `${token.tenant}\u0000${settings.issuer}\u0000${oid}\u0000${asked}`
     const cached = cache.get(key)
     if (cached) return grantFor(settings, cached)
     const lookups = ctx.metrics.counter('group_lookups_total', 'Entra group look-ups through Graph', [
@@ -54,11 +73,15 @@ export function createGroupsMapper(cache = new MembershipCache()) {
     ])
     let member: Set<string>
     try {
-      const client = await appGraphClient(settings, ctx.secrets)
-      member =
+      const client = await appGraphClient(settings, ctx.secrets, {
+        maxRetryAfterSec: SIGN_IN_RETRY_AFTER_SEC,
+      })
+      member = await within(
         settings.group_lookup === 'checkMemberGroups'
-          ? await checkMemberGroups(client, oid, Object.keys(settings.groups))
-          : await transitiveGroups(client, oid)
+          ? checkMemberGroups(client, oid, Object.keys(settings.groups))
+          : transitiveGroups(client, oid),
+        LOOKUP_DEADLINE_MS,
+      )
     } catch (err) {
       lookups.inc({ outcome: 'failure' })
       ctx.logger.warn({ err, tenant: token.tenant }, 'Entra group look-up failed: token refused')

@@ -25,6 +25,19 @@ export interface GraphClientOptions {
   accessToken(): Promise<string>
   /** RetryHandler: attempts on 429/503/504, honouring Retry-After (capped by the client at 180 s). */
   maxRetries?: number
+  /** Give up instead of retrying when the server asks to wait longer than this (a sign-in cannot wait). */
+  maxRetryAfterSec?: number
+}
+
+/** RetryHandler's `shouldRetry`: only when the server's Retry-After (if any) fits the caller's patience. */
+function patientUpTo(maxSec: number | undefined) {
+  return (_delay: number, _attempt: number, _req: unknown, _opts: unknown, res: Response): boolean => {
+    if (maxSec === undefined) return true
+    const header = res.headers.get('Retry-After')
+    if (header === null) return true
+    const seconds = Number.isNaN(Number(header)) ? (Date.parse(header) - Date.now()) / 1000 : Number(header)
+    return seconds <= maxSec
+  }
 }
 
 /**
@@ -37,7 +50,9 @@ export function graphClient(options: GraphClientOptions): Client {
   const authProvider = { getAccessToken: () => options.accessToken() }
   const chain: Middleware[] = [
     new AuthenticationHandler(authProvider),
-    new RetryHandler(new RetryHandlerOptions(1, options.maxRetries ?? 3)),
+    new RetryHandler(
+      new RetryHandlerOptions(1, options.maxRetries ?? 3, patientUpTo(options.maxRetryAfterSec)),
+    ),
     new RedirectHandler(),
     new TelemetryHandler(),
     new FetchHandler(options.fetch),
