@@ -130,6 +130,26 @@ describe('Entra groups → hub roles', () => {
     expect(graph.requests.filter((r) => r.route === 'checkMemberGroups')).toHaveLength(2)
   })
 
+  it('asks checkMemberGroups again when the mapping names a new group, cache or not', async () => {
+    graph.setMemberships('user-m', [ANALYSTS, REPS])
+    const map = createGroupsMapper(new MembershipCache())
+    const only = (ids: string[]) =>
+      context({
+        group_lookup: 'checkMemberGroups',
+        groups_ttl_sec: '60',
+        groups: JSON.stringify(
+          Object.fromEntries(ids.map((id) => [id, { role: id === REPS ? 'viewer' : 'analyst' }])),
+        ),
+      })
+    expect((await map(token(overage, 'user-m'), only([ANALYSTS])))?.roles).toEqual(['analyst'])
+    expect((await map(token(overage, 'user-m'), only([ANALYSTS])))?.roles).toEqual(['analyst'])
+    expect((await map(token(overage, 'user-m'), only([ANALYSTS, REPS])))?.roles.sort()).toEqual([
+      'analyst',
+      'viewer',
+    ])
+    expect(graph.requests.filter((r) => r.route === 'checkMemberGroups')).toHaveLength(2)
+  })
+
   it('honours Retry-After when Graph throttles with 429', async () => {
     graph.setMemberships('user-t', [ANALYSTS])
     graph.inject('memberOf', 429, { retryAfter: 2 })
