@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DockerfileParser } from 'dockerfile-ast'
 import { validate } from 'dockerfile-utils'
@@ -37,6 +37,22 @@ describe('deploy/Dockerfile', () => {
       true,
     )
     expect(finalStage.some((i) => /g\+\+|build-essential/.test(i.getTextContent()))).toBe(false)
+  })
+
+  it('builds and ships every workspace package (manifest, sources, build config, compiled dist)', () => {
+    const packages = readdirSync(join(root, 'packages'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+    expect(packages.length).toBeGreaterThanOrEqual(4)
+    for (const pkg of packages) {
+      for (const line of [
+        `COPY packages/${pkg}/package.json packages/${pkg}/package.json`,
+        `COPY packages/${pkg}/tsconfig.build.json packages/${pkg}/`,
+        `COPY packages/${pkg}/src packages/${pkg}/src`,
+        `COPY --from=build /app/packages/${pkg}/dist ./packages/${pkg}/dist`,
+      ])
+        expect(dockerfile, pkg).toContain(line)
+    }
   })
 
   it('starts the same entry point as the README (the compiled hub CLI start command)', () => {
