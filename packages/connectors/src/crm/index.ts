@@ -1,6 +1,14 @@
 // @nl2q/connectors/crm: Veeva CRM on Salesforce — data sync (jsforce) and the sidebar widget.
 import { defineConnector } from '@nl2q/core'
+import { CrmConfigSchema } from './config.ts'
+import { widgetRoutes } from './widget/routes.ts'
 
-export const crmConnector = defineConnector({ name: 'crm' })
+export const crmConnector = defineConnector({
+  name: 'crm',
+  config: CrmConfigSchema,
+  routes(app, ctx) {
+    widgetRoutes(app, ctx)
+  },
+})
 
 export default crmConnector
