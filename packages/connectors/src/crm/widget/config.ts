@@ -70,6 +70,20 @@ const OrgMapSchema = z
 export const widgetConfigShape = {
   /** Origins allowed to frame the widget (CSP frame-ancestors) and to talk to it by postMessage. */
   frame_ancestors: OriginListSchema,
+  /** Origins the widget exchanges postMessages with (default: frame_ancestors). */
+  message_origins: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? undefined : csv(v)))
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(ORIGIN_PATTERN, 'each origin is https://host, https://*.host or a loopback http origin'),
+        )
+        .optional(),
+    ),
   /** Salesforce org id → tenant, for Canvas (only the hub-wide HUB_CRM_CANVAS_ORGS is consulted). */
   canvas_orgs: OrgMapSchema,
   /** CRM user (Salesforce user id, user name or the embed's `user`) → role and territories. */

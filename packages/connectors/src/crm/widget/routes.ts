@@ -139,7 +139,7 @@ export function widgetRoutes<C extends WidgetConfig>(app: OpenAPIHono, ctx: Rout
       const config = await ctx.config.for(c)
       const nonce = newNonce()
       setWidgetHeaders(c, widgetPolicy(nonce, config.frame_ancestors))
-      const boot: Boot = { tenant: tenant.data, origins: config.frame_ancestors }
+      const boot: Boot = { tenant: tenant.data, origins: config.message_origins ?? config.frame_ancestors }
       return c.html(widgetPage(boot, nonce))
     } catch (err) {
       return renderError(c, err)
@@ -179,7 +179,7 @@ export function widgetRoutes<C extends WidgetConfig>(app: OpenAPIHono, ctx: Rout
       setWidgetHeaders(c, widgetPolicy(nonce, config.frame_ancestors))
       const boot: Boot = {
         tenant,
-        origins: config.frame_ancestors,
+        origins: config.message_origins ?? config.frame_ancestors,
         session: { token: session.token, expiresAt: session.expiresAt },
       }
       return c.html(widgetPage(boot, nonce))
