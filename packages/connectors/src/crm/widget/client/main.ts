@@ -54,7 +54,7 @@ function table(columns: string[], rows: unknown[][], caption: string) {
     h(
       'table',
       {},
-      h('caption', {}, caption),
+      h('caption', { class: 'sr-only' }, caption),
       h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col' }, c)))),
       h(
         'tbody',
@@ -164,8 +164,12 @@ function render(
       h('h2', { id: 'calls-h' }, 'Recent calls'),
       calls.length > 0
         ? table(
-            ['Date', 'Channel', 'Status', 'Product'],
-            calls.map((c) => [c.date, c.channel, c.status, c.product ?? '—']),
+            ['Date', 'Call', 'Product'],
+            calls.map((c) => [
+              c.date,
+              c.status === 'Completed' ? c.channel : `${c.channel} (${c.status})`,
+              c.product ?? '—',
+            ]),
             'Recent calls',
           )
         : h('p', {}, 'No calls recorded.'),
