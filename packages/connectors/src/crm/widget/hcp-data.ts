@@ -10,6 +10,17 @@ const plan = (p: Partial<QueryPlan> & { dataset: string }): QueryPlan => QueryPl
 const eq = (field: string, value: string): PlanFilter => ({ op: 'eq', field, value })
 const and = (...args: PlanFilter[]): PlanFilter => ({ op: 'and', args })
 
+export const HcpCardSchema = z.object({
+  hcpId: z.string(),
+  name: z.string(),
+  specialty: z.string(),
+  city: z.string(),
+  state: z.string(),
+  segment: z.string(),
+  territoryId: z.string(),
+  territory: z.string(),
+})
+
 export interface HcpCard {
   hcpId: string
   name: string
@@ -67,6 +78,11 @@ export async function findHcp(hub: BoundHub, ref: string): Promise<HcpCard> {
 const isoDay = (d: Date) => d.toISOString().slice(0, 10)
 const weeksBefore = (day: string, weeks: number) =>
   isoDay(new Date(Date.parse(`${day}T00:00:00Z`) - weeks * 7 * 86_400_000))
+
+function saturdayOnOrBefore(day: string): string {
+  const d = new Date(`${day}T00:00:00Z`)
+  return isoDay(new Date(d.getTime() - ((d.getUTCDay() + 1) % 7) * 86_400_000))
+}
 
 /** The last week with data for this HCP (or `asOf`): the trend ends there. */
 async function lastWeek(hub: BoundHub, hcpId: string, asOf: string | undefined): Promise<string | undefined> {
@@ -198,7 +214,8 @@ export async function hcpOverview(
   card: HcpCard,
   asOf: string | undefined,
 ) {
-  const to = await lastWeek(hub, card.hcpId, asOf)
+  // with a reference date the window is known (weeks end on Saturdays); else it ends at the HCP's data
+  const to = asOf ? saturdayOnOrBefore(asOf) : await lastWeek(hub, card.hcpId, asOf)
   const from = to ? weeksBefore(to, TREND_WEEKS - 1) : undefined
   const [t, r, calls, notes] = await Promise.all([
     to && from ? trend(hub, card.hcpId, from, to) : Promise.resolve({ weeks: [], products: [] }),

@@ -87,7 +87,7 @@ export function widgetRoutes<C extends WidgetConfig>(app: OpenAPIHono, ctx: Rout
     }
     c.set('principal', sessionPrincipal(tenant, draft, 'pending'))
     const card = await findHcp(hubOf(c), claim.hcp)
-    const session = { ...draft, hcp: card.hcpId }
+    const session = { ...draft, hcp: card.hcpId, card }
     const token = await sessionStore(ctx.state.for(c)).create(tenant, session)
     await ctx.audit.for(c, { channel: WIDGET_CHANNEL }).append({
       action: 'crm.widget.session',
@@ -218,7 +218,7 @@ export function widgetRoutes<C extends WidgetConfig>(app: OpenAPIHono, ctx: Rout
     const s = c.get('widgetSession')
     const config = await ctx.config.for(c)
     const hub = hubOf(c)
-    const card = await findHcp(hub, s.hcp)
+    const card = s.card ?? (await findHcp(hub, s.hcp))
     return c.json(await hcpOverview(hub, ctx.state.for(c), card, config.as_of))
   })
 

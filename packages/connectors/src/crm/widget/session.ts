@@ -4,6 +4,7 @@ import { HubError } from '@nl2q/core'
 import type { Context } from 'hono'
 import { z } from 'zod'
 import type { UserMapping, WidgetConfig } from './config.ts'
+import { HcpCardSchema } from './hcp-data.ts'
 
 /** Widget session tokens: `nw1.<tenant>.<32 random bytes>`; only their SHA-256 is stored. */
 const TOKEN = /^nw1\.([a-z][a-z0-9-]{1,62})\.([A-Za-z0-9_-]{43})$/
@@ -17,6 +18,8 @@ const SessionSchema = z.object({
   role: z.enum(['viewer', 'analyst']),
   territories: z.array(z.string()),
   hcp: z.string(),
+  /** The HCP as the user saw it when the session was opened (name, territory). */
+  card: HcpCardSchema.optional(),
   via: z.enum(['canvas', 'embed']),
   expiresAt: z.number(),
 })
