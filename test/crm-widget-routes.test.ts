@@ -153,9 +153,26 @@ describe('embed links', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ tenant: 'globex', token }),
     })
-    expect(otherTenant.status).toBeGreaterThanOrEqual(400)
-    expect(otherTenant.status).toBeLessThan(600)
+    expect(otherTenant.status).toBe(401)
     expect(otherTenant.headers.get('content-type')).toContain('application/problem+json')
+  })
+
+  it('never writes refusals into the chain of a tenant a request merely names', async () => {
+    const nosuch = await fetch(`${w.base}/crm/widget/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant: 'nosuch', token: 'x'.repeat(40) }),
+    })
+    expect(nosuch.status).toBe(401)
+    const page = await fetch(`${w.base}/crm/widget/hcp`, {
+      headers: { authorization: `Bearer nw1.nosuch.${'A'.repeat(43)}` },
+    })
+    expect(page.status).toBe(401)
+    const rows = await w.hub.services.metadata
+      .knex('audit_events')
+      .where({ tenant: 'nosuch' })
+      .count({ n: '*' })
+    expect(Number(rows[0]?.n)).toBe(0)
   })
 
   it("refuse an HCP outside the user's territories", async () => {

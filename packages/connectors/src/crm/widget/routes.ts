@@ -12,7 +12,9 @@ import { findHcp, hcpOverview } from './hcp-data.ts'
 import { newNonce, setWidgetHeaders, widgetPolicy } from './headers.ts'
 import { type Boot, errorPage, widgetPage } from './page.ts'
 import {
+  asClaimed,
   claimTenant,
+  dropClaim,
   mappingOf,
   parseSessionToken,
   sessionPrincipal,
@@ -135,8 +137,8 @@ export function widgetRoutes<C extends WidgetConfig>(app: OpenAPIHono, ctx: Rout
     try {
       const tenant = TenantSchema.safeParse(c.req.query('tenant'))
       if (!tenant.success) throw new HubError('BAD_REQUEST', 'The widget link lacks its tenant')
-      claimTenant(c, tenant.data)
-      const config = await ctx.config.for(c)
+      const config = await asClaimed(c, tenant.data, () => ctx.config.for(c))
+      dropClaim(c) // the page reads nothing of the tenant's but its framing policy
       const nonce = newNonce()
       setWidgetHeaders(c, widgetPolicy(nonce, config.frame_ancestors))
       const boot: Boot = { tenant: tenant.data, origins: config.message_origins ?? config.frame_ancestors }
@@ -192,10 +194,13 @@ export function widgetRoutes<C extends WidgetConfig>(app: OpenAPIHono, ctx: Rout
   app.post('/crm/widget/session', async (c) => {
     setWidgetHeaders(c, null)
     const body = await jsonBody(c, ExchangeBodySchema)
-    claimTenant(c, body.tenant)
-    const secret = await ctx.secrets.for(c).require(EMBED_KEY_SECRET)
+    // The tenant is proven by its key's signature; until then a refusal is the hub's, not the tenant's.
+    const claims = await asClaimed(c, body.tenant, async () => {
+      const secret = await ctx.secrets.for(c).get(EMBED_KEY_SECRET)
+      if (!secret) throw new HubError('INVALID_TOKEN', 'Embed links are not set up for this organisation')
+      return verifyEmbedToken(body.tenant, secret, body.token)
+    })
     const config = await ctx.config.for(c)
-    const claims = await verifyEmbedToken(body.tenant, secret, body.token)
     await sessionStore(ctx.state.for(c)).spend(claims.jti, claims.exp * 1000)
     const mapped = mappingOf(config, claims.sub)
     const session = await openSession(c, body.tenant, config, { ...mapped, hcp: claims.hcp }, 'embed')
@@ -207,8 +212,7 @@ export function widgetRoutes<C extends WidgetConfig>(app: OpenAPIHono, ctx: Rout
     setWidgetHeaders(c, null)
     const header = c.req.header('authorization') ?? ''
     const { tenant, secret } = parseSessionToken(header.startsWith('Bearer ') ? header.slice(7) : undefined)
-    claimTenant(c, tenant)
-    const { id, session } = await sessionStore(ctx.state.for(c)).resolve(secret)
+    const { id, session } = await asClaimed(c, tenant, () => sessionStore(ctx.state.for(c)).resolve(secret))
     c.set('principal', sessionPrincipal(tenant, session, id))
     c.set('widgetSession', session)
     await next()

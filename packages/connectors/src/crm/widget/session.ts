@@ -49,6 +49,27 @@ export function claimTenant(c: Context, tenant: string): void {
   })
 }
 
+/**
+ * Withdraw an unverified claim (verification failed): the core's refusal audit then records the
+ * refusal in the hub's own chain, as for any credential it cannot verify, rather than in the chain
+ * of whatever tenant the request named — which need not exist.
+ */
+export function dropClaim(c: Context): void {
+  if (c.get('principal')?.subject === 'crm-widget:unverified')
+    c.set('principal', undefined as unknown as Principal)
+}
+
+/** Run `verify` under a claim on `tenant`; on failure the claim is withdrawn. */
+export async function asClaimed<T>(c: Context, tenant: string, verify: () => Promise<T>): Promise<T> {
+  claimTenant(c, tenant)
+  try {
+    return await verify()
+  } catch (err) {
+    dropClaim(c)
+    throw err
+  }
+}
+
 /** The CRM user's mapping, or FORBIDDEN: an unmapped user gets nothing (fail closed). */
 export function mappingOf(
   config: WidgetConfig,
