@@ -256,6 +256,23 @@ describe('the session', () => {
     expect(bad.status).toBe(400)
   })
 
+  it('refuses a session past its ten minutes, and forgets it', async () => {
+    const { createHash } = await import('node:crypto')
+    const { connectorState } = await import('../packages/core/src/connectors/state-store.ts')
+    const s = await session()
+    const id = createHash('sha256').update(s.split('.')[2]!).digest('hex')
+    const sessions = connectorState(w.hub.services.metadata.knex, 'crm', 'acme').table<{ expiresAt: number }>(
+      'widget_sessions',
+    )
+    const stored = await sessions.get(id)
+    expect(stored!.expiresAt - Date.now()).toBeLessThanOrEqual(600_000)
+    await sessions.put(id, { ...stored!, expiresAt: Date.now() - 1 })
+    const res = await fetch(`${w.base}/crm/widget/hcp`, { headers: { authorization: `Bearer ${s}` } })
+    expect(res.status).toBe(401)
+    expect(((await res.json()) as { detail: string }).detail).toContain('expired')
+    expect(await sessions.get(id)).toBeUndefined()
+  })
+
   it('refuses a missing, forged or unknown session token', async () => {
     for (const auth of [
       undefined,
