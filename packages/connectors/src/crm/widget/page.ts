@@ -7,6 +7,8 @@ export interface Boot {
   origins: string[]
   /** A Canvas page arrives with its session; an embed page exchanges the fragment's token. */
   session?: { token: string; expiresAt: string }
+  /** The first screen's data, read with the session (Canvas). */
+  overview?: unknown
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)

@@ -90,14 +90,17 @@ export function widgetRoutes<C extends WidgetConfig>(app: OpenAPIHono, ctx: Rout
     c.set('principal', sessionPrincipal(tenant, draft, 'pending'))
     const card = await findHcp(hubOf(c), claim.hcp)
     const session = { ...draft, hcp: card.hcpId, card }
-    const token = await sessionStore(ctx.state.for(c)).create(tenant, session)
+    const { token, id } = await sessionStore(ctx.state.for(c)).create(tenant, session)
+    c.set('principal', sessionPrincipal(tenant, session, id))
     await ctx.audit.for(c, { channel: WIDGET_CHANNEL }).append({
       action: 'crm.widget.session',
       resource: `hcp:${card.hcpId}`,
       outcome: 'success',
       detail: { via, user: claim.user, expiresAt: new Date(expiresAt).toISOString() },
     })
-    return { token, expiresAt: new Date(expiresAt).toISOString(), hcp: card.hcpId }
+    // The first screen comes with the session: one round trip less before the chart.
+    const overview = await hcpOverview(hubOf(c), ctx.state.for(c), card, config.as_of)
+    return { token, expiresAt: new Date(expiresAt).toISOString(), hcp: card.hcpId, overview }
   }
 
   /** The frame policy of a tenant (the hub default for a tenant the request could not name). */
@@ -183,6 +186,7 @@ export function widgetRoutes<C extends WidgetConfig>(app: OpenAPIHono, ctx: Rout
         tenant,
         origins: config.message_origins ?? config.frame_ancestors,
         session: { token: session.token, expiresAt: session.expiresAt },
+        overview: session.overview,
       }
       return c.html(widgetPage(boot, nonce))
     } catch (err) {
@@ -204,7 +208,12 @@ export function widgetRoutes<C extends WidgetConfig>(app: OpenAPIHono, ctx: Rout
     await sessionStore(ctx.state.for(c)).spend(claims.jti, claims.exp * 1000)
     const mapped = mappingOf(config, claims.sub)
     const session = await openSession(c, body.tenant, config, { ...mapped, hcp: claims.hcp }, 'embed')
-    return c.json({ session: session.token, expiresAt: session.expiresAt, hcp: session.hcp })
+    return c.json({
+      session: session.token,
+      expiresAt: session.expiresAt,
+      hcp: session.hcp,
+      overview: session.overview,
+    })
   })
 
   /** Widget API calls carry the session: verified here, then the shared per-credential rate limit. */

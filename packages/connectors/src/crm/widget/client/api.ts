@@ -30,11 +30,14 @@ async function send<T>(path: string, init: RequestInit): Promise<T> {
 }
 
 export function exchange(tenant: string, token: string) {
-  return send<{ session: string; expiresAt: string; hcp: string }>('/crm/widget/session', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ tenant, token }),
-  })
+  return send<{ session: string; expiresAt: string; hcp: string; overview?: Overview }>(
+    '/crm/widget/session',
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant, token }),
+    },
+  )
 }
 
 export interface Overview {
