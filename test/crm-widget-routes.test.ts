@@ -109,6 +109,11 @@ describe('embed links', () => {
     expect(unmapped.headers.get('content-type')).toContain('application/problem+json')
     const anonymous = await fetch(`${w.base}/v1/embed`, { method: 'POST', body: '{}' })
     expect(anonymous.status).toBe(401)
+    const { createApiKey } = await import('../packages/core/src/auth/api-keys.ts')
+    const viewer = await createApiKey(w.hub.services.metadata, { tenant: 'acme', role: 'viewer' })
+    expect((await post({ hcp: w.hcps.mine.id, user: REP.userName }, viewer.secret)).status).toBe(403)
+    const integration = await createApiKey(w.hub.services.metadata, { tenant: 'acme', role: 'integration' })
+    expect((await post({ hcp: w.hcps.mine.id, user: REP.userName }, integration.secret)).status).toBe(200)
     expect((await auditRows('crm.widget.embed')).every((r) => r.channel === 'crm-widget')).toBe(true)
   })
 
