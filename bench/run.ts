@@ -2,9 +2,10 @@
  * `pnpm bench [name …]` — every figure is printed beside a baseline measured in the same run
  * (the raw driver, `mysql --batch`, a bare handler), as a ratio. Benchmarks need MariaDB on
  * 127.0.0.1:3306 (NL2Q_BENCH_MYSQL_URL) and seed their databases when missing; `scale` also
- * needs Redis on 127.0.0.1:6379 (NL2Q_BENCH_REDIS_URL).
+ * needs Redis on 127.0.0.1:6379 (NL2Q_BENCH_REDIS_URL); `widget` needs Debian's chromium
+ * (NL2Q_CHROMIUM) and runs on the SQLite demo.
  */
-const ALL = ['engine', 'audit', 'startup', 'ask', 'odata', 'scale'] as const
+const ALL = ['engine', 'audit', 'startup', 'ask', 'odata', 'scale', 'widget'] as const
 
 async function main() {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))

@@ -69,6 +69,13 @@ export function connectorRuntime<S extends ConfigSchema>(host: ConnectorHost, co
   const logger = host.logger.child({ connector: name })
   const metrics = connectorMetrics(host.registry, name)
   const configFor = (tenant: string) => configForTenant(host.knex, connector, env, tenant)
+  /** A connector audits as itself or one of its own sub-doors (`crm-widget`), never as another. */
+  const channelOf = (channel: string | undefined) => {
+    if (channel === undefined) return name
+    if (channel !== name && !new RegExp(`^${name}-[a-z0-9-]{1,20}$`).test(channel))
+      throw new HubError('INTERNAL', `Connector ${name} cannot audit on channel '${channel}'`)
+    return channel
+  }
 
   async function scope(principal: Principal, rc: RequestContext): Promise<TenantScope<ConfigOf<S>>> {
     return {
@@ -104,14 +111,17 @@ export function connectorRuntime<S extends ConfigSchema>(host: ConnectorHost, co
         hub: {
           for: (c, options) =>
             bindHub(host.hub, principalOf(c), {
-              ...requestFacts(c, name),
+              ...requestFacts(c, channelOf(options?.channel)),
               ...(options?.signal ? { signal: options.signal } : {}),
             }),
           info: host.info,
         },
         state: { for: (c) => connectorState(host.knex, name, principalOf(c).tenant) },
         secrets: { for: (c) => connectorSecrets(host.knex, host.secrets, name, principalOf(c).tenant) },
-        audit: { for: (c) => bindAudit(host.hub, principalOf(c), requestFacts(c, name)) },
+        audit: {
+          for: (c, options) =>
+            bindAudit(host.hub, principalOf(c), requestFacts(c, channelOf(options?.channel))),
+        },
         config: { defaults, for: (c) => configFor(principalOf(c).tenant) },
         logger,
         metrics,

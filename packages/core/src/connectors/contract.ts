@@ -65,11 +65,14 @@ export interface TenantScope<C> {
 
 /** Per-request doors for routes: each binds to the authenticated principal of `c` (401 without one). */
 export interface RouteContext<C> {
-  /** `signal` replaces the request's abort signal (e.g. combined with a protocol-level cancel). */
-  hub: { for(c: Context, options?: { signal?: AbortSignal }): BoundHub; info: HubInfo }
+  /**
+   * `signal` replaces the request's abort signal (e.g. combined with a protocol-level cancel);
+   * `channel` names a sub-door in the audit (`<name>-<suffix>`, e.g. `crm-widget`; default `<name>`).
+   */
+  hub: { for(c: Context, options?: { signal?: AbortSignal; channel?: string }): BoundHub; info: HubInfo }
   state: { for(c: Context): ConnectorState }
   secrets: { for(c: Context): ConnectorSecrets }
-  audit: { for(c: Context): TenantAudit }
+  audit: { for(c: Context, options?: { channel?: string }): TenantAudit }
   /** `defaults` from env (validated at start-up); `for(c)` adds the caller's tenant settings. */
   config: { defaults: C; for(c: Context): Promise<C> }
   logger: Logger
