@@ -53,6 +53,11 @@ describe('deploy/Dockerfile', () => {
       ])
         expect(dockerfile, pkg).toContain(line)
     }
+    // the CRM widget's bundle is built by a script of the package (pnpm run build) and served from assets/
+    expect(dockerfile).toContain('COPY packages/connectors/scripts packages/connectors/scripts')
+    expect(dockerfile).toContain(
+      'COPY --from=build /app/packages/connectors/assets ./packages/connectors/assets',
+    )
   })
 
   it('starts the same entry point as the README (the compiled hub CLI start command)', () => {
