@@ -1,11 +1,13 @@
-import { planHash, sha256Hex } from '../canonical/index.ts'
+import { planHash, policyKey, sha256Hex } from '../canonical/index.ts'
 import { cancelled } from '../engine/execute-errors.ts'
+import { today } from '../engine/nl/dates.ts'
 import type { QueryPlan } from '../engine/plan.ts'
-import { cacheKey, createResultCache } from '../engine/result-cache.ts'
+import { createPlanCache } from '../engine/plan-cache.ts'
+import { createKeyedCache } from '../engine/result-cache.ts'
 import { createSingleFlight } from '../engine/single-flight.ts'
 import { withheldError } from '../engine/visibility.ts'
 import { HubError, isHubError } from '../errors.ts'
-import type { Metrics } from '../metrics/registry.ts'
+import { bound, type Metrics } from '../metrics/registry.ts'
 import { hasRole, type Principal } from '../principal.ts'
 import type { TenantRegistry } from '../tenants/registry.ts'
 import type {
@@ -39,12 +41,16 @@ export interface HubOptions {
   metrics?: Metrics
   /** Result cache; keys hold the tenant and every policy input. Omit (or ttlMs 0) to disable. */
   cache?: { ttlMs: number; maxEntries: number; maxRows?: number }
+  /** Plan cache (parsed questions); omit or maxEntries 0 to parse every question. */
+  planCache?: { maxEntries: number }
 }
 
 /** The facade plus operator controls that are not part of what connectors may call. */
 export interface HubWithControls extends Hub {
-  /** Drop cached results of one tenant (after a re-seed or a model change), or of all tenants. */
+  /** Drop cached results and plans of one tenant (after a re-seed or a model change), or of all tenants. */
   invalidateCache(tenant?: string): void
+  /** Plan cache counters (tests, /metrics has them too). */
+  planCacheStats(): { hits: number; misses: number; size: number }
 }
 
 export const sha256: (text: string) => string = sha256Hex
@@ -63,9 +69,28 @@ function redactFor<T extends QueryResult>(principal: Principal, result: T): T {
  */
 export function createHub(options: HubOptions): HubWithControls {
   const { tenants, audit, metrics } = options
-  const cache = createResultCache<QueryResult>(options.cache ?? { ttlMs: 0, maxEntries: 0 })
+  const cache = createKeyedCache<QueryResult>(options.cache ?? { ttlMs: 0, maxEntries: 0 })
   const cacheMaxRows = options.cache?.maxRows ?? 1000
   const inFlight = createSingleFlight<QueryResult>()
+  const plans = createPlanCache({ maxEntries: options.planCache?.maxEntries ?? 0 })
+  // Each engine (one per tenant runtime: rebuilt on refresh) gets a version number for the plan cache.
+  const versions = new WeakMap<object, number>()
+  let nextVersion = 1
+  const versionOf = (engine: object): number => {
+    let v = versions.get(engine)
+    if (v === undefined) {
+      v = nextVersion++
+      versions.set(engine, v)
+    }
+    return v
+  }
+  // pre-bound label sets: prom-client hashes a label object on every call otherwise
+  const queryDuration = metrics ? bound(metrics.queryDuration) : undefined
+  const queryReads = metrics ? bound(metrics.queryReads) : undefined
+  const auditOk = metrics?.auditWriteDuration.labels('ok')
+  const auditError = metrics?.auditWriteDuration.labels('error')
+  const planHit = metrics?.planCacheLookups.labels('hit')
+  const planMiss = metrics?.planCacheLookups.labels('miss')
 
   async function record(
     principal: Principal | null,
@@ -83,9 +108,9 @@ export function createHub(options: HubOptions): HubWithControls {
         clientIp: ctx.clientIp,
         channel: ctx.channel,
       })
-      metrics?.auditWriteDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000)
+      auditOk?.observe((performance.now() - started) / 1000)
     } catch (cause) {
-      metrics?.auditWriteDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000)
+      auditError?.observe((performance.now() - started) / 1000)
       throw new HubError(
         'AUDIT_UNAVAILABLE',
         'The audit trail is unavailable; no data is served without it',
@@ -120,10 +145,7 @@ export function createHub(options: HubOptions): HubWithControls {
     } catch (err) {
       const e = isHubError(err) ? err : null
       const outcome = outcomeOf(e)
-      metrics?.queryDuration.observe(
-        { tenant: principal.tenant, kind: action, outcome },
-        (performance.now() - started) / 1000,
-      )
+      queryDuration?.(principal.tenant, action, outcome).observe((performance.now() - started) / 1000)
       await record(
         principal,
         principal.tenant,
@@ -139,10 +161,7 @@ export function createHub(options: HubOptions): HubWithControls {
       throw err
     }
     const durationMs = Math.round(performance.now() - started)
-    metrics?.queryDuration.observe(
-      { tenant: principal.tenant, kind: action, outcome: 'success' },
-      durationMs / 1000,
-    )
+    queryDuration?.(principal.tenant, action, 'success').observe(durationMs / 1000)
     await record(
       principal,
       principal.tenant,
@@ -175,22 +194,26 @@ export function createHub(options: HubOptions): HubWithControls {
     ctx: RequestContext,
     limit?: number,
     asOf?: string,
+    /** policyKey(principal) and planHash(plan) when the caller has them already. */
+    keys: { policy: string; planHash: string } = { policy: policyKey(principal), planHash: planHash(plan) },
   ) {
     const extra = limit === undefined ? '' : String(limit)
-    const hit = cache.get(principal, plan, extra)
+    // the tenant, every policy input and the plan (both canonical hashes), and the row limit
+    const cacheKey = `${principal.tenant}\u0000${keys.policy}\u0000${keys.planHash}\u0000${extra}`
+    const hit = cache.get(cacheKey)
     if (hit) {
-      metrics?.queryReads.inc({ tenant: principal.tenant, source: 'cache' })
+      queryReads?.(principal.tenant, 'cache').inc()
       return { ...hit, durationMs: 0, cached: true }
     }
-    const key = `${cacheKey(principal, plan, extra)}\u0000${asOf ?? ''}`
+    const key = `${cacheKey}\u0000${asOf ?? ''}`
     const { value, joined } = await inFlight.run(key, ctx.signal, async (signal) => {
       const rt = await runtime(principal)
       const result = await rt.engine.query(principal, plan, { signal }, limit)
       // Large results (pages of a bulk read) are not worth their memory: only small answers are kept.
-      if (result.rowCount <= cacheMaxRows) cache.set(principal, plan, result, extra)
+      if (result.rowCount <= cacheMaxRows) cache.set(cacheKey, principal.tenant, result)
       return result
     })
-    metrics?.queryReads.inc({ tenant: principal.tenant, source: joined ? 'shared' : 'database' })
+    queryReads?.(principal.tenant, joined ? 'shared' : 'database').inc()
     return value
   }
 
@@ -203,9 +226,25 @@ export function createHub(options: HubOptions): HubWithControls {
         { questionHash: sha256(input.question) },
         async () => {
           const rt = await runtime(principal)
-          const planned = rt.engine.plan(input.question, { asOf: input.asOf, principal })
+          const policy = policyKey(principal)
+          const asOf = input.asOf ?? today()
+          const { entry, hit } = plans.getOrPlan(
+            {
+              tenant: principal.tenant,
+              modelVersion: versionOf(rt.engine),
+              question: input.question,
+              asOfDay: asOf,
+              policy,
+            },
+            () => rt.engine.plan(input.question, { asOf, principal }),
+          )
+          ;(hit ? planHit : planMiss)?.inc()
+          const { planned } = entry
           const [result, warnings] = await Promise.all([
-            cachedQuery(principal, planned.plan, ctx, input.limit, input.asOf),
+            cachedQuery(principal, planned.plan, ctx, input.limit, input.asOf, {
+              policy,
+              planHash: entry.planHash,
+            }),
             rt.engine.warnings(planned.plan),
           ])
           return {
@@ -214,7 +253,7 @@ export function createHub(options: HubOptions): HubWithControls {
             interpretation: planned.interpretation,
             plan: planned.plan,
             warnings,
-            planHash: planHash(planned.plan),
+            planHash: entry.planHash,
           }
         },
       )
@@ -258,7 +297,11 @@ export function createHub(options: HubOptions): HubWithControls {
       return found
     },
     audit: (principal, event, ctx) => record(principal, principal.tenant, event, ctx),
-    invalidateCache: (tenant) => cache.invalidate(tenant),
+    invalidateCache: (tenant) => {
+      cache.invalidate(tenant)
+      plans.invalidate(tenant)
+    },
+    planCacheStats: () => plans.stats(),
   }
   return hub
 }

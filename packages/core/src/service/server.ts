@@ -106,7 +106,7 @@ export async function createHubApp(
     everyEvents: config.auditCheckpointEvents,
     onError: (err) => logger.error({ err }, 'audit checkpoint failed'),
   })
-  const hub = createHub({ tenants, audit, metrics, cache: config.cache })
+  const hub = createHub({ tenants, audit, metrics, cache: config.cache, planCache: config.planCache })
   hubRef = hub
   if (redis)
     bus = await createInvalidationBus({
