@@ -55,6 +55,18 @@ export interface HubWithControls extends Hub {
 
 export const sha256: (text: string) => string = sha256Hex
 
+/** What a read hands `audited` besides its result: hashes for the record, and a prebuilt answer. */
+interface AuditMeta<T> {
+  planHash?: string
+  sqlHash?: string | null
+  cached?: boolean
+  /** The exact object to return (already redacted, frozen and shared between requests). */
+  final?: T
+}
+
+const sameStrings = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i])
+
 /** SQL is shown to analysts and admins only. */
 function redactFor<T extends QueryResult>(principal: Principal, result: T): T {
   if (hasRole(principal, 'admin', 'analyst')) return result
@@ -133,10 +145,10 @@ export function createHub(options: HubOptions): HubWithControls {
     ctx: RequestContext,
     action: string,
     hashes: Pick<AuditEventInput, 'questionHash' | 'resource'>,
-    run: () => Promise<T & { planHash?: string; sqlHash?: string; cached?: boolean }>,
+    run: () => Promise<T & AuditMeta<T>>,
   ): Promise<T> {
     const started = performance.now()
-    let result: T & { planHash?: string; sqlHash?: string; cached?: boolean }
+    let result: T & AuditMeta<T>
     try {
       result = await run()
       // The request already ended (its deadline answered 504, or the client left) while the read
@@ -172,12 +184,13 @@ export function createHub(options: HubOptions): HubWithControls {
         rowCount: result.rowCount,
         durationMs,
         planHash: result.planHash ?? null,
-        sqlHash: result.sqlHash ?? (result.sql ? sha256(result.sql) : null),
+        sqlHash: result.sqlHash !== undefined ? result.sqlHash : result.sql ? sha256(result.sql) : null,
         detail: result.cached ? { cached: true } : null,
       },
       ctx,
     )
-    const { planHash: _p, sqlHash: _s, cached: _c, ...clean } = result
+    if (result.final) return result.final
+    const { planHash: _p, sqlHash: _s, cached: _c, final: _f, ...clean } = result
     return redactFor(principal, clean as unknown as T)
   }
 
@@ -196,14 +209,14 @@ export function createHub(options: HubOptions): HubWithControls {
     asOf?: string,
     /** policyKey(principal) and planHash(plan) when the caller has them already. */
     keys: { policy: string; planHash: string } = { policy: policyKey(principal), planHash: planHash(plan) },
-  ) {
+  ): Promise<QueryResult & { cached?: boolean; entry?: QueryResult }> {
     const extra = limit === undefined ? '' : String(limit)
     // the tenant, every policy input and the plan (both canonical hashes), and the row limit
     const cacheKey = `${principal.tenant}\u0000${keys.policy}\u0000${keys.planHash}\u0000${extra}`
     const hit = cache.get(cacheKey)
     if (hit) {
       queryReads?.(principal.tenant, 'cache').inc()
-      return { ...hit, durationMs: 0, cached: true }
+      return { ...hit, durationMs: 0, cached: true, entry: hit }
     }
     const key = `${cacheKey}\u0000${asOf ?? ''}`
     const { value, joined } = await inFlight.run(key, ctx.signal, async (signal) => {
@@ -215,6 +228,42 @@ export function createHub(options: HubOptions): HubWithControls {
     })
     queryReads?.(principal.tenant, joined ? 'shared' : 'database').inc()
     return value
+  }
+
+  /** Answers built from one cached result, by question, asOf and whether SQL is shown. */
+  const answers = new WeakMap<QueryResult, Map<string, { answer: AskResult; sqlHash: string | null }>>()
+
+  function cachedAnswer(
+    principal: Principal,
+    result: QueryResult,
+    input: AskInput,
+    planned: { plan: QueryPlan; interpretation: string },
+    warnings: string[],
+  ): { answer: AskResult; sqlHash: string | null } {
+    const seesSql = hasRole(principal, 'admin', 'analyst')
+    const key = `${seesSql ? 1 : 0}\u0000${input.asOf ?? ''}\u0000${input.question}`
+    let byQuestion = answers.get(result)
+    if (!byQuestion) {
+      byQuestion = new Map()
+      answers.set(result, byQuestion)
+    }
+    const found = byQuestion.get(key)
+    if (found && sameStrings(found.answer.warnings, warnings)) return found
+    const answer: AskResult = Object.freeze(
+      redactFor(principal, {
+        ...result,
+        durationMs: 0,
+        question: input.question,
+        interpretation: planned.interpretation,
+        plan: planned.plan,
+        warnings,
+      }),
+    )
+    const built = { answer, sqlHash: result.sql ? sha256(result.sql) : null }
+    // bounded: spellings of one question are few, but a client could vary them without end
+    if (byQuestion.size >= 64) byQuestion.delete(byQuestion.keys().next().value as string)
+    byQuestion.set(key, built)
+    return built
   }
 
   const hub: HubWithControls = {
@@ -247,7 +296,21 @@ export function createHub(options: HubOptions): HubWithControls {
             }),
             rt.engine.warnings(planned.plan),
           ])
+          if (result.entry) {
+            // A cached result: the answer built from it last time is reused as it stands (frozen),
+            // so neither it nor its JSON text (service/json-text.ts) is built again.
+            const built = cachedAnswer(principal, result.entry, input, planned, warnings)
+            return {
+              ...built.answer,
+              planHash: entry.planHash,
+              sqlHash: built.sqlHash,
+              cached: true,
+              final: built.answer,
+            }
+          }
+          const { entry: _e, ...fresh } = result
           return {
+            ...fresh,
             ...result,
             question: input.question,
             interpretation: planned.interpretation,
@@ -260,7 +323,7 @@ export function createHub(options: HubOptions): HubWithControls {
     },
     query(principal, plan: QueryPlan, ctx) {
       return audited(principal, ctx, 'data.query', { resource: plan.dataset }, async () => {
-        const result = await cachedQuery(principal, plan, ctx)
+        const { entry: _e, ...result } = await cachedQuery(principal, plan, ctx)
         return { ...result, planHash: planHash(plan) }
       })
     },
