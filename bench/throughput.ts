@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
@@ -23,10 +23,50 @@ interface Load {
   rate: number
   p975: number
   errors: number
+  /** CPU time of the server (and its workers) per answered request, µs (Linux /proc). */
+  cpuUs: number
+  /** CPU time of this process (autocannon, the load generator) per answered request, µs. */
+  genUs: number
+}
+
+/** utime + stime of `pid` and every descendant, ms (Linux only; NaN elsewhere). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined || !existsSync('/proc/self/stat')) return Number.NaN
+  const stats = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        // fields after the command (which may hold spaces): state ppid … utime(14) stime(15)
+        const text = readFileSync(`/proc/${d}/stat`, 'utf8')
+        const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
+        return [{ pid: Number(d), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) }]
+      } catch {
+        return []
+      }
+    })
+  const tree = new Set([pid])
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const s of stats)
+      if (!tree.has(s.pid) && tree.has(s.ppid)) {
+        tree.add(s.pid)
+        grew = true
+      }
+  }
+  // clock ticks are 1/100 s on Linux
+  return stats.filter((s) => tree.has(s.pid)).reduce((sum, s) => sum + s.ticks * 10, 0)
 }
 
 /** Closed-loop load over `bodies` (cycled per connection) for DURATION_SEC. */
-async function load(url: string, connections: number, bodies: string[], headers = {}): Promise<Load> {
+async function load(
+  url: string,
+  connections: number,
+  bodies: string[],
+  headers = {},
+  pid?: number,
+): Promise<Load> {
+  const cpu0 = cpuMs(pid)
+  const gen0 = process.cpuUsage()
   const r = await autocannon({
     url,
     method: 'POST',
@@ -35,7 +75,15 @@ async function load(url: string, connections: number, bodies: string[], headers 
     headers: { 'content-type': 'application/json', ...headers },
     requests: bodies.map((body) => ({ method: 'POST', body })),
   })
-  return { rate: r['2xx'] / r.duration, p975: r.latency.p97_5, errors: r.errors + r.non2xx + r.timeouts }
+  const cpu = cpuMs(pid) - cpu0
+  const gen = process.cpuUsage(gen0)
+  return {
+    rate: r['2xx'] / r.duration,
+    p975: r.latency.p97_5,
+    errors: r.errors + r.non2xx + r.timeouts,
+    cpuUs: (cpu * 1000) / Math.max(1, r['2xx']),
+    genUs: (gen.user + gen.system) / Math.max(1, r['2xx']),
+  }
 }
 
 /** A child process that prints `listening on http://…`; resolves with its URL. */
@@ -148,12 +196,12 @@ export async function run(): Promise<void> {
     row('seconds per run, hub workers', `${DURATION_SEC} s, ${WORKERS}`)
     // warm the raw server, then measure it at 32 connections: the baseline of both goals
     await load(rawServer.url, 32, bodies)
-    const base = await load(rawServer.url, 32, bodies)
+    const base = await load(rawServer.url, 32, bodies, {}, rawServer.proc.pid)
 
     const uncached: Replica = await startReplica(hubEnv(0), 60_000, hubArgs)
     procs.push(uncached)
     await load(`${uncached.url}/v1/ask`, 32, bodies, auth)
-    const u = await load(`${uncached.url}/v1/ask`, 32, bodies, auth)
+    const u = await load(`${uncached.url}/v1/ask`, 32, bodies, auth, uncached.child.pid)
     await uncached.stop()
     row(
       'uncached /v1/ask, 32 connections',
@@ -162,12 +210,13 @@ export async function run(): Promise<void> {
       u.rate / base.rate,
     )
     row('  p97.5 hub / raw, errors', `${u.p975} / ${base.p975} ms, ${u.errors}`)
+    row('  server CPU per request', `${fmt(u.cpuUs, 0)} µs`, `raw server ${fmt(base.cpuUs, 0)} µs`)
     row('  target ≥ 0.8×', u.rate / base.rate >= 0.8 && u.errors === 0 ? 'met' : 'NOT met')
 
     const cached: Replica = await startReplica(hubEnv(600_000), 60_000, hubArgs)
     procs.push(cached)
     await load(`${cached.url}/v1/ask`, 500, bodies, auth)
-    const c = await load(`${cached.url}/v1/ask`, 500, bodies, auth)
+    const c = await load(`${cached.url}/v1/ask`, 500, bodies, auth, cached.child.pid)
     await cached.stop()
     row(
       'cached /v1/ask, 500 connections',
@@ -176,6 +225,7 @@ export async function run(): Promise<void> {
       c.rate / base.rate,
     )
     row('  p97.5, errors', `${c.p975} ms, ${c.errors}`)
+    row('  CPU per cached request: hub', `${fmt(c.cpuUs, 0)} µs`, `load generator ${fmt(c.genUs, 0)} µs`)
     row(
       '  target ≥ 10×, p97.5 < 100 ms, 0 errors',
       c.rate / base.rate >= 10 && c.p975 < 100 && c.errors === 0 ? 'met' : 'NOT met',
