@@ -285,9 +285,13 @@ export function createHub(options: HubOptions): HubWithControls {
               asOfDay: asOf,
               policy,
             },
-            () => rt.engine.plan(input.question, { asOf, principal }),
+            () => {
+              // counted before parsing: a refusal is a miss too
+              planMiss?.inc()
+              return rt.engine.plan(input.question, { asOf, principal })
+            },
           )
-          ;(hit ? planHit : planMiss)?.inc()
+          if (hit) planHit?.inc()
           const { planned } = entry
           const [result, warnings] = await Promise.all([
             cachedQuery(principal, planned.plan, ctx, input.limit, input.asOf, {
