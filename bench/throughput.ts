@@ -215,8 +215,10 @@ export async function run(): Promise<void> {
 
     const cached: Replica = await startReplica(hubEnv(600_000), 60_000, hubArgs)
     procs.push(cached)
-    await load(`${cached.url}/v1/ask`, 500, bodies, auth)
+    const warm = await load(`${cached.url}/v1/ask`, 500, bodies, auth)
     const c = await load(`${cached.url}/v1/ask`, 500, bodies, auth, cached.child.pid)
+    // for reading a CPU profile (NL2Q_BENCH_PROFILE) per request
+    if (profile) row('  requests the cached hub served', fmt((warm.rate + c.rate) * DURATION_SEC, 0))
     await cached.stop()
     row(
       'cached /v1/ask, 500 connections',
