@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
@@ -10,7 +10,7 @@ import { openMetadataStore } from '../packages/core/src/metadata/store.ts'
 import { secretBoxFor } from '../packages/core/src/secrets/index.ts'
 import { createTenantRegistry } from '../packages/core/src/tenants/registry.ts'
 import { type Replica, startReplica } from '../test/helpers/replica.ts'
-import { fmt, pharmaOnMysql, row } from './lib.ts'
+import { cpuMs, fmt, pharmaOnMysql, row } from './lib.ts'
 
 const ROOT = join(import.meta.dirname, '..')
 const DEV = join(ROOT, 'test', 'fixtures', 'eval', 'pharma-dev.jsonl')
@@ -27,34 +27,6 @@ interface Load {
   cpuUs: number
   /** CPU time of this process (autocannon, the load generator) per answered request, µs. */
   genUs: number
-}
-
-/** utime + stime of `pid` and every descendant, ms (Linux only; NaN elsewhere). */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined || !existsSync('/proc/self/stat')) return Number.NaN
-  const stats = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .flatMap((d) => {
-      try {
-        // fields after the command (which may hold spaces): state ppid … utime(14) stime(15)
-        const text = readFileSync(`/proc/${d}/stat`, 'utf8')
-        const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
-        return [{ pid: Number(d), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) }]
-      } catch {
-        return []
-      }
-    })
-  const tree = new Set([pid])
-  for (let grew = true; grew; ) {
-    grew = false
-    for (const s of stats)
-      if (!tree.has(s.pid) && tree.has(s.ppid)) {
-        tree.add(s.pid)
-        grew = true
-      }
-  }
-  // clock ticks are 1/100 s on Linux
-  return stats.filter((s) => tree.has(s.pid)).reduce((sum, s) => sum + s.ticks * 10, 0)
 }
 
 /** Closed-loop load over `bodies` (cycled per connection) for DURATION_SEC. */
