@@ -94,3 +94,18 @@ export function cpuMs(pid: number | undefined): number {
   // clock ticks are 1/100 s on Linux
   return stats.filter((s) => tree.has(s.pid)).reduce((sum, s) => sum + s.ticks * 10, 0)
 }
+
+/** Process ids whose command name is one of `names` (e.g. the local `mariadbd`, `redis-server`). */
+export function pidsNamed(...names: string[]): number[] {
+  if (!existsSync('/proc/self/comm')) return []
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return names.includes(readFileSync(`/proc/${d}/comm`, 'utf8').trim())
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+}
