@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import knexFactory from 'knex'
 import { openDataSource } from '../packages/core/src/db/index.ts'
 import { seedPharma } from '../packages/core/src/demo/index.ts'
@@ -64,4 +65,47 @@ export async function pool(
     }),
   )
   return performance.now() - started
+}
+
+/** utime + stime of `pid` and every descendant, ms (Linux only; NaN elsewhere). */
+export function cpuMs(pid: number | undefined): number {
+  if (pid === undefined || !existsSync('/proc/self/stat')) return Number.NaN
+  const stats = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        // fields after the command (which may hold spaces): state ppid … utime(14) stime(15)
+        const text = readFileSync(`/proc/${d}/stat`, 'utf8')
+        const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
+        return [{ pid: Number(d), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) }]
+      } catch {
+        return []
+      }
+    })
+  const tree = new Set([pid])
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const s of stats)
+      if (!tree.has(s.pid) && tree.has(s.ppid)) {
+        tree.add(s.pid)
+        grew = true
+      }
+  }
+  // clock ticks are 1/100 s on Linux
+  return stats.filter((s) => tree.has(s.pid)).reduce((sum, s) => sum + s.ticks * 10, 0)
+}
+
+/** Process ids whose command name is one of `names` (e.g. the local `mariadbd`, `redis-server`). */
+export function pidsNamed(...names: string[]): number[] {
+  if (!existsSync('/proc/self/comm')) return []
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return names.includes(readFileSync(`/proc/${d}/comm`, 'utf8').trim())
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
 }

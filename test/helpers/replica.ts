@@ -13,10 +13,24 @@ export interface Replica {
 }
 
 /** `hub start --port 0` as a user runs it, with `env` over this process's; resolves once it listens. */
-export function startReplica(env: Record<string, string>, timeoutMs = 60_000): Promise<Replica> {
+export function startReplica(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  /** Flags for node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not take) and `hub start`. */
+  extra: { nodeArgs?: string[]; args?: string[] } = {},
+): Promise<Replica> {
   // node itself with tsx's loader, not the tsx CLI: the CLI runs the hub in a child of its own, which
   // a SIGKILL of the CLI (the kill -9 test) would leave running after the suite
-  const args = ['--import', 'tsx', 'packages/core/src/cli/main.ts', 'start', '--port', '0']
+  const args = [
+    ...(extra.nodeArgs ?? []),
+    '--import',
+    'tsx',
+    'packages/core/src/cli/main.ts',
+    'start',
+    '--port',
+    '0',
+    ...(extra.args ?? []),
+  ]
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', HUB_CONNECTORS: '', HUB_LOG_LEVEL: 'warn', ...env },

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type Database from 'better-sqlite3'
 import type { Knex } from 'knex'
 import { chainHash, GENESIS_HASH } from './canonical.ts'
+import type { PreparedEvent } from './record.ts'
 import { toRow } from './record.ts'
 import type { AppendResult, BatchWriter } from './writer.ts'
 
@@ -10,14 +11,18 @@ interface Statements {
   insertHead: Database.Statement<[string, string, string]>
   insertEvent: Database.Statement<[Record<string, unknown>]>
   updateHead: Database.Statement<[number, string, string, string]>
+  /** The whole append of one batch, as one better-sqlite3 transaction (built once per connection). */
+  append: Database.Transaction<(tenant: string, events: readonly PreparedEvent[]) => AppendResult[]>
+  /** The connection's busy_timeout, restored after each append (which waits with its own back-off). */
+  busyTimeout: number
 }
 
 const statements = new WeakMap<Database.Database, Statements>()
 
 function prepare(db: Database.Database): Statements {
-  let s = statements.get(db)
+  const s = statements.get(db)
   if (!s) {
-    s = {
+    const partial = {
       head: db.prepare('select seq, hash from audit_heads where tenant = ?'),
       insertHead: db.prepare('insert into audit_heads (tenant, seq, hash, updated_at) values (?, 0, ?, ?)'),
       insertEvent: db.prepare(
@@ -30,7 +35,32 @@ function prepare(db: Database.Database): Statements {
       ),
       updateHead: db.prepare('update audit_heads set seq = ?, hash = ?, updated_at = ? where tenant = ?'),
     }
-    statements.set(db, s)
+    const st = partial as Omit<Statements, 'append' | 'busyTimeout'>
+    const append = db.transaction((tenant: string, events: readonly PreparedEvent[]): AppendResult[] => {
+      const now = new Date().toISOString()
+      const head = st.head.get(tenant)
+      if (!head) st.insertHead.run(tenant, GENESIS_HASH, now)
+      let seq = head ? Number(head.seq) : 0
+      let prev = head ? head.hash : GENESIS_HASH
+      const results: AppendResult[] = []
+      for (const event of events) {
+        seq += 1
+        const record = { ...event, tenant, seq }
+        const hash = chainHash(prev, record)
+        st.insertEvent.run(toRow(record, prev, hash) as unknown as Record<string, unknown>)
+        results.push({ seq, hash })
+        prev = hash
+      }
+      st.updateHead.run(seq, prev, now, tenant)
+      return results
+    })
+    const all: Statements = {
+      ...st,
+      append,
+      busyTimeout: Number(db.pragma('busy_timeout', { simple: true })) || 5000,
+    }
+    statements.set(db, all)
+    return all
   }
   return s
 }
@@ -51,31 +81,14 @@ export function sqliteWriter(knex: Knex, deadlineMs = 10_000): BatchWriter {
     const db = (await knex.client.acquireConnection()) as Database.Database
     try {
       const s = prepare(db)
-      const append = db.transaction((): AppendResult[] => {
-        const now = new Date().toISOString()
-        const head = s.head.get(tenant)
-        if (!head) s.insertHead.run(tenant, GENESIS_HASH, now)
-        let seq = head ? Number(head.seq) : 0
-        let prev = head ? head.hash : GENESIS_HASH
-        const results: AppendResult[] = []
-        for (const event of events) {
-          seq += 1
-          const record = { ...event, tenant, seq }
-          const hash = chainHash(prev, record)
-          s.insertEvent.run(toRow(record, prev, hash) as unknown as Record<string, unknown>)
-          results.push({ seq, hash })
-          prev = hash
-        }
-        s.updateHead.run(seq, prev, now, tenant)
-        return results
-      })
-      const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number
+      const append = s.append
+      const busyTimeout = s.busyTimeout
       const deadline = Date.now() + deadlineMs
       db.pragma('busy_timeout = 0')
       try {
         for (let attempt = 1; ; attempt++) {
           try {
-            return append.immediate()
+            return append.immediate(tenant, events)
           } catch (err) {
             if (!isBusy(err) || Date.now() > deadline) throw err
             await sleep(Math.min(50, attempt * 2) * (0.5 + Math.random()))

@@ -3,6 +3,7 @@ import { HUB_AUDIT_TENANT } from '../audit/index.ts'
 import type { HubConfig } from '../config/index.ts'
 import type { GrantedClaims, VerifiedToken } from '../connectors/contract.ts'
 import { HubError, isHubError } from '../errors.ts'
+import { hotRow } from '../metadata/hot-read.ts'
 import type { MetadataStore } from '../metadata/store.ts'
 import type { Principal, Role } from '../principal.ts'
 import { API_KEY_PREFIX, parseApiKey, secretMatches } from './api-key-format.ts'
@@ -111,6 +112,10 @@ function joseReason(err: unknown): { reason: string; error: HubError } {
  * tenant comes only from the verified credential. Nothing about a key's validity is cached: every
  * call reads the key row, so a revocation takes effect on the next request.
  */
+const KEY_SQL =
+  'select k.*, (select 1 from tenants t where t.id = k.tenant and t.removed_at is null) as tenant_live ' +
+  'from api_keys k where k.id = ?'
+
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { config, metadata, tenants } = options
   const jwt = createJwtVerifier(config.auth)
@@ -119,14 +124,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   async function checkApiKey(key: string): Promise<AuthOutcome> {
     const parsed = parseApiKey(key)
     if (!parsed) return fail('malformed_key', invalid())
-    const row = (await metadata.knex('api_keys').where({ id: parsed.id }).first()) as ApiKeyRow | undefined
+    // The key row and whether its tenant is live, in one prepared read (the request path's only
+    // metadata read besides the runtime's own liveness check).
+    const row = await hotRow<ApiKeyRow & { tenant_live: number | null }>(metadata.knex, KEY_SQL, [parsed.id])
     if (!row) return fail('unknown_key', invalid(), { credentialId: parsed.id })
     const known = { auditTenant: row.tenant, credentialId: row.id, subject: `apikey:${row.id}` }
     if (!secretMatches(parsed.secret, row.secret_hash)) return fail('bad_secret', invalid(), known)
     if (row.revoked_at) return fail('revoked', invalid(), known)
     const now = Date.now()
     if (row.expires_at && Date.parse(row.expires_at) <= now) return fail('expired', invalid(), known)
-    if (!(await tenants.exists(row.tenant)))
+    if (!row.tenant_live)
       return fail('unknown_tenant', invalid(), { ...known, auditTenant: HUB_AUDIT_TENANT })
     await lastUsed.touch(row.id, now)
     const info = toInfo(row)

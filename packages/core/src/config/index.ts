@@ -85,6 +85,8 @@ export const EnvSchema = z.object({
   HUB_CACHE_TTL_MS: z.coerce.number().int().min(0).default(60_000),
   HUB_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).default(1000),
   HUB_CACHE_MAX_ROWS: z.coerce.number().int().min(0).default(1000),
+  /** Parsed questions kept (0 disables the plan cache); see docs/architecture.md, Throughput. */
+  HUB_PLAN_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).default(5000),
 })
 
 const SECRET_VARS = [
@@ -137,6 +139,8 @@ export interface HubConfig {
   secrets: { key: Buffer | undefined; previous: Buffer[] }
   /** Result cache (0 disables); entries are keyed by tenant, roles, attributes and plan. */
   cache: { ttlMs: number; maxEntries: number; maxRows: number }
+  /** Plan cache: parsed questions by tenant, model version, question, asOf day and policy inputs. */
+  planCache: { maxEntries: number }
   limits: {
     bodyBytes: number
     requestTimeoutMs: number
@@ -230,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     auditCheckpointEvents: e.HUB_AUDIT_CHECKPOINT_EVENTS,
     secrets: { key: e.HUB_SECRET_KEY, previous: e.HUB_SECRET_KEY_PREVIOUS ?? [] },
     cache: { ttlMs: e.HUB_CACHE_TTL_MS, maxEntries: e.HUB_CACHE_MAX_ENTRIES, maxRows: e.HUB_CACHE_MAX_ROWS },
+    planCache: { maxEntries: e.HUB_PLAN_CACHE_MAX_ENTRIES },
     rateLimit: {
       points: e.HUB_RATE_LIMIT,
       windowSec: e.HUB_RATE_LIMIT_WINDOW,

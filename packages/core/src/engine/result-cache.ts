@@ -26,12 +26,19 @@ export function cacheKey(principal: Principal, plan: QueryPlan, extra = ''): str
   return `${principal.tenant}\u0000${policyKey(principal)}\u0000${planHash(plan)}\u0000${extra}`
 }
 
-export function createResultCache<T>(options: ResultCacheOptions): ResultCache<T> {
+/** The TTL + LRU map under the result and plan caches, by a key the caller builds. */
+export interface KeyedCache<T> {
+  get(key: string): T | undefined
+  set(key: string, tenant: string, value: T): void
+  invalidate(tenant?: string): void
+  readonly size: number
+}
+
+export function createKeyedCache<T>(options: ResultCacheOptions): KeyedCache<T> {
   const now = options.now ?? Date.now
   const entries = new Map<string, { value: T; expires: number; tenant: string }>()
   return {
-    get(principal, plan, extra) {
-      const key = cacheKey(principal, plan, extra)
+    get(key) {
       const e = entries.get(key)
       if (!e) return undefined
       if (e.expires <= now()) {
@@ -43,11 +50,10 @@ export function createResultCache<T>(options: ResultCacheOptions): ResultCache<T
       entries.set(key, e)
       return e.value
     },
-    set(principal, plan, value, extra) {
+    set(key, tenant, value) {
       if (options.maxEntries <= 0 || options.ttlMs <= 0) return
-      const key = cacheKey(principal, plan, extra)
       entries.delete(key)
-      entries.set(key, { value, expires: now() + options.ttlMs, tenant: principal.tenant })
+      entries.set(key, { value, expires: now() + options.ttlMs, tenant })
       while (entries.size > options.maxEntries) {
         const oldest = entries.keys().next().value
         if (oldest === undefined) break
@@ -60,6 +66,19 @@ export function createResultCache<T>(options: ResultCacheOptions): ResultCache<T
     },
     get size() {
       return entries.size
+    },
+  }
+}
+
+export function createResultCache<T>(options: ResultCacheOptions): ResultCache<T> {
+  const cache = createKeyedCache<T>(options)
+  return {
+    get: (principal, plan, extra) => cache.get(cacheKey(principal, plan, extra)),
+    set: (principal, plan, value, extra) =>
+      cache.set(cacheKey(principal, plan, extra), principal.tenant, value),
+    invalidate: (tenant) => cache.invalidate(tenant),
+    get size() {
+      return cache.size
     },
   }
 }

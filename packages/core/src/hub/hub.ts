@@ -1,11 +1,13 @@
-import { planHash, sha256Hex } from '../canonical/index.ts'
+import { planHash, policyKey, sha256Hex } from '../canonical/index.ts'
 import { cancelled } from '../engine/execute-errors.ts'
+import { today } from '../engine/nl/dates.ts'
 import type { QueryPlan } from '../engine/plan.ts'
-import { cacheKey, createResultCache } from '../engine/result-cache.ts'
+import { createPlanCache } from '../engine/plan-cache.ts'
+import { createKeyedCache } from '../engine/result-cache.ts'
 import { createSingleFlight } from '../engine/single-flight.ts'
 import { withheldError } from '../engine/visibility.ts'
 import { HubError, isHubError } from '../errors.ts'
-import type { Metrics } from '../metrics/registry.ts'
+import { bound, type Metrics } from '../metrics/registry.ts'
 import { hasRole, type Principal } from '../principal.ts'
 import type { TenantRegistry } from '../tenants/registry.ts'
 import type {
@@ -39,15 +41,31 @@ export interface HubOptions {
   metrics?: Metrics
   /** Result cache; keys hold the tenant and every policy input. Omit (or ttlMs 0) to disable. */
   cache?: { ttlMs: number; maxEntries: number; maxRows?: number }
+  /** Plan cache (parsed questions); omit or maxEntries 0 to parse every question. */
+  planCache?: { maxEntries: number }
 }
 
 /** The facade plus operator controls that are not part of what connectors may call. */
 export interface HubWithControls extends Hub {
-  /** Drop cached results of one tenant (after a re-seed or a model change), or of all tenants. */
+  /** Drop cached results and plans of one tenant (after a re-seed or a model change), or of all tenants. */
   invalidateCache(tenant?: string): void
+  /** Plan cache counters (tests, /metrics has them too). */
+  planCacheStats(): { hits: number; misses: number; size: number }
 }
 
 export const sha256: (text: string) => string = sha256Hex
+
+/** What a read hands `audited` besides its result: hashes for the record, and a prebuilt answer. */
+interface AuditMeta<T> {
+  planHash?: string
+  sqlHash?: string | null
+  cached?: boolean
+  /** The exact object to return (already redacted, frozen and shared between requests). */
+  final?: T
+}
+
+const sameStrings = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i])
 
 /** SQL is shown to analysts and admins only. */
 function redactFor<T extends QueryResult>(principal: Principal, result: T): T {
@@ -63,9 +81,28 @@ function redactFor<T extends QueryResult>(principal: Principal, result: T): T {
  */
 export function createHub(options: HubOptions): HubWithControls {
   const { tenants, audit, metrics } = options
-  const cache = createResultCache<QueryResult>(options.cache ?? { ttlMs: 0, maxEntries: 0 })
+  const cache = createKeyedCache<QueryResult>(options.cache ?? { ttlMs: 0, maxEntries: 0 })
   const cacheMaxRows = options.cache?.maxRows ?? 1000
   const inFlight = createSingleFlight<QueryResult>()
+  const plans = createPlanCache({ maxEntries: options.planCache?.maxEntries ?? 0 })
+  // Each engine (one per tenant runtime: rebuilt on refresh) gets a version number for the plan cache.
+  const versions = new WeakMap<object, number>()
+  let nextVersion = 1
+  const versionOf = (engine: object): number => {
+    let v = versions.get(engine)
+    if (v === undefined) {
+      v = nextVersion++
+      versions.set(engine, v)
+    }
+    return v
+  }
+  // pre-bound label sets: prom-client hashes a label object on every call otherwise
+  const queryDuration = metrics ? bound(metrics.queryDuration) : undefined
+  const queryReads = metrics ? bound(metrics.queryReads) : undefined
+  const auditOk = metrics?.auditWriteDuration.labels('ok')
+  const auditError = metrics?.auditWriteDuration.labels('error')
+  const planHit = metrics?.planCacheLookups.labels('hit')
+  const planMiss = metrics?.planCacheLookups.labels('miss')
 
   async function record(
     principal: Principal | null,
@@ -83,9 +120,9 @@ export function createHub(options: HubOptions): HubWithControls {
         clientIp: ctx.clientIp,
         channel: ctx.channel,
       })
-      metrics?.auditWriteDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000)
+      auditOk?.observe((performance.now() - started) / 1000)
     } catch (cause) {
-      metrics?.auditWriteDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000)
+      auditError?.observe((performance.now() - started) / 1000)
       throw new HubError(
         'AUDIT_UNAVAILABLE',
         'The audit trail is unavailable; no data is served without it',
@@ -108,10 +145,10 @@ export function createHub(options: HubOptions): HubWithControls {
     ctx: RequestContext,
     action: string,
     hashes: Pick<AuditEventInput, 'questionHash' | 'resource'>,
-    run: () => Promise<T & { planHash?: string; sqlHash?: string; cached?: boolean }>,
+    run: () => Promise<T & AuditMeta<T>>,
   ): Promise<T> {
     const started = performance.now()
-    let result: T & { planHash?: string; sqlHash?: string; cached?: boolean }
+    let result: T & AuditMeta<T>
     try {
       result = await run()
       // The request already ended (its deadline answered 504, or the client left) while the read
@@ -120,10 +157,7 @@ export function createHub(options: HubOptions): HubWithControls {
     } catch (err) {
       const e = isHubError(err) ? err : null
       const outcome = outcomeOf(e)
-      metrics?.queryDuration.observe(
-        { tenant: principal.tenant, kind: action, outcome },
-        (performance.now() - started) / 1000,
-      )
+      queryDuration?.(principal.tenant, action, outcome).observe((performance.now() - started) / 1000)
       await record(
         principal,
         principal.tenant,
@@ -139,10 +173,7 @@ export function createHub(options: HubOptions): HubWithControls {
       throw err
     }
     const durationMs = Math.round(performance.now() - started)
-    metrics?.queryDuration.observe(
-      { tenant: principal.tenant, kind: action, outcome: 'success' },
-      durationMs / 1000,
-    )
+    queryDuration?.(principal.tenant, action, 'success').observe(durationMs / 1000)
     await record(
       principal,
       principal.tenant,
@@ -153,12 +184,13 @@ export function createHub(options: HubOptions): HubWithControls {
         rowCount: result.rowCount,
         durationMs,
         planHash: result.planHash ?? null,
-        sqlHash: result.sqlHash ?? (result.sql ? sha256(result.sql) : null),
+        sqlHash: result.sqlHash !== undefined ? result.sqlHash : result.sql ? sha256(result.sql) : null,
         detail: result.cached ? { cached: true } : null,
       },
       ctx,
     )
-    const { planHash: _p, sqlHash: _s, cached: _c, ...clean } = result
+    if (result.final) return result.final
+    const { planHash: _p, sqlHash: _s, cached: _c, final: _f, ...clean } = result
     return redactFor(principal, clean as unknown as T)
   }
 
@@ -175,23 +207,63 @@ export function createHub(options: HubOptions): HubWithControls {
     ctx: RequestContext,
     limit?: number,
     asOf?: string,
-  ) {
+    /** policyKey(principal) and planHash(plan) when the caller has them already. */
+    keys: { policy: string; planHash: string } = { policy: policyKey(principal), planHash: planHash(plan) },
+  ): Promise<QueryResult & { cached?: boolean; entry?: QueryResult }> {
     const extra = limit === undefined ? '' : String(limit)
-    const hit = cache.get(principal, plan, extra)
+    // the tenant, every policy input and the plan (both canonical hashes), and the row limit
+    const cacheKey = `${principal.tenant}\u0000${keys.policy}\u0000${keys.planHash}\u0000${extra}`
+    const hit = cache.get(cacheKey)
     if (hit) {
-      metrics?.queryReads.inc({ tenant: principal.tenant, source: 'cache' })
-      return { ...hit, durationMs: 0, cached: true }
+      queryReads?.(principal.tenant, 'cache').inc()
+      return { ...hit, durationMs: 0, cached: true, entry: hit }
     }
-    const key = `${cacheKey(principal, plan, extra)}\u0000${asOf ?? ''}`
+    const key = `${cacheKey}\u0000${asOf ?? ''}`
     const { value, joined } = await inFlight.run(key, ctx.signal, async (signal) => {
       const rt = await runtime(principal)
       const result = await rt.engine.query(principal, plan, { signal }, limit)
       // Large results (pages of a bulk read) are not worth their memory: only small answers are kept.
-      if (result.rowCount <= cacheMaxRows) cache.set(principal, plan, result, extra)
+      if (result.rowCount <= cacheMaxRows) cache.set(cacheKey, principal.tenant, result)
       return result
     })
-    metrics?.queryReads.inc({ tenant: principal.tenant, source: joined ? 'shared' : 'database' })
+    queryReads?.(principal.tenant, joined ? 'shared' : 'database').inc()
     return value
+  }
+
+  /** Answers built from one cached result, by question, asOf and whether SQL is shown. */
+  const answers = new WeakMap<QueryResult, Map<string, { answer: AskResult; sqlHash: string | null }>>()
+
+  function cachedAnswer(
+    principal: Principal,
+    result: QueryResult,
+    input: AskInput,
+    planned: { plan: QueryPlan; interpretation: string },
+    warnings: string[],
+  ): { answer: AskResult; sqlHash: string | null } {
+    const seesSql = hasRole(principal, 'admin', 'analyst')
+    const key = `${seesSql ? 1 : 0}\u0000${input.asOf ?? ''}\u0000${input.question}`
+    let byQuestion = answers.get(result)
+    if (!byQuestion) {
+      byQuestion = new Map()
+      answers.set(result, byQuestion)
+    }
+    const found = byQuestion.get(key)
+    if (found && sameStrings(found.answer.warnings, warnings)) return found
+    const answer: AskResult = Object.freeze(
+      redactFor(principal, {
+        ...result,
+        durationMs: 0,
+        question: input.question,
+        interpretation: planned.interpretation,
+        plan: planned.plan,
+        warnings,
+      }),
+    )
+    const built = { answer, sqlHash: result.sql ? sha256(result.sql) : null }
+    // bounded: spellings of one question are few, but a client could vary them without end
+    if (byQuestion.size >= 64) byQuestion.delete(byQuestion.keys().next().value as string)
+    byQuestion.set(key, built)
+    return built
   }
 
   const hub: HubWithControls = {
@@ -203,25 +275,59 @@ export function createHub(options: HubOptions): HubWithControls {
         { questionHash: sha256(input.question) },
         async () => {
           const rt = await runtime(principal)
-          const planned = rt.engine.plan(input.question, { asOf: input.asOf, principal })
+          const policy = policyKey(principal)
+          const asOf = input.asOf ?? today()
+          const { entry, hit } = plans.getOrPlan(
+            {
+              tenant: principal.tenant,
+              modelVersion: versionOf(rt.engine),
+              question: input.question,
+              asOfDay: asOf,
+              policy,
+            },
+            () => {
+              // counted before parsing: a refusal is a miss too
+              planMiss?.inc()
+              return rt.engine.plan(input.question, { asOf, principal })
+            },
+          )
+          if (hit) planHit?.inc()
+          const { planned } = entry
           const [result, warnings] = await Promise.all([
-            cachedQuery(principal, planned.plan, ctx, input.limit, input.asOf),
+            cachedQuery(principal, planned.plan, ctx, input.limit, input.asOf, {
+              policy,
+              planHash: entry.planHash,
+            }),
             rt.engine.warnings(planned.plan),
           ])
+          if (result.entry) {
+            // A cached result: the answer built from it last time is reused as it stands (frozen),
+            // so neither it nor its JSON text (service/json-text.ts) is built again.
+            const built = cachedAnswer(principal, result.entry, input, planned, warnings)
+            return {
+              ...built.answer,
+              planHash: entry.planHash,
+              sqlHash: built.sqlHash,
+              cached: true,
+              final: built.answer,
+            }
+          }
+          const { entry: _e, ...fresh } = result
           return {
+            ...fresh,
             ...result,
             question: input.question,
             interpretation: planned.interpretation,
             plan: planned.plan,
             warnings,
-            planHash: planHash(planned.plan),
+            planHash: entry.planHash,
           }
         },
       )
     },
     query(principal, plan: QueryPlan, ctx) {
       return audited(principal, ctx, 'data.query', { resource: plan.dataset }, async () => {
-        const result = await cachedQuery(principal, plan, ctx)
+        const { entry: _e, ...result } = await cachedQuery(principal, plan, ctx)
         return { ...result, planHash: planHash(plan) }
       })
     },
@@ -258,7 +364,11 @@ export function createHub(options: HubOptions): HubWithControls {
       return found
     },
     audit: (principal, event, ctx) => record(principal, principal.tenant, event, ctx),
-    invalidateCache: (tenant) => cache.invalidate(tenant),
+    invalidateCache: (tenant) => {
+      cache.invalidate(tenant)
+      plans.invalidate(tenant)
+    },
+    planCacheStats: () => plans.stats(),
   }
   return hub
 }

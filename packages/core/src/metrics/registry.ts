@@ -9,6 +9,8 @@ export interface Metrics {
   auditWriteDuration: Histogram<'outcome'>
   /** Plan reads by how they were answered: `database` (executed), `shared` (single-flight), `cache`. */
   queryReads: Counter<'tenant' | 'source'>
+  /** Questions answered from the plan cache (`hit`) or parsed (`miss`). */
+  planCacheLookups: Counter<'outcome'>
   poolUsed: Gauge<'tenant'>
   poolFree: Gauge<'tenant'>
 }
@@ -52,6 +54,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['tenant', 'source'],
       registers: [registry],
     }),
+    planCacheLookups: new Counter({
+      name: 'nl2q_plan_cache_lookups_total',
+      help: 'Questions answered from the plan cache (hit) or parsed (miss)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     poolUsed: new Gauge({
       name: 'nl2q_pool_connections_used',
       help: 'Tenant pool connections in use',
@@ -64,5 +72,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['tenant'],
       registers: [registry],
     }),
+  }
+}
+
+/**
+ * A metric's child for one label set, looked up once and kept: prom-client hashes the label object
+ * on every `inc`/`observe` otherwise. Values are joined with NUL, which no label value holds.
+ */
+export function bound<C>(metric: { labels(...values: string[]): C }): (...values: string[]) => C {
+  const children = new Map<string, C>()
+  return (...values) => {
+    const key = values.join('\u0000')
+    let child = children.get(key)
+    if (!child) {
+      child = metric.labels(...values)
+      children.set(key, child)
+    }
+    return child
   }
 }

@@ -6,6 +6,7 @@ import { Counter, type Registry } from 'prom-client'
 import {
   type IRateLimiterOptions,
   type RateLimiterAbstract,
+  RateLimiterCluster,
   RateLimiterMemory,
   RateLimiterMySQL,
   RateLimiterRedis,
@@ -37,6 +38,11 @@ export interface RateLimiterOptions {
   logger?: Logger
   /** Where `nl2q_rate_limit_store_failures_total` is registered (the hub's /metrics registry). */
   registry?: Registry
+  /**
+   * This process is a worker of `hub start --workers N`: without Redis or MySQL, budgets live in the
+   * primary's memory (rate-limiter-flexible's cluster limiter, over IPC), one budget for all workers.
+   */
+  clusterWorker?: boolean
 }
 
 export interface HubRateLimiter {
@@ -139,7 +145,10 @@ export function createRateLimiter(options: RateLimiterOptions): HubRateLimiter {
               tableCreated: true,
               insuranceLimiter,
             })
-          : new RateLimiterMemory(base)
+          : options.clusterWorker
+            ? // the primary keeps one memory limiter per key prefix: the prefix must carry the points
+              new RateLimiterCluster({ ...base, keyPrefix: id, timeoutMs: 5000 })
+            : new RateLimiterMemory(base)
       limiters.set(id, l)
     }
     return l

@@ -25,6 +25,7 @@ import { resealStoredSecrets, secretBoxFor } from '../secrets/index.ts'
 import { createTenantRegistry } from '../tenants/registry.ts'
 import { createApp } from './app.ts'
 import { type DemoKey, ensureDemo } from './bootstrap-demo.ts'
+import { createClusterBus } from './cluster.ts'
 import { problemHandler } from './errors.ts'
 import { type HttpServerLimits, listen } from './http-server.ts'
 import { createLogger } from './logger.ts'
@@ -55,6 +56,11 @@ export interface CreateHubAppOptions {
   noConnectors?: boolean
   /** Where connectors read `HUB_<NAME>_*` (default `process.env`; tests pass their own). */
   env?: NodeJS.ProcessEnv
+  /**
+   * A worker of `hub start --workers N` (service/cluster.ts): without Redis, rate limits live in the
+   * primary and cache invalidations travel through it to the other workers.
+   */
+  clusterWorker?: boolean
 }
 
 /** Build everything a running hub needs, without listening: used by `hub start` and by tests. */
@@ -106,7 +112,7 @@ export async function createHubApp(
     everyEvents: config.auditCheckpointEvents,
     onError: (err) => logger.error({ err }, 'audit checkpoint failed'),
   })
-  const hub = createHub({ tenants, audit, metrics, cache: config.cache })
+  const hub = createHub({ tenants, audit, metrics, cache: config.cache, planCache: config.planCache })
   hubRef = hub
   if (redis)
     bus = await createInvalidationBus({
@@ -114,6 +120,8 @@ export async function createHubApp(
       logger,
       onInvalidate: (tenant) => tenants.invalidate(tenant, 'peer'),
     })
+  else if (options.clusterWorker)
+    bus = createClusterBus({ logger, onInvalidate: (tenant) => tenants.invalidate(tenant, 'peer') })
   const services: Services = { config, logger, metrics, metadata, tenants, hub }
   const connectors = options.noConnectors
     ? []
@@ -153,7 +161,15 @@ export async function createHubApp(
     tenants,
     ...(mapClaims ? { mapClaims } : {}),
   })
-  const limiter = createRateLimiter({ config, metadata, tenants, redis, logger, registry: metrics.registry })
+  const limiter = createRateLimiter({
+    config,
+    metadata,
+    tenants,
+    redis,
+    logger,
+    registry: metrics.registry,
+    clusterWorker: options.clusterWorker,
+  })
   const floods = createRefusalFloods({
     write: (tenant, event) =>
       audit.append(tenant, event).then(
@@ -231,7 +247,10 @@ function serverLimits(config: HubConfig): HttpServerLimits {
 }
 
 /** `hub start`: listen, print the demo keys, and shut down gracefully on SIGTERM/SIGINT. */
-export async function startHub(config: HubConfig): Promise<{
+export async function startHub(
+  config: HubConfig,
+  options: Pick<CreateHubAppOptions, 'clusterWorker' | 'logger'> = {},
+): Promise<{
   server: ServerType
   url: string
   /** Where HUB_METRICS_PORT serves /metrics, when set. */
@@ -243,7 +262,7 @@ export async function startHub(config: HubConfig): Promise<{
   stop(): Promise<void>
 }> {
   const started = performance.now()
-  const hub = await createHubApp(config)
+  const hub = await createHubApp(config, options)
   const { logger } = hub.services
   const { server, port } = await listen({
     fetch: hub.app.fetch,
@@ -295,6 +314,8 @@ export async function startHub(config: HubConfig): Promise<{
     await hub.close()
     logger.info('stopped')
     logger.flush()
+    // a worker's IPC channel to the primary would keep it alive after everything else closed
+    if (options.clusterWorker) process.disconnect?.()
   }
   const onSigterm = () => void shutdown('SIGTERM')
   const onSigint = () => void shutdown('SIGINT')

@@ -14,6 +14,7 @@ import { dedicateToReads } from '../engine/execute.ts'
 import { loadOverrides } from '../engine/index.ts'
 import { policyReport } from '../engine/policy-report.ts'
 import { HubError } from '../errors.ts'
+import { hotRow } from '../metadata/hot-read.ts'
 import type { MetadataStore } from '../metadata/store.ts'
 import { type SecretBox, secretContext } from '../secrets/index.ts'
 import { type Engine, openEngine } from './open-engine.ts'
@@ -176,7 +177,11 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
   }
 
   async function exists(id: string): Promise<boolean> {
-    return (await live().where({ id }).first('id')) !== undefined
+    // on every request (runtime()): one prepared read, not the query builder
+    return (
+      (await hotRow(metadata.knex, 'select id from tenants where id = ? and removed_at is null', [id])) !==
+      undefined
+    )
   }
 
   async function dropRuntime(id: string): Promise<void> {

@@ -31,7 +31,7 @@ export function accessLog(options: AccessLogOptions): MiddlewareHandler {
           requestId: c.get('requestId'),
           method: c.req.method,
           route,
-          path: new URL(c.req.url).pathname,
+          path: c.req.path,
           status,
           durationMs: Math.round(durationMs * 100) / 100,
           tenant: principal?.tenant,

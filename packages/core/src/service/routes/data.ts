@@ -11,6 +11,7 @@ import {
 } from '../../api/schemas.ts'
 import { QueryPlanSchema } from '../../engine/plan.ts'
 import type { RequestContext } from '../../request-context.ts'
+import { jsonText } from '../json-text.ts'
 import { createRouter, jsonBody, jsonResponse, refusalErrors } from '../openapi.ts'
 import type { Services } from '../services.ts'
 
@@ -188,7 +189,9 @@ export function dataRoutes(services: Services) {
     .openapi(askRoute, async (c) => {
       const body = c.req.valid('json')
       const result = await hub.ask(c.get('principal'), body, requestContext(c))
-      return c.json(result, 200)
+      // a cached answer's text is serialised once (json-text.ts)
+      // (typed as the route's JSON response, which is what the text is)
+      return c.body(jsonText(result), 200, { 'content-type': 'application/json' }) as never
     })
     .openapi(sqlRoute, async (c) => {
       const result = await hub.sql(c.get('principal'), c.req.valid('json'), requestContext(c))
