@@ -105,4 +105,10 @@ export const ORG_SCHEMA: Record<string, ObjectDef> = {
 }
 
 /** Fields the API sets itself: a write naming one is refused (INVALID_FIELD_FOR_INSERT_UPDATE). */
-export const READ_ONLY_FIELDS = new Set(['Id', 'IsDeleted', 'CreatedDate', 'SystemModstamp', 'LastModifiedDate'])
+export const READ_ONLY_FIELDS = new Set([
+  'Id',
+  'IsDeleted',
+  'CreatedDate',
+  'SystemModstamp',
+  'LastModifiedDate',
+])

@@ -78,7 +78,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** Nest relationship columns as the REST API does: `{ Account_vod__r: { External_ID_vod__c } }`. */
-function restRecord(object: string, version: string, row: SRecord, columns: { name: string; path: string[] }[]) {
+function restRecord(
+  object: string,
+  version: string,
+  row: SRecord,
+  columns: { name: string; path: string[] }[],
+) {
   const out: Record<string, unknown> = {
     attributes: { type: object, url: `/services/data/v${version}/sobjects/${object}/${row.__id}` },
   }
@@ -98,9 +103,14 @@ const csvValue = (v: Value): string => (v === null ? '' : String(v))
 /** Coerce a CSV or JSON value to a field's type for storage. */
 function typed(object: string, field: string, v: unknown): Value {
   const def = ORG_SCHEMA[object]?.fields[field]
-  if (!def) throw new SfApiError(400, 'INVALID_FIELD', `No such column '${field}' on sobject of type ${object}`, [field])
+  if (!def)
+    throw new SfApiError(400, 'INVALID_FIELD', `No such column '${field}' on sobject of type ${object}`, [
+      field,
+    ])
   if (READ_ONLY_FIELDS.has(field))
-    throw new SfApiError(400, 'INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${field}`, [field])
+    throw new SfApiError(400, 'INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${field}`, [
+      field,
+    ])
   if (v === null || v === undefined || v === '' || v === '#N/A') return null
   if (def.type === 'boolean') return v === true || v === 'true'
   if (def.type === 'int' || def.type === 'double' || def.type === 'currency') return Number(v)
@@ -111,7 +121,10 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
   const store = new OrgStore()
   const sessions = new Map<string, Session>()
   const faults: (Fault & { left: number })[] = []
-  const cursors = new Map<string, { object: string; version: string; rows: SRecord[]; columns: { name: string; path: string[] }[] }>()
+  const cursors = new Map<
+    string,
+    { object: string; version: string; rows: SRecord[]; columns: { name: string; path: string[] }[] }
+  >()
   const queryJobs = new Map<string, QueryJob>()
   const ingestJobs = new Map<string, IngestJob>()
   const usage = { used: 0, limit: options.apiLimit ?? 15_000 }
@@ -135,20 +148,29 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
     const limitHeader = { 'Sforce-Limit-Info': `api-usage=${usage.used}/${usage.limit}` }
     const json = (status: number, body: unknown, extra: Record<string, string> = {}) =>
       send(res, status, body, { ...limitHeader, ...extra })
-    let m: RegExpExecArray | null
+    let m: string[] = []
+    const hit = (re: RegExp) => {
+      m = re.exec(path) ?? []
+      return m.length > 0
+    }
     if (method === 'GET' && (path === '/query' || path === '/queryAll')) {
       const soql = u.searchParams.get('q') ?? ''
       const result = runSoql(store, soql)
-      const size = Number(/batchSize=(\d+)/.exec(String(req.headers['sforce-query-options'] ?? ''))?.[1] ?? 2000)
-      return json(200, page(result.object, version, result.rows, result.columns, 0, Math.min(Math.max(size, 200), 2000)))
+      const size = Number(
+        /batchSize=(\d+)/.exec(String(req.headers['sforce-query-options'] ?? ''))?.[1] ?? 2000,
+      )
+      return json(
+        200,
+        page(result.object, version, result.rows, result.columns, 0, Math.min(Math.max(size, 200), 2000)),
+      )
     }
-    if (method === 'GET' && (m = /^\/query\/(01g[0-9A-Za-z]+)-(\d+)$/.exec(path))) {
+    if (method === 'GET' && hit(/^\/query\/(01g[0-9A-Za-z]+)-(\d+)$/)) {
       const cursor = cursors.get(m[1] as string)
       if (!cursor) throw new SfApiError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator')
       const at = Number(m[2])
       return json(200, page(cursor.object, cursor.version, cursor.rows, cursor.columns, at, 2000, m[1]))
     }
-    if (method === 'GET' && (m = /^\/sobjects\/(\w+)\/describe$/.exec(path))) {
+    if (method === 'GET' && hit(/^\/sobjects\/(\w+)\/describe$/)) {
       const def = store.def(m[1] as string)
       return json(200, {
         name: m[1],
@@ -165,7 +187,7 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
         })),
       })
     }
-    if (method === 'GET' && (m = /^\/sobjects\/(\w+)\/(updated|deleted)\/?$/.exec(path))) {
+    if (method === 'GET' && hit(/^\/sobjects\/(\w+)\/(updated|deleted)\/?$/)) {
       const object = m[1] as string
       const start = Date.parse(u.searchParams.get('start') ?? '')
       const end = Date.parse(u.searchParams.get('end') ?? '')
@@ -177,7 +199,9 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
         const log = store.deleted.get(object) ?? []
         store.def(object)
         return json(200, {
-          deletedRecords: log.filter((d) => d.at >= from && d.at <= to).map(({ id, deletedDate }) => ({ id, deletedDate })),
+          deletedRecords: log
+            .filter((d) => d.at >= from && d.at <= to)
+            .map(({ id, deletedDate }) => ({ id, deletedDate })),
           earliestDateAvailable: sfDateTime(log[0]?.at ?? Date.now()),
           latestDateCovered: sfDateTime(Math.min(to, Date.now())),
         })
@@ -191,7 +215,10 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
       return json(200, { ids, latestDateCovered: sfDateTime(Math.min(to, Date.now())) })
     }
     if (method === 'PATCH' && path === '/composite/sobjects') {
-      const body = JSON.parse(await readBody(req)) as { allOrNone?: boolean; records?: Record<string, unknown>[] }
+      const body = JSON.parse(await readBody(req)) as {
+        allOrNone?: boolean
+        records?: Record<string, unknown>[]
+      }
       const records = body.records ?? []
       if (records.length > 200)
         throw new SfApiError(400, 'EXCEEDED_ID_LIMIT', 'record limit exceeded: 200 records per call')
@@ -200,13 +227,18 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
           const type = (r.attributes as { type?: string } | undefined)?.type ?? ''
           const id = String(r.id ?? r.Id ?? '')
           const values: SRecord = {}
-          for (const [k, v] of Object.entries(r)) if (k !== 'attributes' && k !== 'id' && k !== 'Id') values[k] = typed(type, k, v)
+          for (const [k, v] of Object.entries(r))
+            if (k !== 'attributes' && k !== 'id' && k !== 'Id') values[k] = typed(type, k, v)
           if (!store.table(type).has(id)) throw new SfApiError(404, 'ENTITY_IS_DELETED', 'entity is deleted')
           store.update(type, id, values)
           return { id, success: true, errors: [] }
         } catch (err) {
           const e = err instanceof SfApiError ? err : new SfApiError(400, 'UNKNOWN_EXCEPTION', String(err))
-          return { id: r.id ?? null, success: false, errors: [{ statusCode: e.errorCode, message: e.message, fields: e.fields }] }
+          return {
+            id: r.id ?? null,
+            success: false,
+            errors: [{ statusCode: e.errorCode, message: e.message, fields: e.fields }],
+          }
         }
       })
       return json(200, results)
@@ -229,7 +261,7 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
       queryJobs.set(job.id, job)
       return json(200, jobInfo(job))
     }
-    if ((m = /^\/jobs\/query\/(750\w+)(\/results)?$/.exec(path))) {
+    if (hit(/^\/jobs\/query\/(750\w+)(\/results)?$/)) {
       const job = queryJobs.get(m[1] as string)
       if (!job) throw new SfApiError(404, 'NOT_FOUND', 'The requested resource does not exist')
       if (method === 'DELETE') {
@@ -249,12 +281,17 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
         return json(200, jobInfo(job))
       }
       if (job.state !== 'JobComplete') throw new SfApiError(400, 'INVALIDJOBSTATE', 'job is not complete')
-      const offset = u.searchParams.get('locator') ? Number(Buffer.from(u.searchParams.get('locator') as string, 'base64url').toString()) : 0
+      const offset = u.searchParams.get('locator')
+        ? Number(Buffer.from(u.searchParams.get('locator') as string, 'base64url').toString())
+        : 0
       if (!Number.isInteger(offset) || offset < 0 || offset > job.rows.length)
         throw new SfApiError(400, 'INVALID_LOCATOR', 'invalid locator')
       const max = Number(u.searchParams.get('maxRecords') ?? 50_000) || 50_000
       const slice = job.rows.slice(offset, offset + max)
-      const next = offset + slice.length < job.rows.length ? Buffer.from(String(offset + slice.length)).toString('base64url') : 'null'
+      const next =
+        offset + slice.length < job.rows.length
+          ? Buffer.from(String(offset + slice.length)).toString('base64url')
+          : 'null'
       const csv = stringify([job.columns, ...slice.map((r) => r.map(csvValue))], { record_delimiter: 'unix' })
       return send(res, 200, csv, {
         ...limitHeader,
@@ -264,9 +301,14 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
       })
     }
     if (path === '/jobs/ingest' && method === 'POST') {
-      const body = JSON.parse(await readBody(req)) as { object?: string; operation?: string; contentType?: string }
+      const body = JSON.parse(await readBody(req)) as {
+        object?: string
+        operation?: string
+        contentType?: string
+      }
       store.def(body.object ?? '')
-      if (body.operation !== 'update') throw new SfApiError(400, 'FEATURENOTENABLED', 'this emulator ingests updates only')
+      if (body.operation !== 'update')
+        throw new SfApiError(400, 'FEATURENOTENABLED', 'this emulator ingests updates only')
       const job: IngestJob = {
         id: `750${randomBytes(8).toString('hex').slice(0, 12).toUpperCase()}BAA`,
         object: body.object as string,
@@ -278,9 +320,14 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
         failed: [],
       }
       ingestJobs.set(job.id, job)
-      return json(200, { ...ingestInfo(job), contentUrl: `services/data/v${version}/jobs/ingest/${job.id}/batches` })
+      return json(200, {
+        ...ingestInfo(job),
+        contentUrl: `services/data/v${version}/jobs/ingest/${job.id}/batches`,
+      })
     }
-    if ((m = /^\/jobs\/ingest\/(750\w+)(?:\/(batches|successfulResults|failedResults|unprocessedrecords))?\/?$/.exec(path))) {
+    if (
+      hit(/^\/jobs\/ingest\/(750\w+)(?:\/(batches|successfulResults|failedResults|unprocessedrecords))?\/?$/)
+    ) {
       const job = ingestJobs.get(m[1] as string)
       if (!job) throw new SfApiError(404, 'NOT_FOUND', 'The requested resource does not exist')
       const sub = m[2]
@@ -308,13 +355,26 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
         const rows = sub === 'successfulResults' ? job.successful : sub === 'failedResults' ? job.failed : []
         const header = sub === 'successfulResults' ? ['sf__Id', 'sf__Created'] : ['sf__Id', 'sf__Error']
         const cols = [...header, ...Object.keys(rows[0] ?? {}).filter((k) => !header.includes(k))]
-        return send(res, 200, stringify([cols, ...rows.map((r) => cols.map((c) => r[c] ?? ''))], { record_delimiter: 'unix' }), limitHeader)
+        return send(
+          res,
+          200,
+          stringify([cols, ...rows.map((r) => cols.map((c) => r[c] ?? ''))], { record_delimiter: 'unix' }),
+          limitHeader,
+        )
       }
     }
     throw new SfApiError(404, 'NOT_FOUND', 'The requested resource does not exist')
   }
 
-  function page(object: string, version: string, rows: SRecord[], columns: { name: string; path: string[] }[], at: number, size: number, cursorId?: string) {
+  function page(
+    object: string,
+    version: string,
+    rows: SRecord[],
+    columns: { name: string; path: string[] }[],
+    at: number,
+    size: number,
+    cursorId?: string,
+  ) {
     const slice = rows.slice(at, at + size)
     const done = at + slice.length >= rows.length
     let id = cursorId
@@ -344,7 +404,9 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
       apiVersion: 59.0,
       lineEnding: 'LF',
       columnDelimiter: 'COMMA',
-      ...(job.state === 'JobComplete' ? { numberRecordsProcessed: job.rows.length, retries: 0, totalProcessingTime: 1 } : {}),
+      ...(job.state === 'JobComplete'
+        ? { numberRecordsProcessed: job.rows.length, retries: 0, totalProcessingTime: 1 }
+        : {}),
     }
   }
 
@@ -374,14 +436,19 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
       for (const row of rows) {
         try {
           const id = row.Id ?? ''
-          if (!store.table(job.object).has(id)) throw new SfApiError(404, 'ENTITY_IS_DELETED', 'entity is deleted')
+          if (!store.table(job.object).has(id))
+            throw new SfApiError(404, 'ENTITY_IS_DELETED', 'entity is deleted')
           const values: SRecord = {}
           for (const [k, v] of Object.entries(row)) if (k !== 'Id') values[k] = typed(job.object, k, v)
           store.update(job.object, id, values)
           job.successful.push({ sf__Id: id, sf__Created: 'false', ...row })
         } catch (err) {
           const e = err as SfApiError
-          job.failed.push({ sf__Id: row.Id ?? '', sf__Error: `${e.errorCode ?? 'UNKNOWN_EXCEPTION'}:${e.message}`, ...row })
+          job.failed.push({
+            sf__Id: row.Id ?? '',
+            sf__Error: `${e.errorCode ?? 'UNKNOWN_EXCEPTION'}:${e.message}`,
+            ...row,
+          })
         }
       }
     }
@@ -402,7 +469,8 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
       }
     }
     const v = VERSIONED.exec(u.pathname)
-    if (!v) return send(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }])
+    if (!v)
+      return send(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }])
     const fault = faults.find((f) => f.left > 0 && f.match.test(key))
     if (fault) fault.left -= 1
     const session = sessions.get(tokenOf(req) ?? '')
@@ -413,7 +481,9 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
     if (fault?.kind === 'server-error')
       return send(res, 500, [{ message: 'An unexpected error occurred', errorCode: 'UNKNOWN_EXCEPTION' }])
     if (fault?.kind === 'limit-exceeded')
-      return send(res, 403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }])
+      return send(res, 403, [
+        { message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' },
+      ])
     if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.delayMs ?? 1000))
     if (fault?.kind === 'reset') {
       // Headers and part of a body, then the connection drops: a reset mid-page.
@@ -425,7 +495,8 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
     try {
       await data(req, res, v[1] as string, v[2] as string, u)
     } catch (err) {
-      const e = err instanceof SfApiError ? err : new SfApiError(500, 'UNKNOWN_EXCEPTION', (err as Error).message)
+      const e =
+        err instanceof SfApiError ? err : new SfApiError(500, 'UNKNOWN_EXCEPTION', (err as Error).message)
       send(res, e.status, e.body(), { 'Sforce-Limit-Info': `api-usage=${usage.used}/${usage.limit}` })
     }
   }

@@ -1,4 +1,4 @@
-import { parseQuery, type Condition, type Query, type WhereClause } from '@jetstreamapp/soql-parser-js'
+import { type Condition, parseQuery, type Query, type WhereClause } from '@jetstreamapp/soql-parser-js'
 import { ORG_SCHEMA } from './schema.ts'
 import { type OrgStore, SfApiError, type SRecord, type Value } from './store.ts'
 
@@ -26,7 +26,7 @@ function resolve(store: OrgStore, object: string, record: SRecord, path: string[
     const entry = Object.entries(fields).find(([, d]) => d.relationshipName === rel)
     if (!entry) return undefined
     const [lookup, def] = entry
-    const id = rec?.[lookup]
+    const id: Value | undefined = rec?.[lookup]
     obj = def.referenceTo as string
     rec = typeof id === 'string' ? store.table(obj).get(id) : undefined
     if (!rec) return null
@@ -51,7 +51,11 @@ function checkPath(object: string, path: string[]): string {
   return type
 }
 
-const unquote = (v: string) => v.replace(/^'(.*)'$/s, '$1').replace(/\\'/g, "'").replace(/\\\\/g, '\\')
+const unquote = (v: string) =>
+  v
+    .replace(/^'(.*)'$/s, '$1')
+    .replace(/\\'/g, "'")
+    .replace(/\\\\/g, '\\')
 
 function literal(type: string | undefined, raw: string): Value {
   switch (type) {
@@ -90,7 +94,13 @@ function compare(op: string, fieldType: string, left: Value, right: Value | Valu
     case '<>':
       return a !== b
     case 'LIKE': {
-      const re = new RegExp(`^${String(b).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, 'i')
+      const re = new RegExp(
+        `^${String(b)
+          .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/%/g, '.*')
+          .replace(/_/g, '.')}$`,
+        'i',
+      )
       return a !== null && re.test(String(a))
     }
   }
@@ -108,7 +118,10 @@ function compare(op: string, fieldType: string, left: Value, right: Value | Valu
   throw malformed(`unexpected operator ${op}`)
 }
 
-type Token = { kind: 'cond'; test: (r: SRecord) => boolean } | { kind: 'op'; op: 'AND' | 'OR' } | { kind: '(' | ')' }
+type Token =
+  | { kind: 'cond'; test: (r: SRecord) => boolean }
+  | { kind: 'op'; op: 'AND' | 'OR' }
+  | { kind: '(' | ')' }
 
 /** Flatten the parser's chained WHERE (with paren counts) to tokens, then evaluate with AND over OR. */
 function predicate(store: OrgStore, object: string, where: WhereClause | undefined): (r: SRecord) => boolean {
@@ -116,21 +129,31 @@ function predicate(store: OrgStore, object: string, where: WhereClause | undefin
   const tokens: Token[] = []
   let node: WhereClause | undefined = where
   while (node) {
-    const c = node.left as Condition & { field?: string; value?: string | string[]; literalType?: string; openParen?: number; closeParen?: number }
+    const c = node.left as Condition & {
+      field?: string
+      operator?: string
+      value?: string | string[]
+      literalType?: string
+      openParen?: number
+      closeParen?: number
+    }
     for (let i = 0; i < (c.openParen ?? 0); i += 1) tokens.push({ kind: '(' })
     if (c.field) {
       const path = c.field.split('.')
       const type = checkPath(object, path)
       const op = String(c.operator).toUpperCase()
-      const value = Array.isArray(c.value) ? c.value.map((v) => literal(c.literalType, v)) : literal(c.literalType, String(c.value))
+      const value = Array.isArray(c.value)
+        ? c.value.map((v) => literal(c.literalType, v))
+        : literal(c.literalType, String(c.value))
       tokens.push({
         kind: 'cond',
         test: (r) => compare(op, type, resolve(store, object, r, path) ?? null, value),
       })
     }
     for (let i = 0; i < (c.closeParen ?? 0); i += 1) tokens.push({ kind: ')' })
-    if (node.operator) tokens.push({ kind: 'op', op: node.operator === 'OR' ? 'OR' : 'AND' })
-    node = node.right
+    const link = node as { operator?: string; right?: WhereClause }
+    if (link.operator) tokens.push({ kind: 'op', op: link.operator === 'OR' ? 'OR' : 'AND' })
+    node = link.right
   }
   let pos = 0
   const orExpr = (): ((r: SRecord) => boolean) => {
@@ -175,8 +198,9 @@ export function runSoql(store: OrgStore, soql: string): QueryResult {
     throw malformed(`unexpected token: ${(cause as Error).message.split('\n')[0]}`)
   }
   const object = q.sObject
-  if (!object || !ORG_SCHEMA[object]) throw new SfApiError(400, 'INVALID_TYPE', `sObject type '${object}' is not supported.`)
-  const columns: Column[] = q.fields.map((field) => {
+  if (!object || !ORG_SCHEMA[object])
+    throw new SfApiError(400, 'INVALID_TYPE', `sObject type '${object}' is not supported.`)
+  const columns: Column[] = (q.fields ?? []).map((field) => {
     const fd = field as { type: string; field?: string; relationships?: string[]; rawValue?: string }
     if (fd.type !== 'Field' && fd.type !== 'FieldRelationship')
       throw malformed(`unsupported field expression ${fd.type}`)
@@ -186,7 +210,9 @@ export function runSoql(store: OrgStore, soql: string): QueryResult {
   })
   const test = predicate(store, object, q.where)
   let rows = [...store.table(object).values()].filter(test)
-  for (const order of [...(q.orderBy ? (Array.isArray(q.orderBy) ? q.orderBy : [q.orderBy]) : [])].reverse()) {
+  for (const order of [
+    ...(q.orderBy ? (Array.isArray(q.orderBy) ? q.orderBy : [q.orderBy]) : []),
+  ].reverse()) {
     const o = order as { field?: string; order?: string; nulls?: string }
     if (!o.field) throw malformed('unsupported ORDER BY')
     const path = o.field.split('.')

@@ -1,4 +1,4 @@
-import { ORG_SCHEMA, type ObjectDef } from './schema.ts'
+import { type ObjectDef, ORG_SCHEMA } from './schema.ts'
 
 export type Value = string | number | boolean | null
 export type SRecord = Record<string, Value>
