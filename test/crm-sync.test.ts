@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addCall, prng, seedSynthetic, type SyntheticOrg } from '../packages/connectors/src/crm/testing/emulator/seed.ts'
+import type { SalesforceEmulator } from '../packages/connectors/src/crm/testing/emulator/server.ts'
+import { runSync } from '../packages/connectors/src/crm/runs.ts'
+import { type CrmHarness, emptySqliteTarget, startCrmHarness } from './helpers/crm.ts'
+import { orgAccounts, orgCalls, targetCalls, targetHcps } from './helpers/crm-checksums.ts'
+import type { Knex } from 'knex'
+
+const ACCOUNTS = Number(process.env.CRM_TEST_ACCOUNTS ?? 5000)
+const CALLS = Number(process.env.CRM_TEST_CALLS ?? 50_000)
+
+describe('crm sync into SQLite (jsforce against the Salesforce emulator)', () => {
+  let h: CrmHarness
+  let org: SalesforceEmulator
+  let synthetic: SyntheticOrg
+  let target: { url: string; knex: Knex }
+
+  beforeAll(async () => {
+    h = await startCrmHarness()
+    org = await h.startOrg()
+    synthetic = seedSynthetic(org.store, { prefix: 'SYN', accounts: ACCOUNTS, calls: CALLS })
+    target = await emptySqliteTarget(h.home, 'acme-target')
+    await h.connect('acme', org, target.url, { BULK_PAGE_SIZE: '5000' })
+  }, 120_000)
+  afterAll(async () => {
+    await target?.knex.destroy()
+    await h?.close()
+  })
+
+  it(`syncs ${CALLS} calls and ${ACCOUNTS} HCPs in full over Bulk API 2.0, equal to the org`, async () => {
+    const report = await runSync(await h.scope('acme'), {})
+    expect(report.status, report.message).toBe('succeeded')
+    expect(report.errorCount).toBe(0)
+    expect(report.objects.Call2_vod__c).toMatchObject({ mode: 'full', written: CALLS, failed: 0 })
+    expect(await targetCalls(target.knex)).toEqual(orgCalls(org.store))
+    expect(await targetHcps(target.knex)).toEqual(orgAccounts(org.store))
+    // Locator paging: at least one results page per 5,000 calls.
+    expect(org.requests.filter((r) => /\/jobs\/query\/\w+\/results$/.test(r)).length).toBeGreaterThanOrEqual(CALLS / 5000)
+  }, 300_000)
+
+  it('then syncs edits, inserts and deletes incrementally through REST query and getDeleted', async () => {
+    const rand = prng(7)
+    const calls = [...org.store.table('Call2_vod__c').keys()]
+    for (const id of calls.slice(0, 300)) org.store.update('Call2_vod__c', id, { Status_vod__c: 'Cancelled', Duration_vod__c: 1 })
+    for (const id of calls.slice(300, 400)) org.store.delete('Call2_vod__c', id)
+    for (let i = 0; i < 50; i += 1) addCall(org.store, synthetic, rand)
+    const account = synthetic.accounts[0] as string
+    org.store.update('Account', account, { LastName: 'Renamed' })
+    const before = org.requests.length
+    const report = await runSync(await h.scope('acme'), {})
+    expect(report.status, report.message).toBe('succeeded')
+    expect(report.objects.Call2_vod__c).toMatchObject({ mode: 'incremental', deleted: 100 })
+    expect(report.objects.Call2_vod__c?.written).toBeGreaterThanOrEqual(350)
+    expect(await targetCalls(target.knex)).toEqual(orgCalls(org.store))
+    expect(await targetHcps(target.knex)).toEqual(orgAccounts(org.store))
+    const served = org.requests.slice(before)
+    expect(served.some((r) => r.includes('/sobjects/Call2_vod__c/deleted'))).toBe(true)
+    expect(served.some((r) => r.includes('/jobs/query'))).toBe(false)
+  }, 120_000)
+})
