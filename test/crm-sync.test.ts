@@ -1,10 +1,15 @@
+import type { Knex } from 'knex'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addCall, prng, seedSynthetic, type SyntheticOrg } from '../packages/connectors/src/crm/testing/emulator/seed.ts'
-import type { SalesforceEmulator } from '../packages/connectors/src/crm/testing/emulator/server.ts'
 import { runSync } from '../packages/connectors/src/crm/runs.ts'
+import {
+  addCall,
+  prng,
+  type SyntheticOrg,
+  seedSynthetic,
+} from '../packages/connectors/src/crm/testing/emulator/seed.ts'
+import type { SalesforceEmulator } from '../packages/connectors/src/crm/testing/emulator/server.ts'
 import { type CrmHarness, emptySqliteTarget, startCrmHarness } from './helpers/crm.ts'
 import { orgAccounts, orgCalls, targetCalls, targetHcps } from './helpers/crm-checksums.ts'
-import type { Knex } from 'knex'
 
 const ACCOUNTS = Number(process.env.CRM_TEST_ACCOUNTS ?? 5000)
 const CALLS = Number(process.env.CRM_TEST_CALLS ?? 50_000)
@@ -35,13 +40,16 @@ describe('crm sync into SQLite (jsforce against the Salesforce emulator)', () =>
     expect(await targetCalls(target.knex)).toEqual(orgCalls(org.store))
     expect(await targetHcps(target.knex)).toEqual(orgAccounts(org.store))
     // Locator paging: at least one results page per 5,000 calls.
-    expect(org.requests.filter((r) => /\/jobs\/query\/\w+\/results$/.test(r)).length).toBeGreaterThanOrEqual(CALLS / 5000)
+    expect(org.requests.filter((r) => /\/jobs\/query\/\w+\/results$/.test(r)).length).toBeGreaterThanOrEqual(
+      CALLS / 5000,
+    )
   }, 300_000)
 
   it('then syncs edits, inserts and deletes incrementally through REST query and getDeleted', async () => {
     const rand = prng(7)
     const calls = [...org.store.table('Call2_vod__c').keys()]
-    for (const id of calls.slice(0, 300)) org.store.update('Call2_vod__c', id, { Status_vod__c: 'Cancelled', Duration_vod__c: 1 })
+    for (const id of calls.slice(0, 300))
+      org.store.update('Call2_vod__c', id, { Status_vod__c: 'Cancelled', Duration_vod__c: 1 })
     for (const id of calls.slice(300, 400)) org.store.delete('Call2_vod__c', id)
     for (let i = 0; i < 50; i += 1) addCall(org.store, synthetic, rand)
     const account = synthetic.accounts[0] as string

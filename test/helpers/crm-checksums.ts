@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
 import type { OrgStore } from '../../packages/connectors/src/crm/testing/emulator/store.ts'
 
-const line = (cells: unknown[]) => cells.map((c) => (c === null || c === undefined ? '∅' : String(c))).join('|')
+const line = (cells: unknown[]) =>
+  cells.map((c) => (c === null || c === undefined ? '∅' : String(c))).join('|')
 const digest = (lines: string[]) => createHash('sha256').update(lines.sort().join('\n')).digest('hex')
 
 /** The calls the org holds, as the pharma `calls` table should hold them, independently derived. */
@@ -37,7 +38,16 @@ export async function targetCalls(knex: Knex): Promise<{ count: number; checksum
     'duration_minutes',
   )) as Record<string, unknown>[]
   const lines = rows.map((r) =>
-    line([r.call_id, r.hcp_id, r.rep_id, r.product_id, String(r.call_date).slice(0, 10), r.channel, r.status, r.duration_minutes]),
+    line([
+      r.call_id,
+      r.hcp_id,
+      r.rep_id,
+      r.product_id,
+      String(r.call_date).slice(0, 10),
+      r.channel,
+      r.status,
+      r.duration_minutes,
+    ]),
   )
   return { count: lines.length, checksum: digest(lines) }
 }
@@ -45,13 +55,25 @@ export async function targetCalls(knex: Knex): Promise<{ count: number; checksum
 export function orgAccounts(store: OrgStore): { count: number; checksum: string } {
   const territories = store.table('Territory2')
   const lines = [...store.table('Account').values()].map((a) =>
-    line([a.Id, a.External_ID_vod__c, a.NPI_vod__c, a.LastName, territories.get(String(a.Territory_vod__c))?.External_ID__c]),
+    line([
+      a.Id,
+      a.External_ID_vod__c,
+      a.NPI_vod__c,
+      a.LastName,
+      territories.get(String(a.Territory_vod__c))?.External_ID__c,
+    ]),
   )
   return { count: lines.length, checksum: digest(lines) }
 }
 
 export async function targetHcps(knex: Knex): Promise<{ count: number; checksum: string }> {
-  const rows = (await knex('hcps').select('crm_account_id', 'hcp_id', 'npi', 'last_name', 'territory_id')) as Record<string, unknown>[]
+  const rows = (await knex('hcps').select(
+    'crm_account_id',
+    'hcp_id',
+    'npi',
+    'last_name',
+    'territory_id',
+  )) as Record<string, unknown>[]
   const lines = rows.map((r) => line([r.crm_account_id, r.hcp_id, r.npi, r.last_name, r.territory_id]))
   return { count: lines.length, checksum: digest(lines) }
 }

@@ -7,11 +7,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose'
 import type { Knex } from 'knex'
+import type { CrmConfig } from '../../packages/connectors/src/crm/config.ts'
 import crmConnector from '../../packages/connectors/src/crm/index.ts'
-import { type SalesforceEmulator, startSalesforceEmulator } from '../../packages/connectors/src/crm/testing/emulator/server.ts'
+import {
+  type SalesforceEmulator,
+  startSalesforceEmulator,
+} from '../../packages/connectors/src/crm/testing/emulator/server.ts'
 import { loadConfig } from '../../packages/core/src/config/index.ts'
 import { setTenantSettings } from '../../packages/core/src/connectors/config-section.ts'
 import { connectorRuntime, hubInfo } from '../../packages/core/src/connectors/context.ts'
+import type { TenantScope } from '../../packages/core/src/connectors/contract.ts'
 import { secretAdmin } from '../../packages/core/src/connectors/secret-store.ts'
 import { openDataSource } from '../../packages/core/src/db/knex.ts'
 import { pharmaDdl } from '../../packages/core/src/demo/schema.ts'
@@ -31,9 +36,14 @@ export interface CrmHarness {
   privateKey: string
   startOrg(): Promise<SalesforceEmulator>
   /** Point a tenant at an org (login URL) and a write target; `settings` go to its connector config. */
-  connect(tenant: string, org: SalesforceEmulator, targetUrl: string, settings?: Record<string, string>): Promise<void>
+  connect(
+    tenant: string,
+    org: SalesforceEmulator,
+    targetUrl: string,
+    settings?: Record<string, string>,
+  ): Promise<void>
   setSecret(tenant: string, name: string, value: string): Promise<void>
-  scope(tenant: string): ReturnType<ReturnType<typeof connectorRuntime>['scope']>
+  scope(tenant: string): Promise<TenantScope<CrmConfig>>
   close(): Promise<void>
 }
 
@@ -53,7 +63,11 @@ export async function startCrmHarness(extraEnv: Record<string, string> = {}): Pr
     HUB_CRM_SLOW_DELAY_MS: '20',
     ...extraEnv,
   }
-  const running = await createHubApp(loadConfig(env), { connectors: [crmConnector], env, logger: createLogger('silent') })
+  const running = await createHubApp(loadConfig(env), {
+    connectors: [crmConnector],
+    env,
+    logger: createLogger('silent'),
+  })
   const { services } = running
   const admin = secretAdmin(services.metadata.knex, secretBoxFor(services.config))
   const runtime = () =>
@@ -86,11 +100,18 @@ export async function startCrmHarness(extraEnv: Record<string, string> = {}): Pr
       await admin.set('crm', tenant, 'private_key', pem)
       await admin.set('crm', tenant, 'client_secret', CLIENT_SECRET)
       await admin.set('crm', tenant, 'sync_target_url', targetUrl)
-      await setTenantSettings(services.metadata.knex, crmConnector, {}, tenant, { LOGIN_URL: org.url, ...settings })
+      await setTenantSettings(services.metadata.knex, crmConnector, {}, tenant, {
+        LOGIN_URL: org.url,
+        ...settings,
+      })
     },
     setSecret: (tenant, name, value) => admin.set('crm', tenant, name, value),
     scope: (tenant) =>
-      runtime().scope(localPrincipal(tenant, ['integration']), { requestId: `crm-test-${tenant}`, clientIp: null, channel: 'crm' }),
+      runtime().scope(localPrincipal(tenant, ['integration']), {
+        requestId: `crm-test-${tenant}`,
+        clientIp: null,
+        channel: 'crm',
+      }),
     async close() {
       for (const org of orgs) await org.close()
       await running.close()
