@@ -34,6 +34,8 @@ export const CrmConfigSchema = z.object({
   /** Retries of 5xx, REQUEST_LIMIT_EXCEEDED and connection resets, with exponential backoff. */
   MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(5),
   RETRY_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(500),
+  /** A call whose response has not fully arrived by then is abandoned and retried (a stalled or reset body). */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
   /** Bulk 2.0 polling interval for query and ingest jobs. */
   POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   /** Push through Bulk 2.0 ingest when more records changed than this; sObject Collections below. */

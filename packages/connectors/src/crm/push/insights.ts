@@ -1,5 +1,4 @@
-import type { BoundHub, QueryResult } from '@nl2q/core'
-import { HubError } from '@nl2q/core'
+import type { BoundHub, QueryPlan } from '@nl2q/core'
 
 /** The Account fields the push writes (a rep sees them in Veeva). */
 export interface Insight {
@@ -15,15 +14,29 @@ export interface Insight {
 const DAY = 86_400_000
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10)
 
-function rows(result: QueryResult, what: string): Record<string, unknown>[] {
-  if (result.truncated)
-    throw new HubError(
-      'PAYLOAD_TOO_LARGE',
-      `The ${what} query hit the hub's row cap (HUB_MAX_ROWS): raise it to push every HCP`,
-    )
-  const names = result.columns.map((c) => c.name)
-  return result.rows.map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]])))
+/** Every row of a plan, page by page (no row cap is hit, whatever the tenant's size). */
+async function all(hub: BoundHub, plan: QueryPlan, signal?: AbortSignal): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = []
+  for await (const page of hub.stream(plan, { pageSize: 5000, ...(signal ? { signal } : {}) })) {
+    const names = page.columns.map((c) => c.name)
+    for (const r of page.rows) out.push(Object.fromEntries(names.map((n, i) => [n, r[i]])))
+  }
+  return out
 }
+
+const plan = (p: Partial<QueryPlan> & { dataset: string }): QueryPlan =>
+  ({
+    measures: [],
+    dimensions: [],
+    select: [],
+    filter: null,
+    having: null,
+    order: [],
+    limit: null,
+    offset: 0,
+    distinct: false,
+    ...p,
+  }) as QueryPlan
 
 export function trendOf(recent: number, prior: number): { label: string; pct: number | null } {
   if (prior === 0) return { label: recent > 0 ? 'New' : 'Inactive', pct: null }
@@ -51,48 +64,69 @@ export function recommend(
 }
 
 /**
- * Per-HCP insights computed through the audited engine (guarded SQL, bound to the caller — the
- * integration principal in a job — and so scoped by its policy): TRx over the last 13 weeks vs the
+ * Per-HCP insights computed through the audited engine (typed query plans, bound to the caller —
+ * the integration principal in a job — and so scoped by its policy): TRx over the last 13 weeks vs the
  * prior 13, rank within territory, last completed call, and a rule-based message. `asOf` is the
  * last week of data, so the values (and their hashes) are stable until the data changes.
  */
 export async function computeInsights(hub: BoundHub, signal?: AbortSignal): Promise<Insight[]> {
-  const opts = signal ? { signal } : {}
-  const last = rows(
-    await hub.sql({ sql: 'SELECT MAX(week_ending) AS as_of FROM prescriptions' }, opts),
-    'as-of',
+  const last = await all(
+    hub,
+    plan({
+      dataset: 'prescriptions',
+      measures: [{ field: 'prescriptions.week_ending', aggregation: 'max', as: 'as_of' }],
+    }),
+    signal,
   )
   const asOfRaw = last[0]?.as_of
   if (!asOfRaw) return []
   const asOf = String(asOfRaw).slice(0, 10)
   const d13 = isoDay(Date.parse(asOf) - 13 * 7 * DAY)
   const d26 = isoDay(Date.parse(asOf) - 26 * 7 * DAY)
-  const trx = rows(
-    await hub.sql(
-      {
-        sql:
-          `SELECT h.crm_account_id AS account_id, h.territory_id AS territory_id, ` +
-          `SUM(CASE WHEN p.week_ending > '${d13}' THEN p.trx ELSE 0 END) AS trx_recent, ` +
-          `SUM(CASE WHEN p.week_ending <= '${d13}' THEN p.trx ELSE 0 END) AS trx_prior ` +
-          `FROM hcps h JOIN prescriptions p ON p.hcp_id = h.hcp_id ` +
-          `WHERE p.week_ending > '${d26}' AND h.crm_account_id IS NOT NULL ` +
-          `GROUP BY h.crm_account_id, h.territory_id ORDER BY h.crm_account_id`,
+  const window = (from: string, to: string) =>
+    plan({
+      dataset: 'prescriptions',
+      measures: [{ field: 'prescriptions.trx', aggregation: 'sum', as: 'trx' }],
+      dimensions: [
+        { field: 'hcps.crm_account_id', as: 'account_id' },
+        { field: 'hcps.territory_id', as: 'territory_id' },
+      ],
+      filter: {
+        op: 'and',
+        args: [
+          { op: 'gt', field: 'prescriptions.week_ending', value: from },
+          { op: 'lte', field: 'prescriptions.week_ending', value: to },
+        ],
       },
-      opts,
-    ),
-    'TRx',
+      order: [{ by: 'account_id', direction: 'asc' }],
+    })
+  const recentRows = await all(hub, window(d13, asOf), signal)
+  const priorRows = await all(hub, window(d26, d13), signal)
+  const calls = await all(
+    hub,
+    plan({
+      dataset: 'calls',
+      measures: [{ field: 'calls.call_date', aggregation: 'max', as: 'last_call' }],
+      dimensions: [{ field: 'hcps.crm_account_id', as: 'account_id' }],
+      filter: { op: 'eq', field: 'calls.status', value: 'Completed' },
+    }),
+    signal,
   )
-  const calls = rows(
-    await hub.sql(
-      {
-        sql:
-          `SELECT h.crm_account_id AS account_id, MAX(c.call_date) AS last_call FROM hcps h ` +
-          `JOIN calls c ON c.hcp_id = h.hcp_id WHERE c.status = 'Completed' GROUP BY h.crm_account_id`,
-      },
-      opts,
-    ),
-    'last call',
-  )
+  const prior = new Map(priorRows.map((r) => [String(r.account_id), Number(r.trx)]))
+  const territory = new Map<string, string>()
+  const recent = new Map<string, number>()
+  for (const r of [...priorRows, ...recentRows]) {
+    if (r.account_id === null || r.account_id === undefined) continue
+    territory.set(String(r.account_id), String(r.territory_id))
+    if (!recent.has(String(r.account_id))) recent.set(String(r.account_id), 0)
+  }
+  for (const r of recentRows) if (r.account_id !== null) recent.set(String(r.account_id), Number(r.trx))
+  const trx = [...recent.keys()].sort().map((id) => ({
+    account_id: id,
+    territory_id: territory.get(id),
+    trx_recent: recent.get(id) ?? 0,
+    trx_prior: prior.get(id) ?? 0,
+  }))
   const lastCall = new Map(
     calls.map((c) => [String(c.account_id), c.last_call ? String(c.last_call).slice(0, 10) : null]),
   )

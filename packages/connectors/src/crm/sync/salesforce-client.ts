@@ -133,18 +133,22 @@ export class SalesforceClient {
         try {
           return await this.once<T>(method, path, options)
         } catch (err) {
-          const e = err as { errorCode?: string; status?: number }
-          if (e.status === 401 || e.errorCode === 'INVALID_SESSION_ID') {
-            if (refreshed)
-              throw new AbortError(
-                new HubError('UNAUTHENTICATED', 'Salesforce refused the refreshed session', { cause: err }),
-              )
-            refreshed = true
-            this.stats.refreshes += 1
-            await this.authenticate()
+          if (!isSessionError(err)) throw err
+          // Refresh on a 401 exactly once per request; a second 401 is not retried.
+          const refused = () =>
+            new AbortError(
+              new HubError('UNAUTHENTICATED', 'Salesforce refused the refreshed session', { cause: err }),
+            )
+          if (refreshed) throw refused()
+          refreshed = true
+          this.stats.refreshes += 1
+          await this.authenticate()
+          try {
             return await this.once<T>(method, path, options)
+          } catch (again) {
+            if (isSessionError(again)) throw refused()
+            throw again
           }
-          throw err
         }
       },
       {
@@ -196,22 +200,44 @@ export class SalesforceClient {
         : typeof options.body === 'string'
           ? options.body
           : JSON.stringify(options.body)
+    let timer: NodeJS.Timeout | undefined
+    // jsforce does not pass a body stream's error on (a connection reset mid-body would hang the
+    // call): a watchdog turns a response that stops arriving into a retryable reset.
+    const watchdog = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            Object.assign(new Error('ECONNRESET: no complete response in time'), { code: 'ECONNRESET' }),
+          ),
+        this.config.REQUEST_TIMEOUT_MS,
+      )
+    })
     try {
-      const result = (await api.request({
-        method: method as 'GET',
-        url,
-        ...(body === undefined ? {} : { body }),
-        headers: {
-          ...(body === undefined ? {} : { 'content-type': options.contentType ?? 'application/json' }),
-          ...(options.text ? { accept: 'text/csv' } : {}),
-          ...options.headers,
-        },
-      })) as T
+      const result = (await Promise.race([
+        watchdog,
+        api.request({
+          method: method as 'GET',
+          url,
+          ...(body === undefined ? {} : { body }),
+          headers: {
+            ...(body === undefined ? {} : { 'content-type': options.contentType ?? 'application/json' }),
+            ...(options.text ? { accept: 'text/csv' } : {}),
+            ...options.headers,
+          },
+        }),
+      ])) as T
       return { body: result, headers }
     } catch (err) {
       throw Object.assign(err as object, { status })
+    } finally {
+      clearTimeout(timer)
     }
   }
+}
+
+function isSessionError(err: unknown): boolean {
+  const e = err as { errorCode?: string; status?: number }
+  return e.status === 401 || e.errorCode === 'INVALID_SESSION_ID'
 }
 
 function isRetryable(err: unknown): boolean {
