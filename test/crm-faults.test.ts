@@ -144,7 +144,7 @@ describe('crm sync: faults, API limits, auth flows and the error report', () => 
   it('authenticates with client credentials too, and audits each run', async () => {
     await settings({ AUTH: 'client_credentials' })
     const r = await sync()
-    await settings({ AUTH: 'jwt' })
+    await settings({ AUTH: 'private_key' })
     expect(r.status, r.message).toBe('succeeded')
     await equal()
     const events = (await createAuditLog(h.running.services.metadata).list('acme', { limit: 50 })).items

@@ -13,7 +13,10 @@ const CLI = join(import.meta.dirname, '../packages/core/src/cli/main.ts')
 const NEW_CALLS = 12_000
 
 /** `hub crm sync` in a child process (the real CLI), to be killed mid-run. */
-function hubSync(h: CrmHarness, args: string[]): { child: ChildProcess; done: Promise<number | null>; out: () => string } {
+function hubSync(
+  h: CrmHarness,
+  args: string[],
+): { child: ChildProcess; done: Promise<number | null>; out: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'crm', 'sync', ...args], {
     env: { ...process.env, ...h.env },
     stdio: ['ignore', 'pipe', 'pipe'],

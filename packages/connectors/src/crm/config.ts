@@ -8,8 +8,8 @@ import { z } from 'zod'
 export const CrmConfigSchema = z.object({
   /** Where the OAuth token endpoint lives (`https://login.salesforce.com`, `https://test.salesforce.com`). */
   LOGIN_URL: z.url().default('https://login.salesforce.com'),
-  /** OAuth flow: `jwt` (JWT bearer, the app's private key) or `client_credentials`. */
-  AUTH: z.enum(['jwt', 'client_credentials']).default('jwt'),
+  /** OAuth flow: `private_key` (JWT bearer signed with the app's key) or `client_credentials`. */
+  AUTH: z.enum(['private_key', 'client_credentials']).default('private_key'),
   /** The connected app's consumer key. */
   CLIENT_ID: z.string().min(1).optional(),
   /** The integration user a JWT bearer assertion names (`sub`). */

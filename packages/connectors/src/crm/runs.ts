@@ -24,7 +24,7 @@ export interface SyncOptions {
 async function clientFor(scope: TenantScope<CrmConfig>, signal?: AbortSignal): Promise<SalesforceClient> {
   const { config, secrets } = scope
   const credentials =
-    config.AUTH === 'jwt'
+    config.AUTH === 'private_key'
       ? { privateKey: await secrets.require('private_key') }
       : { clientSecret: await secrets.require('client_secret') }
   return new SalesforceClient(config, credentials, signal)

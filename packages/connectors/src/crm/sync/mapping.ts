@@ -47,7 +47,7 @@ export const MappingSchema = z
     /** Objects in sync order (parents first); `false` drops an object of the default mapping. */
     objects: z.record(
       z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,79}$/, 'an sObject name'),
-      z.union([ObjectMappingSchema, z.literal(false)]),
+      z.union([z.literal(false), z.record(z.string(), z.unknown())]),
     ),
   })
   .strict()
@@ -145,21 +145,31 @@ export const DEFAULT_MAPPING: Mapping = {
 
 /** Validate a mapping document; errors name the offending path (`objects.Account.tabel`). */
 export function parseMapping(doc: unknown, source = 'mapping'): Mapping {
-  const parsed = MappingSchema.safeParse(doc)
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => {
-      const keys = 'keys' in i && Array.isArray(i.keys) ? `.${(i.keys as string[]).join(', .')}` : ''
-      return `${[...i.path].join('.')}${keys}: ${i.message}`
-    })
+  const problems: string[] = []
+  const report = (prefix: string[], issues: z.core.$ZodIssue[]) => {
+    for (const i of issues) {
+      const keys = 'keys' in i && Array.isArray(i.keys) ? ` (${(i.keys as string[]).join(', ')})` : ''
+      problems.push(`${[...prefix, ...i.path.map(String)].join('.')}: ${i.message}${keys}`)
+    }
+  }
+  const outer = MappingSchema.safeParse(doc)
+  const objects: Record<string, ObjectMapping> = { ...DEFAULT_MAPPING.objects }
+  if (!outer.success) report([], outer.error.issues)
+  else
+    for (const [name, value] of Object.entries(outer.data.objects)) {
+      if (value === false) {
+        delete objects[name]
+        continue
+      }
+      // Each object on its own, so an unknown field is named with its full path (objects.Account.tabel).
+      const parsed = ObjectMappingSchema.safeParse(value)
+      if (parsed.success) objects[name] = parsed.data
+      else report(['objects', name], parsed.error.issues)
+    }
+  if (problems.length > 0)
     throw new HubError('CONFIG_INVALID', `Invalid CRM ${source} — ${problems.join('; ')}`, {
       details: { problems },
     })
-  }
-  const objects: Record<string, ObjectMapping> = { ...DEFAULT_MAPPING.objects }
-  for (const [name, m] of Object.entries(parsed.data.objects)) {
-    if (m === false) delete objects[name]
-    else objects[name] = m
-  }
   return { objects }
 }
 

@@ -70,7 +70,7 @@ export class SalesforceClient {
   async authenticate(): Promise<void> {
     let token: { access_token: string; instance_url: string }
     try {
-      if (this.config.AUTH === 'jwt') {
+      if (this.config.AUTH === 'private_key') {
         if (!this.credentials.privateKey || !this.config.USERNAME)
           throw new HubError('CONFIG_INVALID', 'JWT bearer needs the private_key secret and HUB_CRM_USERNAME')
         const key = await importPKCS8(this.credentials.privateKey, 'RS256')
