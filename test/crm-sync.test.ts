@@ -8,7 +8,7 @@ import {
   seedSynthetic,
 } from '../packages/connectors/src/crm/testing/emulator/seed.ts'
 import type { SalesforceEmulator } from '../packages/connectors/src/crm/testing/emulator/server.ts'
-import { type CrmHarness, emptySqliteTarget, startCrmHarness } from './helpers/crm.ts'
+import { type CrmHarness, emptyMysqlTarget, emptySqliteTarget, startCrmHarness } from './helpers/crm.ts'
 import { orgAccounts, orgCalls, targetCalls, targetHcps } from './helpers/crm-checksums.ts'
 
 const ACCOUNTS = Number(process.env.CRM_TEST_ACCOUNTS ?? 5000)
@@ -65,4 +65,41 @@ describe('crm sync into SQLite (jsforce against the Salesforce emulator)', () =>
     expect(served.some((r) => r.includes('/sobjects/Call2_vod__c/deleted'))).toBe(true)
     expect(served.some((r) => r.includes('/jobs/query'))).toBe(false)
   }, 120_000)
+})
+
+describe('crm sync into MariaDB', () => {
+  let h: CrmHarness
+  let org: SalesforceEmulator
+  let synthetic: SyntheticOrg
+  let target: Awaited<ReturnType<typeof emptyMysqlTarget>>
+
+  beforeAll(async () => {
+    h = await startCrmHarness()
+    org = await h.startOrg()
+    synthetic = seedSynthetic(org.store, { prefix: 'MDB', accounts: 1000, calls: 10_000, seed: 5 })
+    target = await emptyMysqlTarget()
+    await h.connect('globex', org, target.url, { BULK_PAGE_SIZE: '3000' })
+  }, 120_000)
+  afterAll(async () => {
+    await target?.drop()
+    await h?.close()
+  })
+
+  it('syncs in full, then incrementally with edits and deletes, equal to the org', async () => {
+    const full = await runSync(await h.scope('globex'), {})
+    expect(full.status, full.message).toBe('succeeded')
+    expect(full.errorCount).toBe(0)
+    expect(await targetCalls(target.knex)).toEqual(orgCalls(org.store))
+    expect(await targetHcps(target.knex)).toEqual(orgAccounts(org.store))
+    const rand = prng(9)
+    const calls = [...org.store.table('Call2_vod__c').keys()]
+    for (const id of calls.slice(0, 200))
+      org.store.update('Call2_vod__c', id, { Call_Channel_vod__c: 'Phone' })
+    for (const id of calls.slice(200, 260)) org.store.delete('Call2_vod__c', id)
+    for (let i = 0; i < 40; i += 1) addCall(org.store, synthetic, rand)
+    const inc = await runSync(await h.scope('globex'), {})
+    expect(inc.status, inc.message).toBe('succeeded')
+    expect(inc.objects.Call2_vod__c).toMatchObject({ mode: 'incremental', deleted: 60, written: 240 })
+    expect(await targetCalls(target.knex)).toEqual(orgCalls(org.store))
+  }, 300_000)
 })

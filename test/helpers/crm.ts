@@ -129,3 +129,20 @@ export async function emptySqliteTarget(dir: string, name: string): Promise<{ ur
   for (const s of [...ddl.create, ...ddl.finish]) await ds.knex.raw(s)
   return { url, knex: ds.knex }
 }
+
+/** A fresh MariaDB database with the pharma schema (tables, keys, foreign keys); drop() in afterAll. */
+export async function emptyMysqlTarget(): Promise<{ url: string; knex: Knex; drop(): Promise<void> }> {
+  const { createTestDatabase } = await import('../../packages/core/src/testing/test-databases.ts')
+  const db = await createTestDatabase('nl2q_crm')
+  const ds = openDataSource(db.url)
+  const ddl = pharmaDdl('mysql')
+  for (const s of [...ddl.create, ...ddl.finish]) await ds.knex.raw(s)
+  return {
+    url: db.url,
+    knex: ds.knex,
+    async drop() {
+      await ds.knex.destroy()
+      await db.drop()
+    },
+  }
+}
