@@ -12,20 +12,17 @@ import { orgCalls, targetCalls } from './helpers/crm-checksums.ts'
 const CLI = join(import.meta.dirname, '../packages/core/src/cli/main.ts')
 const NEW_CALLS = 12_000
 
-/** `hub crm sync` in a child process (the real CLI), to be killed mid-run. */
-function hubSync(
+/** The real `hub` CLI in a child process (stdout in `out`), to wait for or to kill mid-run. */
+function hubCli(
   h: CrmHarness,
   args: string[],
 ): { child: ChildProcess; done: Promise<number | null>; out: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'crm', 'sync', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     env: { ...process.env, ...h.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'ignore'],
   })
   let out = ''
   child.stdout?.on('data', (d) => {
-    out += d
-  })
-  child.stderr?.on('data', (d) => {
     out += d
   })
   const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
@@ -75,7 +72,7 @@ describe("crm sync into the demo tenant's own SQLite file: kill mid-run, resume,
     // Slow result pages so the kill lands mid-run, between pages.
     org.fault({ kind: 'slow', match: /\/jobs\/query\/\w+\/results$/, times: 10_000, delayMs: 150 })
     const results = () => org.requests.filter((r) => /\/results$/.test(r)).length
-    const run = hubSync(h, ['--tenant', 'globex', '--full'])
+    const run = hubCli(h, ['crm', 'sync', '--tenant', 'globex', '--full'])
     // Territory2, User, Product, Account, ObjectTerritory2Association, then Call2 pages: kill inside Call2.
     await until(() => results() >= 14 || run.child.exitCode !== null, 240_000)
     run.child.kill('SIGKILL')
@@ -95,6 +92,19 @@ describe("crm sync into the demo tenant's own SQLite file: kill mid-run, resume,
     expect(await targetCalls(target)).toEqual(orgCalls(org.store))
     expect(await scope.state.get('full:Call2_vod__c')).toBeUndefined()
   }, 300_000)
+
+  it('shows watermarks, last runs and API usage with hub crm status', async () => {
+    const status = hubCli(h, ['crm', 'status', '--tenant', 'globex'])
+    expect(await status.done, status.out()).toBe(0)
+    const parsed = JSON.parse(status.out()) as {
+      objects: Record<string, { watermark: { modstamp: string } | null }>
+      lastRuns: { status: string }[]
+      apiUsage: { used: number; limit: number } | null
+    }
+    expect(parsed.objects.Call2_vod__c?.watermark?.modstamp).toEqual(expect.any(String))
+    expect(parsed.lastRuns.at(-1)?.status).toBe('succeeded')
+    expect(parsed.apiUsage?.limit).toBe(15_000)
+  }, 60_000)
 
   it('answers questions over the synced calls through /v1/ask', async () => {
     const { status, body } = await ask('how many calls')
