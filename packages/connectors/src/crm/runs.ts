@@ -133,7 +133,7 @@ export async function crmStatus(scope: TenantScope<CrmConfig>) {
   for (const object of Object.keys(mapping.objects)) {
     objects[object] = {
       watermark: (await watermarkOf(scope.state, object)) ?? null,
-      fullInProgress: ((await scope.state.get<{ rows: number }>(`full:${object}`)) ?? null) && true,
+      fullInProgress: (await scope.state.get(`full:${object}`)) !== undefined,
     }
   }
   const runs = await lastRuns(scope.state, 10)

@@ -78,9 +78,8 @@ async function writeRecords(
   }
   for (let i = 0; i < rows.length; i += ctx.config.BATCH_SIZE) {
     const batch = rows.slice(i, i + ctx.config.BATCH_SIZE)
-    const { written, failed } = await ctx.target.write(m, batch)
+    const { failed } = await ctx.target.write(m, batch)
     r.written += batch.length - failed.length
-    void written
     r.failed += failed.length
     const byKey = new Map([...ids].map(([id, key]) => [key, id]))
     for (const f of failed)
