@@ -36,6 +36,8 @@ export interface ConnectorTestOptions {
   dataCalls?: DataCall[]
   /** Input per job for the job checks (default `{}`). */
   jobInputs?: Record<string, unknown>
+  /** Connector secrets per tenant, set before the checks run (`home` is the hub's HUB_HOME). */
+  secrets?: (home: string) => Record<string, Record<string, string>>
 }
 
 /** What a route context may hold, and nothing else. */
@@ -92,6 +94,11 @@ export function testConnector(options: ConnectorTestOptions): void {
       home = mkdtempSync(join(tmpdir(), `nl2q-conformance-${name}-`))
       running = await start()
       keys = Object.fromEntries(running.demoKeys.map((k) => [k.tenant, k.secret]))
+      if (options.secrets) {
+        const admin = secretAdmin(running.services.metadata.knex, secretBoxFor(running.services.config))
+        for (const [tenant, values] of Object.entries(options.secrets(home)))
+          for (const [key, value] of Object.entries(values)) await admin.set(name, tenant, key, value)
+      }
     })
     afterAll(async () => {
       await running?.close()
