@@ -12,10 +12,10 @@ export function meter(): Transform & { readonly bytes: number; digest(): string 
       done(null, chunk)
     },
   })
-  return Object.assign(t, {
-    get bytes() {
-      return bytes
-    },
-    digest: () => hash.digest('hex'),
-  })
+  // defineProperty, not Object.assign: assign would copy the getter's value (0) once.
+  Object.defineProperty(t, 'bytes', { get: () => bytes })
+  return Object.assign(t, { digest: () => hash.digest('hex') }) as Transform & {
+    readonly bytes: number
+    digest(): string
+  }
 }
