@@ -81,5 +81,33 @@ export function commandContext(
         throw err
       }
     },
+    async runJob(tenant, job, input, options = {}) {
+      const { createJobRunner } = await import('../jobs/index.ts')
+      const { installedConnectors } = await import('./connector-args.ts')
+      const cli = await openCliHub(logger)
+      try {
+        if (!(await cli.tenants.exists(tenant))) throw new HubError('NOT_FOUND', `No tenant '${tenant}'`)
+        const connectors = await installedConnectors()
+        const runner = createJobRunner({
+          host: cli.host,
+          knex: cli.metadata.knex,
+          connectors: connectors.some((c) => c.name === connector.name)
+            ? connectors
+            : [...connectors, connector],
+          redisUrl: cli.config.redisUrl,
+          dispatchTimeoutMs: cli.config.jobDispatchTimeoutMs,
+        })
+        try {
+          return await runner.run(
+            { connector: connector.name, job, tenant, input, trigger: 'cli' },
+            { onProgress: (done, total, message) => options.onProgress?.(done, total, message) },
+          )
+        } finally {
+          await runner.close()
+        }
+      } finally {
+        await cli.close()
+      }
+    },
   }
 }

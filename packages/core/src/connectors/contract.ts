@@ -85,10 +85,28 @@ export interface SetupContext<C> {
   hub: { info: HubInfo }
 }
 
+/** A finished run of a job, as kept in the run history (`hub job history`). */
+export interface JobRunRecord {
+  id: string
+  status: 'running' | 'succeeded' | 'failed'
+  result: Record<string, unknown> | null
+  error: { code: string; message: string } | null
+}
+
 /** CLI sub-commands; `open(tenant)` binds a scope to the local operator of that tenant. */
 export interface CommandContext<C> {
   logger: Logger
   open(tenant: string): Promise<TenantScope<C> & { close(): Promise<void> }>
+  /**
+   * Run one of this connector's jobs now for a tenant, exactly as `hub job run` does (lease, run
+   * history, audited as the tenant's integration principal), and wait for it.
+   */
+  runJob(
+    tenant: string,
+    job: string,
+    input: unknown,
+    options?: { onProgress?: (done: number, total?: number, message?: string) => void },
+  ): Promise<JobRunRecord>
 }
 
 export interface JobContext<C> extends TenantScope<C> {

@@ -11,6 +11,7 @@ export {
   type HubInfo,
   type Job,
   type JobContext,
+  type JobRunRecord,
   type RouteContext,
   type SecurityMiddleware,
   type SetupContext,
