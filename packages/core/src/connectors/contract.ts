@@ -107,6 +107,8 @@ export interface CommandContext<C> {
     input: unknown,
     options?: { onProgress?: (done: number, total?: number, message?: string) => void },
   ): Promise<JobRunRecord>
+  /** Run one of this connector's jobs for a tenant on a cron schedule (`hub job schedule`). */
+  scheduleJob(tenant: string, job: string, input: unknown, cron: string): Promise<void>
 }
 
 export interface JobContext<C> extends TenantScope<C> {

@@ -1,0 +1,31 @@
+import { z } from 'zod'
+import { SftpSettingsSchema } from '../delivery/index.ts'
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+/** `HUB_BOAST_*` overlaid with the tenant's `hub connector config boast …` settings. */
+export const BoastConfigSchema = SftpSettingsSchema.extend({
+  /** Default destination of exports (`sftp://user@host:port/dir`, `file:///dir`). */
+  EXPORT_TO: z.string().optional(),
+  /** The partner's inbox the poll job reads (`sftp://user@host:port/inbox`). */
+  INBOX_URL: z.string().optional(),
+  CSV_DELIMITER: z
+    .string()
+    .refine((d) => d.length === 1 && !/["\r\n]/.test(d), 'one character, not a quote or line break')
+    .default(','),
+  GZIP: flag.default(true),
+  /** Rows per page read from the engine (memory is bounded by one page). */
+  PAGE_ROWS: z.coerce.number().int().min(100).max(100_000).default(10_000),
+  /** Attempts after the first on a disconnect or timeout; each restarts the file. */
+  RETRIES: z.coerce.number().int().min(0).max(10).default(4),
+  RETRY_BASE_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** Largest inbound data file the poller takes (bytes). */
+  INBOUND_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(2 * 1024 ** 3),
+})
+export type BoastConfig = z.output<typeof BoastConfigSchema>
