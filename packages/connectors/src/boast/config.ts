@@ -27,5 +27,12 @@ export const BoastConfigSchema = SftpSettingsSchema.extend({
     .int()
     .positive()
     .default(2 * 1024 ** 3),
+  /** Inbound files may only load tables whose name starts with this (never the tenant's own). */
+  INBOUND_TABLE_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,30}$/)
+    .default('boast_'),
+  /** A data file with no manifest this long after it arrived is quarantined (0 = at once). */
+  INBOUND_MANIFEST_GRACE_S: z.coerce.number().int().min(0).default(3600),
 })
 export type BoastConfig = z.output<typeof BoastConfigSchema>

@@ -1,6 +1,33 @@
 // @nl2q/connectors/boast: file exchange with BOAST over SFTP — exports out, validated files in.
-import { defineConnector } from '@nl2q/core'
+import { defineConnector, defineJob } from '@nl2q/core'
+import { boastCommands } from './commands.ts'
+import { type BoastConfig, BoastConfigSchema } from './config.ts'
+import { runExport } from './export/run-export.ts'
+import { ExportInputSchema } from './export/spec.ts'
+import { PollInputSchema, runPoll } from './inbound/poll.ts'
+import { SAVED_QUESTIONS, savedQuestionReader } from './saved.ts'
 
-export const boastConnector = defineConnector({ name: 'boast' })
+export const boastConnector = defineConnector({
+  name: 'boast',
+  config: BoastConfigSchema,
+  reads: [SAVED_QUESTIONS],
+  commands: boastCommands,
+  jobs: {
+    export: defineJob<typeof ExportInputSchema, BoastConfig>({
+      description: 'Export the answer to a question as CSV (gzip) with a manifest to an SFTP directory',
+      input: ExportInputSchema,
+      run: (input, ctx) => runExport(input, ctx, savedQuestionReader(ctx.state)),
+    }),
+    poll: defineJob<typeof PollInputSchema, BoastConfig>({
+      description: 'Validate and load the files (with manifests) waiting in the BOAST inbox',
+      input: PollInputSchema,
+      run: (input, ctx) => runPoll(input, ctx),
+    }),
+  },
+})
 
+export { type BoastConfig, BoastConfigSchema } from './config.ts'
+export { type ExportManifest, ExportManifestSchema } from './export/manifest.ts'
+export { type ExportInput, ExportInputSchema } from './export/spec.ts'
+export { type InboundManifest, InboundManifestSchema } from './inbound/manifest.ts'
 export default boastConnector

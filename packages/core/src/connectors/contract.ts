@@ -131,6 +131,8 @@ export interface Job<C = unknown, I extends z.ZodType = z.ZodType> {
 export interface Connector<S extends ConfigSchema = ConfigSchema> {
   /** Lower-case letters and digits: the audit channel, the state namespace and `HUB_<NAME>_*`. */
   name: string
+  /** Other connectors' state tables this one reads (same tenant, read-only): `state.peer(c, t)`. */
+  reads?: readonly { connector: string; table: string }[]
   /** The connector's config section; keys are the suffixes of `HUB_<NAME>_<KEY>`. */
   config?: S
   /** Env names kept for keys whose variable predates the `HUB_<NAME>_` rule. */
