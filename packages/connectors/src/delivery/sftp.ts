@@ -147,6 +147,15 @@ export async function openSftpDelivery(url: URL, scope: Parameters<DeliveryFacto
   const shown = `sftp://${target.username}@${target.host}:${target.port}${target.dir}`
   const fail = (what: string, cause: unknown) =>
     isHubError(cause) ? cause : transient(`SFTP ${what} failed on ${shown}`, cause)
+  // A dropped connection must fail the transfer at once: ssh2 leaves pending writes unanswered.
+  const lost = new AbortController()
+  const onLost = (err?: unknown) => {
+    if (!lost.signal.aborted) lost.abort(transient(`SFTP connection to ${shown} lost`, err))
+  }
+  const onClose = () => onLost()
+  client.on('close', onClose)
+  client.on('end', onClose)
+  client.on('error', onLost)
 
   async function exists(name: string): Promise<boolean> {
     assertPlainName(name)
@@ -167,7 +176,9 @@ export async function openSftpDelivery(url: URL, scope: Parameters<DeliveryFacto
       // flags 'w': an earlier attempt's part is truncated, never appended to.
       const ws = client.createWriteStream(part, { flags: 'w', mode: 0o640 })
       const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()))
-      await pipeline(file.body, m, ws, ...(options.signal ? [{ signal: options.signal }] : []))
+      lost.signal.throwIfAborted()
+      const signal = options.signal ? AbortSignal.any([options.signal, lost.signal]) : lost.signal
+      await pipeline(file.body, m, ws, { signal })
       await withTimeout(closed, op, 'close')
       const stat = await withTimeout(client.stat(part), op, 'stat')
       if (stat.size !== m.bytes)
@@ -177,8 +188,11 @@ export async function openSftpDelivery(url: URL, scope: Parameters<DeliveryFacto
       // posix-rename@openssh.com replaces atomically; a plain SFTP rename would refuse an existing name.
       await withTimeout(client.posixRename(part, path(file.name)), op, 'rename')
       return staged
-    } catch (cause) {
-      await withTimeout(client.delete(part, true), 2000, 'cleanup').catch(() => undefined)
+    } catch (err) {
+      // an abort because the connection dropped reports the drop, not the abort
+      const cause = lost.signal.aborted && !options.signal?.aborted ? lost.signal.reason : err
+      if (!lost.signal.aborted)
+        await withTimeout(client.delete(part, true), 2000, 'cleanup').catch(() => undefined)
       throw fail(`upload of ${file.name}`, cause)
     }
   }
@@ -188,6 +202,9 @@ export async function openSftpDelivery(url: URL, scope: Parameters<DeliveryFacto
     put,
     exists,
     async close() {
+      client.removeListener('close', onClose)
+      client.removeListener('end', onClose)
+      client.removeListener('error', onLost)
       await client.end().catch(() => undefined)
     },
   }
