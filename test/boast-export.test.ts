@@ -81,7 +81,7 @@ describe('BOAST exports to a real OpenSSH server', () => {
     expect(run.result).toMatchObject({ outcome: 'delivered', rowCount: expectedRows, file, attempts: 1 })
     // audited per run: the export itself and the job's start/finish
     const audit = await hub.call('/v1/audit?limit=50', { key: hub.keys.acme })
-    const events = ((await audit.json()) as { events: { action: string; outcome: string }[] }).events
+    const events = ((await audit.json()) as { items: { action: string; outcome: string }[] }).items
     expect(events.map((e) => e.action)).toEqual(
       expect.arrayContaining(['boast.export', 'job.start', 'job.finish']),
     )
@@ -126,7 +126,6 @@ describe('BOAST exports to a real OpenSSH server', () => {
       plan: PRESCRIPTIONS,
       to: sshd.url('out'),
       asOf: '2025-02-01',
-      gzip: false,
     })
     // wait until the upload is under way, then crash the server (every session process with it)
     let killed = false
@@ -144,7 +143,7 @@ describe('BOAST exports to a real OpenSSH server', () => {
     expect(run.error).toBeNull()
     expect((run.result as { attempts: number }).attempts).toBeGreaterThanOrEqual(2)
     const files = ls(dir).filter((f) => f.startsWith('rx-retry_'))
-    const file = `rx-retry_2025-02-01_${run.id}.csv`
+    const file = `rx-retry_2025-02-01_${run.id}.csv.gz`
     expect(files).toEqual([file, `${file}.manifest.json`])
     const back = readExport(dir, file)
     expect(back.rows.length).toBe(expectedRows)
