@@ -7,23 +7,26 @@ import { ExportInputSchema } from './export/spec.ts'
 import { PollInputSchema, runPoll } from './inbound/poll.ts'
 import { SAVED_QUESTIONS, savedQuestionReader } from './saved.ts'
 
+/** `boast:export` — a saved question, question or plan as CSV (gzip) plus manifest to a destination. */
+export const exportJob = defineJob<typeof ExportInputSchema, BoastConfig>({
+  description: 'Export the answer to a question as CSV (gzip) with a manifest to an SFTP directory',
+  input: ExportInputSchema,
+  run: (input, ctx) => runExport(input, ctx, savedQuestionReader(ctx.state)),
+})
+
+/** `boast:poll` — validate and load what waits in the partner's inbox. */
+export const pollJob = defineJob<typeof PollInputSchema, BoastConfig>({
+  description: 'Validate and load the files (with manifests) waiting in the BOAST inbox',
+  input: PollInputSchema,
+  run: (input, ctx) => runPoll(input, ctx),
+})
+
 export const boastConnector = defineConnector({
   name: 'boast',
   config: BoastConfigSchema,
   reads: [SAVED_QUESTIONS],
   commands: boastCommands,
-  jobs: {
-    export: defineJob<typeof ExportInputSchema, BoastConfig>({
-      description: 'Export the answer to a question as CSV (gzip) with a manifest to an SFTP directory',
-      input: ExportInputSchema,
-      run: (input, ctx) => runExport(input, ctx, savedQuestionReader(ctx.state)),
-    }),
-    poll: defineJob<typeof PollInputSchema, BoastConfig>({
-      description: 'Validate and load the files (with manifests) waiting in the BOAST inbox',
-      input: PollInputSchema,
-      run: (input, ctx) => runPoll(input, ctx),
-    }),
-  },
+  jobs: { export: exportJob, poll: pollJob },
 })
 
 export { type BoastConfig, BoastConfigSchema } from './config.ts'

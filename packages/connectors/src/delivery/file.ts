@@ -1,4 +1,4 @@
-import { constants } from 'node:fs'
+import { constants, createWriteStream } from 'node:fs'
 import { access, link, mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -33,14 +33,12 @@ export async function openFileDelivery(url: URL): Promise<Delivery> {
       throw new HubError('CONFLICT', `${file.name} already exists in ${dir}`)
     const m = meter()
     try {
-      const fh = await open(part, 'w', 0o640)
+      await pipeline(file.body, m, createWriteStream(part, { flags: 'w', mode: 0o640 }), {
+        ...(options.signal ? { signal: options.signal } : {}),
+      })
+      // the bytes reach the disk before the name does
+      const fh = await open(part, 'r+')
       try {
-        await pipeline(
-          file.body,
-          m,
-          fh.createWriteStream({ autoClose: false }),
-          ...(options.signal ? [{ signal: options.signal }] : []),
-        )
         await fh.sync()
       } finally {
         await fh.close()
