@@ -6,6 +6,7 @@ import { connectorState } from '../packages/core/src/connectors/state-store.ts'
 import { openDataSource } from '../packages/core/src/db/index.ts'
 import { boastHub, ls, readExport, runJob, sha256 } from './boast-helpers.ts'
 import { type Sshd, startSshd } from './emulators/sshd/sshd.ts'
+import { runHub } from './helpers/cli.ts'
 import type { TestHub } from './helpers/hub.ts'
 
 // Every prescription of the demo tenant, as rows (the export of the issue: ~300k rows at scale 1).
@@ -249,6 +250,57 @@ describe('BOAST exports to a real OpenSSH server', () => {
       await watcher.end()
     }
   }, 300_000)
+
+  it('exports a Power BI saved question by name from the hub CLI, with run history', async () => {
+    await connectorState(hub.services.metadata.knex, 'odata', 'acme')
+      .table('saved_questions')
+      .put('monthly_trx', {
+        id: 'sq-1',
+        name: 'monthly_trx',
+        question: 'total trx by month in 2024',
+        asOf: '2025-01-15',
+        columns: [],
+        createdBy: 'test',
+        createdAt: new Date().toISOString(),
+      })
+    const env = { HUB_HOME: hub.home, HUB_LOG_LEVEL: 'silent' }
+    const r = await runHub(
+      [
+        'boast',
+        'export',
+        '--tenant',
+        'acme',
+        '--saved',
+        'monthly_trx',
+        '--to',
+        sshd.url('out'),
+        '--as-of',
+        '2025-01-31',
+        '--now',
+      ],
+      env,
+    )
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const printed = JSON.parse(r.stdout) as { runId: string; status: string; file: string; rowCount: number }
+    expect(printed).toMatchObject({
+      status: 'succeeded',
+      exportId: 'saved-monthly_trx',
+      outcome: 'delivered',
+    })
+    expect(printed.file).toBe(`saved-monthly_trx_2025-01-31_${printed.runId}.csv.gz`)
+    const back = readExport(out, printed.file)
+    expect(back.manifest.question).toBe('total trx by month in 2024')
+    expect(back.rows.length).toBe(printed.rowCount)
+    const history = await runHub(['job', 'history', '--tenant', 'acme', '--json'], env)
+    expect(history.stdout).toContain(printed.runId)
+    const missing = await runHub(
+      ['boast', 'export', '--tenant', 'acme', '--saved', 'nope', '--to', sshd.url('out'), '--now'],
+      env,
+    )
+    expect(missing.code).not.toBe(0)
+    expect(missing.stdout).toContain('NOT_FOUND')
+  }, 180_000)
 
   it('refuses an input with no source, two sources or a bad date before it runs', async () => {
     await expect(runJob(hub, 'export', { to: sshd.url('out') })).rejects.toMatchObject({
