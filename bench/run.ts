@@ -4,7 +4,7 @@
  * 127.0.0.1:3306 (NL2Q_BENCH_MYSQL_URL) and seed their databases when missing; `scale` also
  * needs Redis on 127.0.0.1:6379 (NL2Q_BENCH_REDIS_URL).
  */
-const ALL = ['engine', 'audit', 'startup', 'ask', 'odata', 'scale'] as const
+const ALL = ['engine', 'audit', 'startup', 'ask', 'odata', 'scale', 'boast'] as const
 
 async function main() {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
