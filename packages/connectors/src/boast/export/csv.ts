@@ -42,6 +42,8 @@ export function csvStream(
     columns: columns.map((c) => c.name),
     delimiter: options.delimiter,
     record_delimiter: 'windows',
+    // csv-stringify quotes the record delimiter (CRLF) but not a lone CR or LF, which readers split on
+    quoted_match: /[\r\n]/,
   })
   const source = Readable.from(records(), { objectMode: true })
   source.on('error', (err) => stringifier.destroy(err))
