@@ -14,6 +14,7 @@ import { type Delivery, openDelivery } from '../../delivery/index.ts'
 import type { BoastConfig } from '../config.ts'
 import { csvStream } from './csv.ts'
 import { type ExportManifest, HUB_VERSION, manifestName } from './manifest.ts'
+import { planPages } from './pages.ts'
 import { type DeliveryReceipt, receiptKey, receipts } from './receipts.ts'
 import type { ExportInput } from './spec.ts'
 
@@ -146,9 +147,7 @@ export async function runExport(
       }
     }
     const file = `${source.exportId}_${asOf}_${ctx.runId}.csv${gzip ? '.gz' : ''}`
-    const pages = ctx.hub
-      .stream(source.plan, { pageSize: cfg.PAGE_ROWS, signal: ctx.signal })
-      [Symbol.asyncIterator]()
+    const pages = planPages(ctx.hub, source.plan, cfg.PAGE_ROWS, ctx.signal)
     const first = await pages.next()
     const firstPage: QueryResult = first.done
       ? await ctx.hub.query({ ...source.plan, limit: 1 }, { signal: ctx.signal })
