@@ -13,7 +13,8 @@ import { fmt, pharmaOnMysql, row } from './lib.ts'
  * (target ≥ 0.5) and the hub process's peak RSS (target < 256 MB).
  *
  * NL2Q_BENCH_BOAST_SCALE (default 2, ~0.6 M rows, for a quick run; 20 is the issue's ~6 M rows),
- * NL2Q_BENCH_BOAST_PAGE_ROWS (default 50000).
+ * NL2Q_BENCH_BOAST_PAGE_ROWS (default 10000), NL2Q_BENCH_BOAST_NODE_ARGS (flags for the hub process,
+ * e.g. `--max-old-space-size=128` to see the memory the export needs rather than V8's lazy heap).
  */
 const COLUMNS = ['rx_id', 'hcp_id', 'product_id', 'week_ending', 'payer_type', 'trx', 'nrx', 'quantity']
 const ROOT = join(import.meta.dirname, '..')
@@ -29,7 +30,11 @@ function hub(args: string[], env: NodeJS.ProcessEnv): string {
 function timedExport(args: string[], env: NodeJS.ProcessEnv) {
   return new Promise<{ seconds: number; peakMb: number; stdout: string }>((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const nodeArgs = (process.env.NL2Q_BENCH_BOAST_NODE_ARGS ?? '').split(' ').filter(Boolean)
+    const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     let peakMb = 0
@@ -60,7 +65,7 @@ function timedExport(args: string[], env: NodeJS.ProcessEnv) {
 
 export async function run(): Promise<void> {
   const scale = Number(process.env.NL2Q_BENCH_BOAST_SCALE ?? 2)
-  const pageRows = process.env.NL2Q_BENCH_BOAST_PAGE_ROWS ?? '50000'
+  const pageRows = process.env.NL2Q_BENCH_BOAST_PAGE_ROWS ?? '10000'
   const url = new URL(await pharmaOnMysql(`nl2q_bench_s${scale}`, scale))
   const sshd = await startSshd()
   const home = mkdtempSync(join(tmpdir(), 'nl2q-bench-boast-'))
