@@ -36,7 +36,11 @@ const columnBuilders: Record<InboundManifest['columns'][number]['type'], string>
   datetime: 'datetime',
 }
 
-/** The table's columns must hold the declared ones; a new table is created inside the transaction. */
+/**
+ * The table's columns must hold the declared ones; a missing table is created — inside the load's
+ * transaction where DDL is transactional (SQLite, PostgreSQL), before it on MySQL/MariaDB (where
+ * CREATE TABLE commits implicitly) and dropped again if the load fails.
+ */
 async function prepareTable(trx: Knex, m: InboundManifest): Promise<string | null> {
   if (!(await trx.schema.hasTable(m.table))) {
     await trx.schema.createTable(m.table, (t) => {
@@ -87,6 +91,10 @@ export async function validateAndLoad(
   const names = manifest.columns.map((c) => c.name)
   const batchSize = Math.max(1, Math.floor(900 / names.length))
   let rows = 0
+  const createdOutside =
+    ds.dialect === 'mysql' &&
+    !(await ds.knex.schema.hasTable(manifest.table)) &&
+    (await prepareTable(ds.knex, manifest)) === null
   try {
     await ds.knex.transaction(async (trx) => {
       if (ds.dialect === 'sqlite') await trx.raw('PRAGMA busy_timeout = 10000')
@@ -175,6 +183,7 @@ export async function validateAndLoad(
         throw new Rejected({ ok: false, reason: 'invalid', problems, problemCount, rowsRead: rows })
     })
   } catch (err) {
+    if (createdOutside) await ds.knex.schema.dropTableIfExists(manifest.table)
     if (err instanceof Rejected) return err.outcome
     throw err
   } finally {
