@@ -5,7 +5,18 @@
  * needs Redis on 127.0.0.1:6379 (NL2Q_BENCH_REDIS_URL); `widget` needs Debian's chromium
  * (NL2Q_CHROMIUM) and runs on the SQLite demo.
  */
-const ALL = ['engine', 'audit', 'startup', 'ask', 'throughput', 'odata', 'scale', 'widget', 'crm'] as const
+const ALL = [
+  'engine',
+  'audit',
+  'startup',
+  'ask',
+  'throughput',
+  'odata',
+  'scale',
+  'widget',
+  'crm',
+  'boast',
+] as const
 
 async function main() {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))

@@ -51,6 +51,7 @@ export {
   type HubInfo,
   type Job,
   type JobContext,
+  type JobRunRecord,
   type RouteContext,
   type SecurityMiddleware,
   type SetupContext,

@@ -45,8 +45,3 @@ export const CrmConfigSchema = z.object({
 })
 
 export type CrmConfig = z.output<typeof CrmConfigSchema>
-
-/** Keys are lower-case as operators type them (`frame_ancestors=…`); their variables are upper-case. */
-export const crmConfigEnv = Object.fromEntries(
-  Object.keys(CrmConfigSchema.shape).map((key) => [key, `HUB_CRM_${key.toUpperCase()}`]),
-) as Record<keyof CrmConfig, string>

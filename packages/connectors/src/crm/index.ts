@@ -1,14 +1,13 @@
 // @nl2q/connectors/crm: Veeva CRM on Salesforce — data sync (jsforce) and the sidebar widget.
 import { defineConnector } from '@nl2q/core'
 import { registerCrmCommands } from './commands.ts'
-import { CrmConfigSchema, crmConfigEnv } from './config.ts'
+import { CrmConfigSchema } from './config.ts'
 import { crmJobs } from './jobs.ts'
 import { widgetRoutes } from './widget/routes.ts'
 
 export const crmConnector = defineConnector({
   name: 'crm',
   config: CrmConfigSchema,
-  configEnv: crmConfigEnv,
   routes(app, ctx) {
     widgetRoutes(app, ctx)
   },

@@ -3,6 +3,7 @@ import { HubError } from '@nl2q/core'
 
 /** One file to deliver: its final name, its bytes as a stream, and what to do if it already exists. */
 export interface DeliveryFile {
+  /** A plain file name (no `/`, no `..`); the destination's directory is the URL's path. */
   name: string
   body: Readable
   /** `fail` for data files (never overwrite a delivered file), `replace` for manifests. */
@@ -17,13 +18,31 @@ export interface DeliveredFile {
   sha256: string
 }
 
+export interface PutOptions {
+  signal?: AbortSignal
+  /**
+   * Called once the whole body sits in the temporary (`.part`) file and its size was verified,
+   * before the rename that publishes it: the export records a "staged" receipt here, so a crash
+   * between the rename and the final receipt is recognised on the next run instead of producing a
+   * second file. A throw aborts the put (the part is removed, nothing is published).
+   */
+  beforeCommit?(staged: DeliveredFile): Promise<void>
+}
+
 /**
  * A destination directory. `put` is atomic: a reader of the destination sees either no file or the
- * whole file under its final name, never a partial one.
+ * whole file under its final name, never a partial one. Each `put` writes its temporary file from
+ * the start (never appends to an earlier attempt's part).
+ *
+ * Errors are `HubError`s: `SERVICE_UNAVAILABLE` / `TIMEOUT` for transient failures (disconnect,
+ * timeout: the caller may retry with a fresh body on a fresh `Delivery`), `CONFLICT` when the final
+ * name exists and `conflict` is `fail`, `FORBIDDEN` / `CONFIG_INVALID` for what a retry cannot fix
+ * (refused host key, bad credentials, bad URL).
  */
 export interface Delivery {
+  /** The destination URL without credentials. */
   readonly url: string
-  put(file: DeliveryFile, options?: { signal?: AbortSignal }): Promise<DeliveredFile>
+  put(file: DeliveryFile, options?: PutOptions): Promise<DeliveredFile>
   exists(name: string): Promise<boolean>
   close(): Promise<void>
 }
@@ -54,4 +73,11 @@ export async function openDelivery(url: string, scope: Parameters<DeliveryFactor
     throw new HubError('VALIDATION_FAILED', `no delivery for '${parsed.protocol}' (known: ${known})`)
   }
   return factory(parsed, scope)
+}
+
+/** A delivered file name must be a plain name: no directory part, no traversal, no control bytes. */
+export function assertPlainName(name: string): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control bytes are what we refuse
+  if (!name || name === '.' || name === '..' || /[/\\\u0000-\u001f]/.test(name) || name.length > 255)
+    throw new HubError('VALIDATION_FAILED', `not a plain file name: ${JSON.stringify(name)}`)
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { M365Config, M365Env } from './config.ts'
+import { M365Config } from './config.ts'
 
 const parse = (raw: Record<string, string>) => M365Config.safeParse(raw)
 const firstIssue = (raw: Record<string, string>) => {
@@ -35,10 +35,5 @@ describe('m365 settings', () => {
       chunk_kib: 640,
       graph_url: 'https://localhost:8443',
     })
-  })
-
-  it('keeps the env names upper case', () => {
-    expect(M365Env.groups).toBe('HUB_M365_GROUPS')
-    expect(M365Env.client_id).toBe('HUB_M365_CLIENT_ID')
   })
 })

@@ -68,8 +68,3 @@ export const M365Config = z.object({
     .default(3_200),
 })
 export type M365Settings = z.output<typeof M365Config>
-
-/** Env names stay upper case (`HUB_M365_GROUPS`) while the keys are the issue's lower-case names. */
-export const M365Env = Object.fromEntries(
-  Object.keys(M365Config.shape).map((k) => [k, `HUB_M365_${k.toUpperCase()}`]),
-) as Partial<Record<keyof M365Settings, string>>

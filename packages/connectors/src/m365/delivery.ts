@@ -13,7 +13,7 @@ import {
   type UploadResult,
 } from '@microsoft/microsoft-graph-client'
 import { HubError } from '@nl2q/core'
-import type { DeliveredFile, Delivery, DeliveryFile } from '../delivery/index.ts'
+import type { DeliveredFile, Delivery, DeliveryFile, PutOptions } from '../delivery/index.ts'
 import { type DriveFolder, itemPath, parseDriveUrl } from './drive-path.ts'
 import { graphCause } from './groups.ts'
 
@@ -144,11 +144,14 @@ export class M365Delivery implements Delivery {
     }
   }
 
-  async put(file: DeliveryFile, options: { signal?: AbortSignal } = {}): Promise<DeliveredFile> {
+  async put(file: DeliveryFile, options: PutOptions = {}): Promise<DeliveredFile> {
     const path = itemPath(this.where, file.name)
     const dir = await mkdtemp(join(tmpdir(), 'nl2q-m365-'))
     try {
       const spooled = await spool(file, dir, options.signal)
+      // the whole body is staged (spooled, sized, hashed); the name appears on Graph only when the
+      // upload's last byte is committed, so this is the point before publishing
+      await options.beforeCommit?.({ name: file.name, bytes: spooled.bytes, sha256: spooled.sha256 })
       if (spooled.bytes === 0) {
         await this.client
           .api(`${path}/content`)

@@ -6,6 +6,7 @@ import { type ConnectorHost, connectorRuntime, hubInfo } from '../connectors/con
 import type { CommandContext, Connector } from '../connectors/contract.ts'
 import { HubError } from '../errors.ts'
 import { createHub, type HubWithControls } from '../hub/hub.ts'
+import type { JobRunner } from '../jobs/index.ts'
 import { type MetadataStore, openMetadataStore } from '../metadata/store.ts'
 import { createMetrics } from '../metrics/registry.ts'
 import { localPrincipal } from '../principal.ts'
@@ -64,6 +65,30 @@ export function commandContext(
   connector: Connector,
   logger: Logger,
 ): CommandContext<Record<string, unknown>> {
+  /** A job runner over the installed connectors (this one included) for a live tenant. */
+  async function withRunner<T>(tenant: string, fn: (runner: JobRunner) => Promise<T>): Promise<T> {
+    const { createJobRunner } = await import('../jobs/index.ts')
+    const { installedConnectors } = await import('./connector-args.ts')
+    const cli = await openCliHub(logger)
+    try {
+      if (!(await cli.tenants.exists(tenant))) throw new HubError('NOT_FOUND', `No tenant '${tenant}'`)
+      const installed = await installedConnectors()
+      const runner = createJobRunner({
+        host: cli.host,
+        knex: cli.metadata.knex,
+        connectors: installed.some((c) => c.name === connector.name) ? installed : [...installed, connector],
+        redisUrl: cli.config.redisUrl,
+        dispatchTimeoutMs: cli.config.jobDispatchTimeoutMs,
+      })
+      try {
+        return await fn(runner)
+      } finally {
+        await runner.close()
+      }
+    } finally {
+      await cli.close()
+    }
+  }
   return {
     logger,
     async open(tenant) {
@@ -81,5 +106,19 @@ export function commandContext(
         throw err
       }
     },
+    runJob: (tenant, job, input, options = {}) =>
+      withRunner(tenant, (runner) =>
+        runner.run(
+          { connector: connector.name, job, tenant, input, trigger: 'cli' },
+          { onProgress: (done, total, message) => options.onProgress?.(done, total, message) },
+        ),
+      ),
+    scheduleJob: (tenant, job, input, cron) =>
+      withRunner(tenant, async (runner) => {
+        const { findJob, parseJobInput } = await import('../jobs/execute.ts')
+        const ref = `${connector.name}:${job}`
+        const found = findJob([connector], connector.name, job)
+        await runner.schedules.set({ job: ref, tenant, cron, input: parseJobInput(found.job, ref, input) })
+      }),
   }
 }

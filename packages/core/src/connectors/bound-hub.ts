@@ -24,6 +24,8 @@ export interface BoundHub {
   stream(plan: QueryPlan, options?: CallOptions & { pageSize?: number }): AsyncIterable<QueryResult>
   datasets(): Promise<DatasetSummary[]>
   dataset(name: string): Promise<DatasetSummary>
+  /** Re-read the tenant's schema (after a connector loaded a table): admin or integration only. */
+  refresh(options?: CallOptions): Promise<void>
 }
 
 /** Appends events to the bound tenant's audit chain only (who and where are filled in). */
@@ -49,6 +51,7 @@ export function bindHub(hub: Hub, principal: Principal, rc: RequestContext): Bou
     stream: (plan, o) => hub.stream(frozen, plan, withSignal(rc, o), o?.pageSize),
     datasets: () => hub.datasets(frozen),
     dataset: (name) => hub.dataset(frozen, name),
+    refresh: (o) => hub.refresh(frozen, withSignal(rc, o)),
   }
 }
 

@@ -7,8 +7,9 @@ export const SETTINGS_TABLE = 'connector_settings'
 
 type Raw = Record<string, string | undefined>
 
+/** Keys may be written as operators type them (`frame_ancestors`); their variables are upper-case. */
 const envName = (connector: Connector, key: string) =>
-  connector.configEnv?.[key] ?? `HUB_${connector.name.toUpperCase()}_${key}`
+  connector.configEnv?.[key] ?? `HUB_${connector.name.toUpperCase()}_${key.toUpperCase()}`
 
 /** The keys of a connector's config section (empty without one). */
 export function configKeys(connector: Connector): string[] {

@@ -80,7 +80,7 @@ export function connectorRuntime<S extends ConfigSchema>(host: ConnectorHost, co
   async function scope(principal: Principal, rc: RequestContext): Promise<TenantScope<ConfigOf<S>>> {
     return {
       hub: bindHub(host.hub, principal, rc),
-      state: connectorState(host.knex, name, principal.tenant),
+      state: connectorState(host.knex, name, principal.tenant, connector.reads),
       secrets: connectorSecrets(host.knex, host.secrets, name, principal.tenant),
       audit: bindAudit(host.hub, principal, rc),
       config: await configFor(principal.tenant),
@@ -116,7 +116,7 @@ export function connectorRuntime<S extends ConfigSchema>(host: ConnectorHost, co
             }),
           info: host.info,
         },
-        state: { for: (c) => connectorState(host.knex, name, principalOf(c).tenant) },
+        state: { for: (c) => connectorState(host.knex, name, principalOf(c).tenant, connector.reads) },
         secrets: { for: (c) => connectorSecrets(host.knex, host.secrets, name, principalOf(c).tenant) },
         audit: {
           for: (c, options) =>

@@ -88,10 +88,30 @@ export interface SetupContext<C> {
   hub: { info: HubInfo }
 }
 
+/** A finished run of a job, as kept in the run history (`hub job history`). */
+export interface JobRunRecord {
+  id: string
+  status: 'running' | 'succeeded' | 'failed'
+  result: Record<string, unknown> | null
+  error: { code: string; message: string } | null
+}
+
 /** CLI sub-commands; `open(tenant)` binds a scope to the local operator of that tenant. */
 export interface CommandContext<C> {
   logger: Logger
   open(tenant: string): Promise<TenantScope<C> & { close(): Promise<void> }>
+  /**
+   * Run one of this connector's jobs now for a tenant, exactly as `hub job run` does (lease, run
+   * history, audited as the tenant's integration principal), and wait for it.
+   */
+  runJob(
+    tenant: string,
+    job: string,
+    input: unknown,
+    options?: { onProgress?: (done: number, total?: number, message?: string) => void },
+  ): Promise<JobRunRecord>
+  /** Run one of this connector's jobs for a tenant on a cron schedule (`hub job schedule`). */
+  scheduleJob(tenant: string, job: string, input: unknown, cron: string): Promise<void>
 }
 
 export interface JobContext<C> extends TenantScope<C> {
@@ -137,7 +157,9 @@ export interface ClaimsContext<C> {
 export interface Connector<S extends ConfigSchema = ConfigSchema> {
   /** Lower-case letters and digits: the audit channel, the state namespace and `HUB_<NAME>_*`. */
   name: string
-  /** The connector's config section; keys are the suffixes of `HUB_<NAME>_<KEY>`. */
+  /** Other connectors' state tables this one reads (same tenant, read-only): `state.peer(c, t)`. */
+  reads?: readonly { connector: string; table: string }[]
+  /** The connector's config section; each key is read from `HUB_<NAME>_<KEY in upper case>`. */
   config?: S
   /** Env names kept for keys whose variable predates the `HUB_<NAME>_` rule. */
   configEnv?: Partial<Record<keyof ConfigOf<S> & string, string>>

@@ -13,6 +13,7 @@ export {
   type HubInfo,
   type Job,
   type JobContext,
+  type JobRunRecord,
   type RouteContext,
   type SecurityMiddleware,
   type SetupContext,

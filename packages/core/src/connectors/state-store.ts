@@ -25,6 +25,11 @@ export interface ConnectorState {
   set(key: string, value: unknown): Promise<void>
   delete(key: string): Promise<boolean>
   table<T = unknown>(name: string): StateTable<T>
+  /**
+   * Read (never write) a table another connector keeps for the same tenant, if this connector
+   * declared it in `reads` (e.g. BOAST reading the Power BI connector's saved questions).
+   */
+  peer<T = unknown>(connector: string, name: string): Pick<StateTable<T>, 'get' | 'list'>
 }
 
 interface Row {
@@ -42,7 +47,21 @@ function checkId(id: string): string {
  * State namespaced to (connector, tenant): both are fixed here, every query carries them, so a
  * connector holding this object cannot name another tenant's rows.
  */
-export function connectorState(knex: Knex, connector: string, tenant: string): ConnectorState {
+export function connectorState(
+  knex: Knex,
+  connector: string,
+  tenant: string,
+  reads: readonly { connector: string; table: string }[] = [],
+): ConnectorState {
+  return stateOf(knex, connector, tenant, reads)
+}
+
+function stateOf(
+  knex: Knex,
+  connector: string,
+  tenant: string,
+  reads: readonly { connector: string; table: string }[],
+): ConnectorState {
   const rows = (tbl: string) => knex(STATE_TABLE).where({ connector, tenant, tbl })
   function table<T>(tbl: string): StateTable<T> {
     const put = async (id: string, value: T) => {
@@ -108,6 +127,16 @@ export function connectorState(knex: Knex, connector: string, tenant: string): C
     table<T>(name: string) {
       if (!NAME.test(name)) throw new HubError('BAD_REQUEST', `'${name}' is not a state table name`)
       return table<T>(name)
+    },
+    peer<T>(owner: string, name: string) {
+      if (!reads.some((r) => r.connector === owner && r.table === name))
+        throw new HubError(
+          'FORBIDDEN',
+          `The ${connector} connector did not declare reading ${owner}'s '${name}'`,
+        )
+      if (!NAME.test(name)) throw new HubError('BAD_REQUEST', `'${name}' is not a state table name`)
+      const t = stateOf(knex, owner, tenant, []).table<T>(name)
+      return { get: (id) => t.get(id), list: (o) => t.list(o) }
     },
   }
 }

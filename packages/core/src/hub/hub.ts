@@ -364,6 +364,28 @@ export function createHub(options: HubOptions): HubWithControls {
       return found
     },
     audit: (principal, event, ctx) => record(principal, principal.tenant, event, ctx),
+    async refresh(principal, ctx) {
+      const started = performance.now()
+      const denied = !hasRole(principal, 'admin', 'integration')
+      if (!denied) {
+        cache.invalidate(principal.tenant)
+        plans.invalidate(principal.tenant)
+        await tenants.invalidate(principal.tenant)
+      }
+      await record(
+        principal,
+        principal.tenant,
+        {
+          action: 'data.refresh',
+          resource: 'tenant',
+          outcome: denied ? 'denied' : 'success',
+          durationMs: Math.round(performance.now() - started),
+          ...(denied ? { detail: { code: 'FORBIDDEN' } } : {}),
+        },
+        ctx,
+      )
+      if (denied) throw new HubError('FORBIDDEN', 'Refreshing the model needs the admin or integration role')
+    },
     invalidateCache: (tenant) => {
       cache.invalidate(tenant)
       plans.invalidate(tenant)

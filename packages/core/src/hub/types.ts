@@ -35,6 +35,11 @@ export interface Hub {
    * There is no tenant parameter: an event can only land in the chain of the principal it names.
    */
   audit(principal: Principal, event: AuditEventInput, ctx: RequestContext): Promise<void>
+  /**
+   * Re-read the principal's tenant schema and drop its cached results (after a load into its
+   * database): admins and integration principals only; audited `data.refresh`.
+   */
+  refresh(principal: Principal, ctx: RequestContext): Promise<void>
 }
 
 export type {
