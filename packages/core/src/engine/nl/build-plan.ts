@@ -17,6 +17,17 @@ import { ambiguous, unanswerable } from './refuse.ts'
 /** Columns whose values do not add up (a price, a rate): an average of them is a row average. */
 const NON_ADDITIVE = /price|rate|ratio|percent|pct|score|(^|_)age($|_)/i
 
+/** How many `grain` periods back "over" one `over` period is: YoY by quarter = 4; undefined if not whole. */
+function seriesStep(over: TimeGrain | undefined, grain: TimeGrain | undefined): number | undefined {
+  if (!grain) return undefined
+  if (!over || over === grain) return 1
+  const months: Partial<Record<TimeGrain, number>> = { month: 1, quarter: 3, year: 12 }
+  const a = months[over]
+  const b = months[grain]
+  if (!a || !b || a <= b || a % b !== 0) return undefined
+  return a / b
+}
+
 /** Intent → QueryPlan: pick the FROM table, resolve columns, and lay out measures, dimensions, filters and order. */
 class PlanBuilder {
   private readonly aliases = new Set<string>()
@@ -207,6 +218,10 @@ class PlanBuilder {
   build(): QueryPlan {
     const intent = this.intent
     const subject = intent.subject
+    // "TRx quarter over quarter": grouped by quarter unless a period grain is asked ("YoY by quarter")
+    const over = intent.change?.over
+    if (over && !intent.timeCompare && !intent.dims.some((d) => d.kind === 'grain'))
+      intent.dims.push({ kind: 'grain', grain: over })
     // a measure compared per entity ("HCPs with TRx above 100") is an aggregate comparison
     for (const c of intent.cmps) {
       if (c.target.form !== 'column') continue
@@ -246,8 +261,14 @@ class PlanBuilder {
       !intent.order.dim &&
       groupDims.length > 0 &&
       !counted(subject.dataset)
-    // "fastest-growing territories": growth of the model's default measure
-    if (intent.change && refs.length === 0 && subject) {
+    // "fastest-growing territories", "quarter over quarter change": growth of the model's default
+    // measure (the interpretation names it)
+    // ("monthly change in calls": a dated subject is counted instead, below)
+    if (
+      intent.change &&
+      refs.length === 0 &&
+      (subject ? !datedBy(this.model, subject.dataset) : !intent.whichField)
+    ) {
       const dm = this.model.defaultMeasure?.split('.')
       if (!dm?.[0] || !dm[1]) throw ambiguous('Growth of what? Name a measure.')
       refs.push({ kind: 'field', dataset: dm[0], field: dm[1] })
@@ -474,15 +495,31 @@ class PlanBuilder {
         throw ambiguous(
           'Change between which periods? Say e.g. "quarter over quarter", "by month" or "Q4 2024 vs Q3 2024".',
         )
-      // Only two named periods: a series ("quarter over quarter") over sparse data would compare a
-      // group with whichever period it last had rows in, under the previous period's name.
-      const periods = this.changePeriods(grains[0].grain)
-      if (!intent.timeCompare || !periods)
-        throw ambiguous('Change between which two periods? Name both, e.g. "TRx Q4 2024 vs Q3 2024".')
       if (this.having.length > 0)
         throw ambiguous("I can't yet filter a change by totals; ask for the change on its own.")
-      change = { time: grains[0].as, lastOnly: true, periods }
+      if (intent.timeCompare) {
+        // "Q4 2024 vs Q3 2024": exactly those two periods
+        const periods = this.changePeriods(grains[0].grain)
+        if (!periods)
+          throw ambiguous('Change between which two periods? Name both, e.g. "TRx Q4 2024 vs Q3 2024".')
+        change = { time: grains[0].as, lastOnly: true, periods }
+      } else {
+        // "quarter over quarter", "monthly change": every period against the one before it (or
+        // `step` before: "YoY by quarter"), over a dense calendar of periods
+        const step = seriesStep(intent.change.over, grains[0].grain)
+        if (step === undefined)
+          throw ambiguous(
+            `Compare each ${grains[0].grain} with which earlier period? Ask e.g. "${intent.change.over ?? 'quarter'} over ${intent.change.over ?? 'quarter'} change".`,
+          )
+        change = { time: grains[0].as, lastOnly: false, ...(step > 1 ? { step } : {}) }
+      }
       const rank = intent.change.rank
+      // "fastest-growing territories QoQ": a series has a change per territory AND quarter; which
+      // quarter is meant is not said, so only a series of periods alone is ranked ("which month grew most")
+      if ((rank || o) && !change.periods && this.dims.length > 1)
+        throw ambiguous(
+          'Rank the change between which two periods? Name both, e.g. "fastest-growing territories Q4 2024 vs Q3 2024".',
+        )
       // "highest percent growth", "fastest-growing": rank by the change (in percent when asked)
       if (rank || o) {
         const by = (o?.measure && this.addMeasure(o.measure)) || this.measures[0]?.as
