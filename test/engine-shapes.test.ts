@@ -276,6 +276,31 @@ const SHAPE_CASES: GoldCase[] = [
            AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.hcp_id = h.hcp_id AND c.channel = 'In-person'
            AND c.call_date ${Q4})`,
   },
+  // period-over-period series over a dense calendar (every quarter/month/year is present overall;
+  // per HCP most months are missing, so each HCP × month of 2024 is listed with 0 where it had none)
+  {
+    q: 'Quarter over quarter change in TRx',
+    gold: `SELECT q, v, v - LAG(v) OVER (ORDER BY q) FROM (SELECT substr(week_ending, 1, 4) || '-' ||
+           printf('%02d', ((CAST(substr(week_ending, 6, 2) AS INTEGER) - 1) / 3) * 3 + 1) || '-01' q, SUM(trx) v
+           FROM prescriptions GROUP BY q)`,
+  },
+  {
+    q: 'Show year over year TRx growth for Tirosint',
+    gold: `SELECT y, v, v - LAG(v) OVER (ORDER BY y) FROM (SELECT substr(p.week_ending, 1, 4) || '-01-01' y,
+           SUM(p.trx) v ${RX_PR} WHERE pr.product_name = 'Tirosint' GROUP BY y)`,
+  },
+  {
+    q: 'Monthly change in Tirosint TRx by HCP in H2 2024',
+    gold: `WITH v AS (SELECT p.hcp_id, strftime('%Y-%m-01', p.week_ending) mo, SUM(p.trx) s ${RX_PR}
+             WHERE pr.product_name = 'Tirosint' AND p.week_ending BETWEEN '2024-07-01' AND '2024-12-31' GROUP BY 1, 2),
+           m(mo, prev) AS (SELECT '2024-07-01', NULL UNION ALL SELECT date(mo, '+1 month'), mo FROM m
+             WHERE mo < '2024-12-01')
+           SELECT h.hcp_id, m.mo, COALESCE(v.s, 0),
+             CASE WHEN m.prev IS NULL THEN NULL ELSE COALESCE(v.s, 0) - COALESCE(pv.s, 0) END
+           FROM (SELECT DISTINCT hcp_id FROM v) h CROSS JOIN m
+           LEFT JOIN v ON v.hcp_id = h.hcp_id AND v.mo = m.mo
+           LEFT JOIN v pv ON pv.hcp_id = h.hcp_id AND pv.mo = m.prev`,
+  },
 ]
 
 const SHAPE_REFUSALS: RefusalCase[] = [
@@ -290,11 +315,8 @@ const SHAPE_REFUSALS: RefusalCase[] = [
   { q: 'how many HCPs had at least 3 in-person calls', code: 'AMBIGUOUS' },
   // a total over reps would count each territory's rows once per rep
   { q: 'share of TRx by rep', code: 'AMBIGUOUS' },
-  // a series of changes over sparse data could compare with an older period: refused
-  { q: 'Quarter over quarter change in TRx', code: 'AMBIGUOUS' },
-  { q: 'Monthly change in Tirosint TRx by HCP in 2024', code: 'AMBIGUOUS' },
-  // held-out h13
-  { q: 'Show year over year TRx growth for Tirosint', code: 'AMBIGUOUS' },
+  // ranking a series per territory would rank territory-quarters: which quarter is not said
+  { q: 'fastest growing territories quarter over quarter', code: 'AMBIGUOUS' },
   { q: 'Change the territory of rep ACM-R001', code: 'READ_ONLY' },
   { q: 'Synthroid TRx in Q4 2024 by mood of the prescriber', code: 'UNKNOWN_FIELD' },
 ]
