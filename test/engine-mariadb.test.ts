@@ -89,6 +89,7 @@ const QUESTIONS = [
   'number of HCPs with no calls in Q4 2024',
   'share of TRx by product in 2024',
   'percent of TRx from Medicare',
+  'percent of TRx in the Northeast in 2024',
   'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter',
   'Endocrinologists who wrote Tirosint in Q4 2024 but had no in-person calls that quarter',
 ]

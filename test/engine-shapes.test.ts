@@ -257,6 +257,17 @@ const SHAPE_CASES: GoldCase[] = [
            AND p.week_ending ${Y24}`,
   },
   {
+    // no part word and nothing grouped: the value named is the part, of the whole (issue 10)
+    q: 'percent of TRx in the Northeast',
+    gold: `SELECT 1.0 * SUM(CASE WHEN t.region = 'Northeast' THEN p.trx ELSE 0 END) / SUM(p.trx) ${RX_H}
+           JOIN territories t ON t.territory_id = h.territory_id`,
+  },
+  {
+    q: 'share of NRx for Tirosint in 2024',
+    gold: `SELECT 1.0 * SUM(CASE WHEN pr.product_name = 'Tirosint' THEN p.nrx ELSE 0 END) / SUM(p.nrx) ${RX_PR}
+           WHERE p.week_ending ${Y24}`,
+  },
+  {
     // held-out h14 (held out as a refusal there; answered now, so its answer is checked here)
     q: 'What percentage of TRx came from Medicare in 2024?',
     gold: `SELECT 1.0 * SUM(CASE WHEN payer_type = 'Medicare' THEN trx ELSE 0 END) / SUM(trx) FROM prescriptions
@@ -309,6 +320,8 @@ const SHAPE_REFUSALS: RefusalCase[] = [
   { q: 'market share by region in 2024', code: 'AMBIGUOUS' },
   // naming two products would make them the whole market: refused, not a share of the pair
   { q: 'market share of Tirosint vs Synthroid in 2024', code: 'AMBIGUOUS' },
+  // a scope value right after "share of" and another value: either could be the part
+  { q: 'share of Tirosint TRx in the Northeast', code: 'AMBIGUOUS' },
   // HCPs reach reps through their territory or through calls: refused, naming both
   { q: 'number of HCPs by rep', code: 'AMBIGUOUS' },
   // a condition on the counted calls is not carried into the correlated count yet: refused
@@ -334,6 +347,14 @@ describe('analyst plan shapes on SQLite', () => {
   })
 
   goldCaseTests(() => ({ engine, ds }), localPrincipal('acme'), AS_OF, SHAPE_CASES, SHAPE_REFUSALS)
+
+  it('states the denominator of a share whose part is the only value named', async () => {
+    const r = await engine.ask(localPrincipal('acme'), {
+      question: 'percent of TRx in the Northeast',
+      asOf: AS_OF,
+    })
+    expect(r.interpretation).toBe('Share of total TRx that is region Northeast, out of the total')
+  })
 
   it('states that an average per HCP counts only the HCPs with matching rows, in label and interpretation', async () => {
     const r = await engine.ask(localPrincipal('acme'), {

@@ -41,6 +41,8 @@ class PlanBuilder {
   private rolled = false
   private readonly over: PlanDimension[] = []
   private readonly shareNum: PlanFilter[] = []
+  /** Value filters that are neither a share's part nor its scope nor a comparison ("in the Northeast"). */
+  private readonly plainValues: PlanFilter[] = []
   /** A value named the share's denominator ("share of hypothyroidism NRx"). */
   private scoped = false
   private bridges: PlanBridge[] = []
@@ -182,6 +184,7 @@ class PlanBuilder {
         into.push({ op: 'eq', field, value: g.negate ? !uniq[0] : (uniq[0] as boolean) })
       else if (uniq.length === 1) into.push({ op: g.negate ? 'ne' : 'eq', field, value: uniq[0] as Scalar })
       else into.push({ op: g.negate ? 'not_in' : 'in', field, values: uniq })
+      if (into === this.filters && !scope && !g.compare) this.plainValues.push(into.at(-1) as PlanFilter)
       if (g.compare && !g.negate) this.addDim({ kind: 'field', dataset: col.dataset, field: col.field })
     })
   }
@@ -477,6 +480,14 @@ class PlanBuilder {
     }
     let share: QueryPlan['share']
     if (intent.share) {
+      // "percent of TRx in the Northeast": no part word and nothing grouped — the values named are
+      // the part, of the whole the other filters (periods) keep; with a scope value too ("share of
+      // Tirosint TRx in the Northeast") either could be the part, so that stays refused below
+      if (!this.shareNum.length && !this.dims.length && !this.scoped && !intent.share.market)
+        for (const f of this.plainValues) {
+          this.filters.splice(this.filters.indexOf(f), 1)
+          this.shareNum.push(f)
+        }
       const num = this.combine(this.shareNum)
       const countsDistinct = this.measures.some((m) => m.aggregation !== 'sum' && m.aggregation !== 'count')
       if (countsDistinct || this.rolled || rankWithin || intent.change)
