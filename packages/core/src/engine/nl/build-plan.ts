@@ -480,14 +480,22 @@ class PlanBuilder {
     }
     let share: QueryPlan['share']
     if (intent.share) {
-      // "percent of TRx in the Northeast": no part word and nothing grouped — the values named are
+      // "percent of TRx in the Northeast": no part word and nothing grouped — the one value named is
       // the part, of the whole the other filters (periods) keep; with a scope value too ("share of
-      // Tirosint TRx in the Northeast") either could be the part, so that stays refused below
-      if (!this.shareNum.length && !this.dims.length && !this.scoped && !intent.share.market)
-        for (const f of this.plainValues) {
-          this.filters.splice(this.filters.indexOf(f), 1)
-          this.shareNum.push(f)
-        }
+      // Tirosint TRx in the Northeast") either could be the part, so that stays refused below, and
+      // the same goes for two values ("percent of NRx in Texas for Synthroid": Texas of Synthroid?)
+      const [only] = this.plainValues
+      if (
+        only &&
+        this.plainValues.length === 1 &&
+        !this.shareNum.length &&
+        !this.dims.length &&
+        !this.scoped &&
+        !intent.share.market
+      ) {
+        this.filters.splice(this.filters.indexOf(only), 1)
+        this.shareNum.push(only)
+      }
       const num = this.combine(this.shareNum)
       const countsDistinct = this.measures.some((m) => m.aggregation !== 'sum' && m.aggregation !== 'count')
       if (countsDistinct || this.rolled || rankWithin || intent.change)
