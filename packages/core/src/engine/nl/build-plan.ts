@@ -237,6 +237,21 @@ class PlanBuilder {
     }
     const refs: MeasureRef[] = [...intent.measures]
     this.relatedCounts(refs)
+    // "number of reps by region with more than 900 calls": the calls are each rep's, not each
+    // region's; when that per-entity count could not be built, a HAVING on the group would misread it
+    const countsSubject = subject && refs.some((r) => r.kind === 'count' && r.dataset === subject.dataset)
+    if (
+      countsSubject &&
+      intent.cmps.some(
+        (c) =>
+          c.target.form === 'agg' &&
+          c.target.measure.kind === 'count' &&
+          c.target.measure.dataset !== subject.dataset,
+      )
+    )
+      throw ambiguous(
+        `I can only count ${this.ds(subject.dataset).pluralLabel} by how many rows each has elsewhere when nothing else is grouped or dated; ask for the list instead, e.g. "${this.ds(subject.dataset).pluralLabel} with more than 900 ${this.ds((intent.cmps[0]?.target as { measure: { dataset: string } }).measure.dataset).pluralLabel}".`,
+      )
     const addRef = (r: MeasureRef) => {
       if (!refs.some((x) => JSON.stringify(x) === JSON.stringify(r))) refs.push(r)
     }
@@ -596,7 +611,10 @@ class PlanBuilder {
   private relatedCounts(refs: MeasureRef[]): void {
     const intent = this.intent
     const e = intent.subject?.dataset
-    if (!e || intent.dims.length || intent.trend || intent.timeCompare || intent.verbs.length) return
+    // "number of HCPs in each territory with at least 5 calls": groups of the subject are fine (the
+    // count is per subject row either way); a period grain is not
+    const grained = intent.dims.some((d) => d.kind === 'grain')
+    if (!e || grained || intent.trend || intent.timeCompare || intent.verbs.length) return
     if (datedBy(this.model, e)) return
     const pk = this.ds(e).primaryKey
     const onlyCount = refs.length === 1 && refs[0]?.kind === 'count' && refs[0].dataset === e
