@@ -64,6 +64,21 @@ describe('NL engine on held-out questions', () => {
     expect(out).not.toMatch(/DATA CHANGED/)
   }, 60_000)
 
+  it('never answers wrong on the issue-10 paraphrase set (115 questions with hand-written SQL)', async () => {
+    // test/fixtures/pharma-heldout-h10.jsonl: paraphrases and new combinations over the pharma model
+    // (series, shares, per-group top N, semi-/anti-joins, argmax, ranges), written for issue 10;
+    // a refusal costs one question, a wrong answer fails here
+    const out = await check(
+      join(dir, 'pharma.sqlite'),
+      join(fixtures, 'pharma-heldout-h10.jsonl'),
+      97,
+      'pharma',
+    )
+    expect(out).toMatch(/ 0 wrong, /)
+    expect(out).toMatch(/112\/115 correct/)
+    expect(out).not.toMatch(/DATA CHANGED/)
+  }, 90_000)
+
   it('answers or correctly refuses every HR question with a purely inferred model', async () => {
     const out = await check(join(dir, 'hr.sqlite'), join(fixtures, 'hr-heldout.jsonl'), 100)
     expect(out).toMatch(/31\/31 correct/)
