@@ -45,7 +45,7 @@ describe('NL engine on held-out questions', () => {
       buildHeldoutDb('hr', join(dir, 'hr.sqlite')),
       buildHeldoutDb('support', join(dir, 'support.sqlite')),
     ])
-  }, 60_000)
+  }, 180_000)
 
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true })
@@ -62,7 +62,7 @@ describe('NL engine on held-out questions', () => {
     ])
     expect(out).toMatch(/68\/70 correct/)
     expect(out).not.toMatch(/DATA CHANGED/)
-  }, 60_000)
+  }, 180_000)
 
   it('never answers wrong on the issue-10 paraphrase set (115 questions with hand-written SQL)', async () => {
     // test/fixtures/pharma-heldout-h10.jsonl: paraphrases and new combinations over the pharma model
@@ -77,17 +77,17 @@ describe('NL engine on held-out questions', () => {
     expect(out).toMatch(/ 0 wrong, /)
     expect(out).toMatch(/112\/115 correct/)
     expect(out).not.toMatch(/DATA CHANGED/)
-  }, 90_000)
+  }, 180_000)
 
   it('answers or correctly refuses every HR question with a purely inferred model', async () => {
     const out = await check(join(dir, 'hr.sqlite'), join(fixtures, 'hr-heldout.jsonl'), 100)
     expect(out).toMatch(/31\/31 correct/)
     expect(out).not.toMatch(/DATA CHANGED/)
-  }, 60_000)
+  }, 180_000)
 
   it('answers or correctly refuses every shop and support-desk question with a purely inferred model', async () => {
     const out = await check(join(dir, 'support.sqlite'), join(fixtures, 'support-heldout.jsonl'), 100)
     expect(out).toMatch(/30\/30 correct/)
     expect(out).not.toMatch(/DATA CHANGED/)
-  }, 60_000)
+  }, 180_000)
 })
