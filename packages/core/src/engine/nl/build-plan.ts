@@ -240,18 +240,19 @@ class PlanBuilder {
     // "number of reps by region with more than 900 calls": the calls are each rep's, not each
     // region's; when that per-entity count could not be built, a HAVING on the group would misread it
     const countsSubject = subject && refs.some((r) => r.kind === 'count' && r.dataset === subject.dataset)
-    if (
-      countsSubject &&
-      intent.cmps.some(
-        (c) =>
-          c.target.form === 'agg' &&
-          c.target.measure.kind === 'count' &&
-          c.target.measure.dataset !== subject.dataset,
-      )
+    const perEntity = intent.cmps.find(
+      (c) =>
+        c.target.form === 'agg' &&
+        c.target.measure.kind === 'count' &&
+        c.target.measure.dataset !== subject?.dataset,
     )
+    if (countsSubject && perEntity?.target.form === 'agg') {
+      const each = this.ds(subject.dataset).pluralLabel
+      const rows = this.ds(perEntity.target.measure.dataset).pluralLabel
       throw ambiguous(
-        `I can only count ${this.ds(subject.dataset).pluralLabel} by how many rows each has elsewhere when nothing else is grouped or dated; ask for the list instead, e.g. "${this.ds(subject.dataset).pluralLabel} with more than 900 ${this.ds((intent.cmps[0]?.target as { measure: { dataset: string } }).measure.dataset).pluralLabel}".`,
+        `I can only count ${each} by how many ${rows} each has when nothing else is grouped or dated; ask for the list instead, e.g. "${each} with ${perEntity.text} ${rows}".`,
       )
+    }
     const addRef = (r: MeasureRef) => {
       if (!refs.some((x) => JSON.stringify(x) === JSON.stringify(r))) refs.push(r)
     }

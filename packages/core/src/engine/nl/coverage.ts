@@ -194,6 +194,10 @@ class Coverage {
         break
     }
     const kw = it.kw
+    // "who wrote the most Tirosint": a person is asked for, so the answer must list rows of something
+    // (not the largest single record)
+    if (kw.k === 'which' && /^(who|whom)$/i.test(it.text))
+      return plan.dimensions.length > 0 || plan.select.length > 0
     if (CONNECTORS.has(kw.k)) return true
     switch (kw.k) {
       case 'top':
