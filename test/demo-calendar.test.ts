@@ -64,7 +64,8 @@ describe('demo calendar', () => {
     expect(rx).toEqual({ lo: '2024-12-07', hi: '2026-11-28', n: 104, odd: 0 })
     const calls = await one(fixed, 'SELECT MIN(call_date) lo, MAX(call_date) hi FROM calls')
     expect(String(calls?.lo) >= '2024-12-01').toBe(true)
-    expect(String(calls?.hi) <= '2026-12-01').toBe(true)
+    // calls run past the last week ending (to a Tuesday) but never reach the seed date
+    expect(String(calls?.hi) < '2026-12-05').toBe(true)
     // hire dates move with the calendar: no call precedes its rep's hire date
     const early = await one(
       fixed,

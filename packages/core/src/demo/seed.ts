@@ -64,30 +64,26 @@ export function demoSeedDate(option?: string): string {
   return d
 }
 
-/** Rows with the date column at `col` moved by `days`. */
-function* shifted(chunks: Iterable<Row[]>, col: number, days: number): Generator<Row[]> {
+/** Rows with the date column at `col` moved by `days`; with `before`, only rows dated before it. */
+function* shifted(chunks: Iterable<Row[]>, col: number, days: number, before?: string): Generator<Row[]> {
   for (const rows of chunks) {
     if (days) for (const r of rows) r[col] = shiftIso(r[col] as string, days)
-    yield rows
+    yield before ? rows.filter((r) => (r[col] as string) < before) : rows
   }
 }
 
 export const MIN_SCALE = 0.005
 export const MAX_SCALE = 100
 
-function validate(options: SeedOptions): GeneratorOptions & { shift: number } {
+function validate(options: SeedOptions): GeneratorOptions & { shift: number; seedDate: string } {
   assertPrefix(options.prefix)
   const scale = options.scale ?? 1
   if (!Number.isFinite(scale) || scale < MIN_SCALE || scale > MAX_SCALE)
     throw new HubError('VALIDATION_FAILED', `The demo scale must be between ${MIN_SCALE} and ${MAX_SCALE}`)
   if (!Number.isSafeInteger(options.seed) || options.seed < 0)
     throw new HubError('VALIDATION_FAILED', 'The demo seed must be a non-negative integer')
-  return {
-    prefix: options.prefix,
-    seed: options.seed,
-    scale,
-    shift: shiftDaysFor(demoSeedDate(options.seedDate)),
-  }
+  const seedDate = demoSeedDate(options.seedDate)
+  return { prefix: options.prefix, seed: options.seed, scale, shift: shiftDaysFor(seedDate), seedDate }
 }
 
 interface Step {
@@ -97,7 +93,7 @@ interface Step {
   expected(rows: number, chunks: number): number
 }
 
-function plan(gen: GeneratorOptions & { shift: number }): Step[] {
+function plan(gen: GeneratorOptions & { shift: number; seedDate: string }): Step[] {
   const d = generateDimensions(gen)
   const fixed = (table: PharmaTable, rows: Row[]): Step => ({
     table,
@@ -126,7 +122,8 @@ function plan(gen: GeneratorOptions & { shift: number }): Step[] {
     },
     {
       table: 'calls',
-      chunks: shifted(callChunks(d, gen), 4, gen.shift),
+      // calls run to the Tuesday after the last week ending: none on or after the seed date
+      chunks: shifted(callChunks(d, gen), 4, gen.shift, gen.seedDate),
       expected: () => callCount(gen.scale),
     },
   ]
