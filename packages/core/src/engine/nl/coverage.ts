@@ -195,8 +195,8 @@ class Coverage {
     }
     const kw = it.kw
     // "who wrote the most Tirosint": a person is asked for, so the answer must list rows of something
-    // (not the largest single record)
-    if (kw.k === 'which' && /^(who|whom)$/i.test(it.text))
+    // (not the largest single record); "HCPs who wrote …" is a relative pronoun, placed as any connector
+    if (kw.k === 'which' && p === 0 && /^(who|whom)$/i.test(it.text))
       return plan.dimensions.length > 0 || plan.select.length > 0
     if (CONNECTORS.has(kw.k)) return true
     switch (kw.k) {
