@@ -13,6 +13,7 @@ import {
 import { localPrincipal } from '../packages/core/src/principal.ts'
 import { norm } from './engine-compare.ts'
 import { createTestDatabase } from './helpers/mysql.ts'
+import { PHARMA_DDL as MYSQL_DDL } from './helpers/pharma-ddl.ts'
 import { createTestPgDatabase } from './helpers/postgres.ts'
 import { REFERENCE_DB } from './helpers/reference.ts'
 
@@ -22,22 +23,6 @@ import { REFERENCE_DB } from './helpers/reference.ts'
  * pharma data is loaded into both, and every answer (time buckets, joins, HAVING, counts, typed
  * numbers) is compared.
  */
-
-const MYSQL_DDL = [
-  `CREATE TABLE territories (territory_id varchar(16) PRIMARY KEY, territory_name varchar(64), region varchar(32), district varchar(64))`,
-  `CREATE TABLE reps (rep_id varchar(16) PRIMARY KEY, rep_name varchar(64), territory_id varchar(16), hire_date date, email varchar(128),
-     FOREIGN KEY (territory_id) REFERENCES territories(territory_id))`,
-  `CREATE TABLE hcps (hcp_id varchar(16) PRIMARY KEY, npi char(10) UNIQUE, first_name varchar(48), last_name varchar(48), specialty varchar(48),
-     city varchar(64), state char(2), territory_id varchar(16), segment char(1), crm_account_id char(18) UNIQUE,
-     FOREIGN KEY (territory_id) REFERENCES territories(territory_id))`,
-  `CREATE TABLE products (product_id varchar(16) PRIMARY KEY, product_name varchar(64) UNIQUE, manufacturer varchar(64), therapeutic_area varchar(48),
-     is_company_product boolean, launch_date date, list_price decimal(10,2))`,
-  `CREATE TABLE prescriptions (rx_id bigint PRIMARY KEY, hcp_id varchar(16), product_id varchar(16), week_ending date, payer_type varchar(16),
-     trx int, nrx int, quantity int, FOREIGN KEY (hcp_id) REFERENCES hcps(hcp_id), FOREIGN KEY (product_id) REFERENCES products(product_id))`,
-  `CREATE TABLE calls (call_id varchar(18) PRIMARY KEY, hcp_id varchar(16), rep_id varchar(16), product_id varchar(16), call_date date,
-     channel varchar(16), status varchar(16), duration_minutes int, FOREIGN KEY (hcp_id) REFERENCES hcps(hcp_id),
-     FOREIGN KEY (rep_id) REFERENCES reps(rep_id), FOREIGN KEY (product_id) REFERENCES products(product_id))`,
-]
 
 /** Tables in FK order, with the sample of rows to copy. */
 const COPY: [string, string][] = [
@@ -87,6 +72,11 @@ const QUESTIONS = [
   'Which HCP wrote the most Synthroid in each territory in 2024?',
   'NRx in 2024 for our products vs competitors',
   'Levoxyl TRx growth Q4 2024 vs Q3 2024',
+  // series over a dense calendar: the 10 % sample leaves many HCP × month holes
+  'Quarter over quarter change in TRx',
+  'monthly change in Tirosint TRx by territory in 2024',
+  'TRx YoY by quarter',
+  'week over week NRx for Cytomel in Q4 2024',
   '5 fastest-growing territories Q4 2024 vs Q3 2024',
   'territories with the highest percent growth in TRx Q4 2024 vs Q3 2024',
   'Tirosint TRx change by HCP December 2024 vs November 2024',
@@ -99,6 +89,7 @@ const QUESTIONS = [
   'number of HCPs with no calls in Q4 2024',
   'share of TRx by product in 2024',
   'percent of TRx from Medicare',
+  'percent of TRx in the Northeast in 2024',
   'Number of HCPs who wrote Synthroid in Q4 2024 but had no completed calls that quarter',
   'Endocrinologists who wrote Tirosint in Q4 2024 but had no in-person calls that quarter',
 ]

@@ -257,6 +257,17 @@ const SHAPE_CASES: GoldCase[] = [
            AND p.week_ending ${Y24}`,
   },
   {
+    // no part word and nothing grouped: the value named is the part, of the whole (issue 10)
+    q: 'percent of TRx in the Northeast',
+    gold: `SELECT 1.0 * SUM(CASE WHEN t.region = 'Northeast' THEN p.trx ELSE 0 END) / SUM(p.trx) ${RX_H}
+           JOIN territories t ON t.territory_id = h.territory_id`,
+  },
+  {
+    q: 'share of NRx for Tirosint in 2024',
+    gold: `SELECT 1.0 * SUM(CASE WHEN pr.product_name = 'Tirosint' THEN p.nrx ELSE 0 END) / SUM(p.nrx) ${RX_PR}
+           WHERE p.week_ending ${Y24}`,
+  },
+  {
     // held-out h14 (held out as a refusal there; answered now, so its answer is checked here)
     q: 'What percentage of TRx came from Medicare in 2024?',
     gold: `SELECT 1.0 * SUM(CASE WHEN payer_type = 'Medicare' THEN trx ELSE 0 END) / SUM(trx) FROM prescriptions
@@ -276,6 +287,31 @@ const SHAPE_CASES: GoldCase[] = [
            AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.hcp_id = h.hcp_id AND c.channel = 'In-person'
            AND c.call_date ${Q4})`,
   },
+  // period-over-period series over a dense calendar (every quarter/month/year is present overall;
+  // per HCP most months are missing, so each HCP × month of 2024 is listed with 0 where it had none)
+  {
+    q: 'Quarter over quarter change in TRx',
+    gold: `SELECT q, v, v - LAG(v) OVER (ORDER BY q) FROM (SELECT substr(week_ending, 1, 4) || '-' ||
+           printf('%02d', ((CAST(substr(week_ending, 6, 2) AS INTEGER) - 1) / 3) * 3 + 1) || '-01' q, SUM(trx) v
+           FROM prescriptions GROUP BY q)`,
+  },
+  {
+    q: 'Show year over year TRx growth for Tirosint',
+    gold: `SELECT y, v, v - LAG(v) OVER (ORDER BY y) FROM (SELECT substr(p.week_ending, 1, 4) || '-01-01' y,
+           SUM(p.trx) v ${RX_PR} WHERE pr.product_name = 'Tirosint' GROUP BY y)`,
+  },
+  {
+    q: 'Monthly change in Tirosint TRx by HCP in H2 2024',
+    gold: `WITH v AS (SELECT p.hcp_id, strftime('%Y-%m-01', p.week_ending) mo, SUM(p.trx) s ${RX_PR}
+             WHERE pr.product_name = 'Tirosint' AND p.week_ending BETWEEN '2024-07-01' AND '2024-12-31' GROUP BY 1, 2),
+           m(mo, prev) AS (SELECT '2024-07-01', NULL UNION ALL SELECT date(mo, '+1 month'), mo FROM m
+             WHERE mo < '2024-12-01')
+           SELECT h.hcp_id, m.mo, COALESCE(v.s, 0),
+             CASE WHEN m.prev IS NULL THEN NULL ELSE COALESCE(v.s, 0) - COALESCE(pv.s, 0) END
+           FROM (SELECT DISTINCT hcp_id FROM v) h CROSS JOIN m
+           LEFT JOIN v ON v.hcp_id = h.hcp_id AND v.mo = m.mo
+           LEFT JOIN v pv ON pv.hcp_id = h.hcp_id AND pv.mo = m.prev`,
+  },
 ]
 
 const SHAPE_REFUSALS: RefusalCase[] = [
@@ -284,17 +320,16 @@ const SHAPE_REFUSALS: RefusalCase[] = [
   { q: 'market share by region in 2024', code: 'AMBIGUOUS' },
   // naming two products would make them the whole market: refused, not a share of the pair
   { q: 'market share of Tirosint vs Synthroid in 2024', code: 'AMBIGUOUS' },
+  // a scope value right after "share of" and another value: either could be the part
+  { q: 'share of Tirosint TRx in the Northeast', code: 'AMBIGUOUS' },
   // HCPs reach reps through their territory or through calls: refused, naming both
   { q: 'number of HCPs by rep', code: 'AMBIGUOUS' },
   // a condition on the counted calls is not carried into the correlated count yet: refused
   { q: 'how many HCPs had at least 3 in-person calls', code: 'AMBIGUOUS' },
   // a total over reps would count each territory's rows once per rep
   { q: 'share of TRx by rep', code: 'AMBIGUOUS' },
-  // a series of changes over sparse data could compare with an older period: refused
-  { q: 'Quarter over quarter change in TRx', code: 'AMBIGUOUS' },
-  { q: 'Monthly change in Tirosint TRx by HCP in 2024', code: 'AMBIGUOUS' },
-  // held-out h13
-  { q: 'Show year over year TRx growth for Tirosint', code: 'AMBIGUOUS' },
+  // ranking a series per territory would rank territory-quarters: which quarter is not said
+  { q: 'fastest growing territories quarter over quarter', code: 'AMBIGUOUS' },
   { q: 'Change the territory of rep ACM-R001', code: 'READ_ONLY' },
   { q: 'Synthroid TRx in Q4 2024 by mood of the prescriber', code: 'UNKNOWN_FIELD' },
 ]
@@ -312,6 +347,14 @@ describe('analyst plan shapes on SQLite', () => {
   })
 
   goldCaseTests(() => ({ engine, ds }), localPrincipal('acme'), AS_OF, SHAPE_CASES, SHAPE_REFUSALS)
+
+  it('states the denominator of a share whose part is the only value named', async () => {
+    const r = await engine.ask(localPrincipal('acme'), {
+      question: 'percent of TRx in the Northeast',
+      asOf: AS_OF,
+    })
+    expect(r.interpretation).toBe('Share of total TRx that is region Northeast, out of the total')
+  })
 
   it('states that an average per HCP counts only the HCPs with matching rows, in label and interpretation', async () => {
     const r = await engine.ask(localPrincipal('acme'), {

@@ -60,7 +60,9 @@ let base: string
 const key = () => hub.keys.acme as string
 
 beforeAll(async () => {
+  // a first start's demo data, ending last week: the README asks about "last quarter"
   hub = await createTestHub({
+    freshDemo: true,
     env: { HUB_RATE_LIMIT: '100000' },
     connectors: [createMcpConnector(), createPowerBiConnector()],
   })
@@ -69,7 +71,7 @@ beforeAll(async () => {
   })
   const address = server.address()
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
-}, 120_000)
+}, 240_000)
 
 afterAll(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))

@@ -20,6 +20,11 @@ export interface TestHubOptions {
   env?: Record<string, string>
   /** Generate (copy) the demo tenants acme and globex. Default true. */
   demo?: boolean
+  /**
+   * Let the hub generate the demo tenants itself, as a first start does, with data ending at the
+   * last complete week before today (not the suite's fixed seed date): slower, for the README.
+   */
+  freshDemo?: boolean
   connectors?: Connector[]
   /** Load no connector packages (default true: core tests do not depend on connectors). */
   noConnectors?: boolean
@@ -33,7 +38,7 @@ export interface TestHubOptions {
 export async function createTestHub(options: TestHubOptions = {}): Promise<TestHub> {
   const home = mkdtempSync(join(tmpdir(), 'nl2q-hub-'))
   const demo = options.demo !== false
-  if (demo) {
+  if (demo && !options.freshDemo) {
     mkdirSync(join(home, 'tenants'), { recursive: true })
     for (const id of ['acme', 'globex'])
       copyFileSync(join(DEMO_CACHE, `${id}.sqlite`), join(home, 'tenants', `${id}.sqlite`))
@@ -45,11 +50,15 @@ export async function createTestHub(options: TestHubOptions = {}): Promise<TestH
     ...options.env,
   }
   const config = loadConfig(env)
+  const fixedSeedDate = process.env.NL2Q_DEMO_SEED_DATE
+  if (options.freshDemo) delete process.env.NL2Q_DEMO_SEED_DATE
   const hub = await createHubApp(config, {
     env,
     logger: options.logger ?? createLogger('silent'),
     connectors: options.connectors,
     noConnectors: options.noConnectors ?? options.connectors === undefined,
+  }).finally(() => {
+    if (fixedSeedDate !== undefined) process.env.NL2Q_DEMO_SEED_DATE = fixedSeedDate
   })
   const keys = Object.fromEntries(hub.demoKeys.map((k) => [k.tenant, k.secret]))
   return {

@@ -1,4 +1,8 @@
-/** The demo's calendar: 2023-01-01 .. 2024-12-31, weekly facts on Saturdays, calls on working days. */
+/**
+ * The demo's calendar: generated as 2023-01-01 .. 2024-12-31 (weekly facts on Saturdays, calls on
+ * working days), then moved by whole weeks so that it ends at the last complete week before the seed
+ * date (`shiftDaysFor`): "last quarter" on a fresh demo has data, and Saturdays stay Saturdays.
+ */
 
 const DAY_MS = 86_400_000
 export const FIRST_DAY = Date.UTC(2023, 0, 1)
@@ -90,3 +94,20 @@ export const CALL_DAYS: readonly CallDay[] = (() => {
   }
   return out
 })()
+
+/** The generated calendar's last week ending, before it is moved. */
+export const CANONICAL_LAST_WEEK = isoDate(LAST_WEEK_ENDING)
+
+/**
+ * Days to add to every generated date so the last week ending is the last Saturday strictly before
+ * `seedDate` ('YYYY-MM-DD'): a whole number of weeks, 0 for the canonical seed date.
+ */
+export function shiftDaysFor(seedDate: string): number {
+  const seed = msOf(seedDate)
+  const lastSaturday = seed - ((new Date(seed).getUTCDay() + 1) % 7 || 7) * DAY_MS
+  return (lastSaturday - LAST_WEEK_ENDING) / DAY_MS
+}
+
+/** An ISO date moved by `days`. */
+export const shiftIso = (iso: string, days: number): string =>
+  days ? isoDate(msOf(iso) + days * DAY_MS) : iso

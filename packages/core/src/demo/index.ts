@@ -6,6 +6,7 @@ export {
   type TableDef,
 } from './schema.ts'
 export {
+  demoSeedDate,
   MAX_SCALE,
   MIN_SCALE,
   type PharmaTable,

@@ -2,6 +2,7 @@
 
 import type { DataSource } from '../db/knex.ts'
 import { HubError, isHubError } from '../errors.ts'
+import { CANONICAL_LAST_WEEK, shiftDaysFor, shiftIso } from './calendar.ts'
 import {
   type GeneratorOptions,
   generateDimensions,
@@ -40,24 +41,49 @@ export interface SeedOptions {
    */
   onProgress?: (done: number, total: number, table: PharmaTable) => void
   signal?: AbortSignal
+  /**
+   * 'YYYY-MM-DD': the data's calendar ends at the last complete week (a Saturday) before it, so
+   * relative periods ("last quarter") asked on that day have data. Default: the environment's
+   * NL2Q_DEMO_SEED_DATE, else today (UTC). Two years of weeks are generated.
+   */
+  seedDate?: string
 }
 
 export interface SeedResult {
   counts: Record<PharmaTable, number>
   ms: number
+  /** The last week ending of the prescriptions (the calendar's end). */
+  lastWeekEnding: string
+}
+
+/** The seed date an option, the environment or today gives, validated. */
+export function demoSeedDate(option?: string): string {
+  const d = option ?? process.env.NL2Q_DEMO_SEED_DATE ?? new Date().toISOString().slice(0, 10)
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(d) || Number.isNaN(Date.parse(`${d}T00:00:00Z`)) || d < '2000-01-01')
+    throw new HubError('VALIDATION_FAILED', 'The demo seed date must be a date YYYY-MM-DD from 2000 on')
+  return d
+}
+
+/** Rows with the date column at `col` moved by `days`; with `before`, only rows dated before it. */
+function* shifted(chunks: Iterable<Row[]>, col: number, days: number, before?: string): Generator<Row[]> {
+  for (const rows of chunks) {
+    if (days) for (const r of rows) r[col] = shiftIso(r[col] as string, days)
+    yield before ? rows.filter((r) => (r[col] as string) < before) : rows
+  }
 }
 
 export const MIN_SCALE = 0.005
 export const MAX_SCALE = 100
 
-function validate(options: SeedOptions): GeneratorOptions {
+function validate(options: SeedOptions): GeneratorOptions & { shift: number; seedDate: string } {
   assertPrefix(options.prefix)
   const scale = options.scale ?? 1
   if (!Number.isFinite(scale) || scale < MIN_SCALE || scale > MAX_SCALE)
     throw new HubError('VALIDATION_FAILED', `The demo scale must be between ${MIN_SCALE} and ${MAX_SCALE}`)
   if (!Number.isSafeInteger(options.seed) || options.seed < 0)
     throw new HubError('VALIDATION_FAILED', 'The demo seed must be a non-negative integer')
-  return { prefix: options.prefix, seed: options.seed, scale }
+  const seedDate = demoSeedDate(options.seedDate)
+  return { prefix: options.prefix, seed: options.seed, scale, shift: shiftDaysFor(seedDate), seedDate }
 }
 
 interface Step {
@@ -67,7 +93,7 @@ interface Step {
   expected(rows: number, chunks: number): number
 }
 
-function plan(gen: GeneratorOptions): Step[] {
+function plan(gen: GeneratorOptions & { shift: number; seedDate: string }): Step[] {
   const d = generateDimensions(gen)
   const fixed = (table: PharmaTable, rows: Row[]): Step => ({
     table,
@@ -80,7 +106,8 @@ function plan(gen: GeneratorOptions): Step[] {
     fixed('territories', d.territories.map(territoryRow)),
     fixed(
       'reps',
-      d.reps.map((r) => repRow(r, d)),
+      // hire dates move with the calendar: no call falls before its rep joined
+      d.reps.map((r) => repRow({ ...r, hireDate: shiftIso(r.hireDate, gen.shift) }, d)),
     ),
     fixed(
       'hcps',
@@ -89,11 +116,16 @@ function plan(gen: GeneratorOptions): Step[] {
     fixed('products', d.products.map(productRow)),
     {
       table: 'prescriptions',
-      chunks: prescriptionChunks(d, gen),
+      chunks: shifted(prescriptionChunks(d, gen), 3, gen.shift),
       expected: (rows, chunks) =>
         chunks === hcps ? rows : chunks > 0 ? Math.round((rows * hcps) / chunks) : rxGuess,
     },
-    { table: 'calls', chunks: callChunks(d, gen), expected: () => callCount(gen.scale) },
+    {
+      table: 'calls',
+      // calls run to the Tuesday after the last week ending: none on or after the seed date
+      chunks: shifted(callChunks(d, gen), 4, gen.shift, gen.seedDate),
+      expected: () => callCount(gen.scale),
+    },
   ]
 }
 
@@ -148,5 +180,9 @@ export async function seedPharma(target: DataSource, options: SeedOptions): Prom
   } finally {
     await loader.release()
   }
-  return { counts, ms: Math.round(performance.now() - started) }
+  return {
+    counts,
+    ms: Math.round(performance.now() - started),
+    lastWeekEnding: shiftIso(CANONICAL_LAST_WEEK, gen.shift),
+  }
 }

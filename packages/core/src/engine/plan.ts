@@ -105,19 +105,25 @@ export const RankWithinSchema = z
 export type PlanRankWithin = z.infer<typeof RankWithinSchema>
 
 /**
- * Two-period comparison ("Q4 2024 vs Q3 2024"): one row per group of the other dimensions, with the
- * `time` column set to `periods[1]`, each measure's value in `periods[1]`, `<measure>_change`
- * (current − previous) and `<measure>_pct_change` (that change / the previous value × 100).
- * `periods` are the two buckets' first days ('YYYY-MM-DD', [previous, current]); each side is a
- * conditional aggregate over them, so a group missing one side counts it as 0 (sums and counts) —
- * never compared with some other period. Plans without both periods are refused (a LAG over the
- * periods present would compare a sparse group with an older period under the previous one's name).
+ * Period-over-period change. Two forms:
+ * - two periods ("Q4 2024 vs Q3 2024", `periods` set, `lastOnly`): one row per group of the other
+ *   dimensions, with the `time` column set to `periods[1]`, each measure's value in `periods[1]`,
+ *   `<measure>_previous`, `<measure>_change` (current − previous) and `<measure>_pct_change` (that
+ *   change / the previous value × 100). `periods` are the two buckets' first days ('YYYY-MM-DD',
+ *   [previous, current]); each side is a conditional aggregate over them, so a group missing one
+ *   side counts it as 0 (sums and counts) — never compared with some other period.
+ * - a series ("quarter over quarter", "monthly change"; no `periods`, not `lastOnly`): every period
+ *   from the first to the last one with rows, for every group — a dense calendar, so a group with
+ *   no rows in a period gets 0 there (sums and counts) and the previous period is the true previous
+ *   calendar period, never merely the previous row. `step` periods back is the comparison ("YoY by
+ *   quarter" = 4); the first `step` periods have no previous period, so their change is null.
  */
 export const ChangeSchema = z
   .object({
     time: z.string(),
     lastOnly: z.boolean(),
     periods: z.tuple([z.string(), z.string()]).optional(),
+    step: z.number().int().positive().max(12).optional(),
   })
   .strict()
 export type PlanChange = z.infer<typeof ChangeSchema>

@@ -16,6 +16,7 @@ interface SeedFlags {
   prefix?: string
   scale: string
   seed?: string
+  seedDate?: string
   replace?: boolean
 }
 
@@ -92,7 +93,7 @@ const summary = (t: Target, scale: number, r: SeedResult): string =>
     r.counts,
   )
     .map(([table, n]) => `${table} ${n}`)
-    .join(', ')}\n`
+    .join(', ')}; weeks end ${r.lastWeekEnding}\n`
 
 export function register(program: Command): void {
   const demo = program.command('demo').description('The pharma demo dataset')
@@ -107,6 +108,10 @@ export function register(program: Command): void {
     .option('--prefix <prefix>', 'identifier prefix, e.g. ACM (default: the demo tenant’s, or ACM)')
     .option('--scale <n>', 'multiplies hcps, prescriptions and calls (fractions allowed, e.g. 0.05)', '1')
     .option('--seed <n>', 'random seed (default: the demo tenant’s)')
+    .option(
+      '--seed-date <YYYY-MM-DD>',
+      'the data ends at the last complete week before this date (default: today)',
+    )
     .option('--replace', 'drop and recreate existing pharma tables (otherwise they are never touched)')
     .action(async (flags: SeedFlags) => {
       const target = await resolveTarget(flags)
@@ -122,6 +127,7 @@ export function register(program: Command): void {
           seed: target.seed,
           scale,
           replace: flags.replace === true,
+          ...(flags.seedDate ? { seedDate: flags.seedDate } : {}),
           onProgress: bars.onProgress,
           signal: abort.signal,
         })

@@ -17,7 +17,8 @@ import type {
 import { QueryPlanSchema } from '../plan.ts'
 import { applyRowScope, type RowScopes } from '../policy.ts'
 import type { ResultColumn, ResultColumnType } from '../results.ts'
-import { bucketSql, placeholders } from './time-bucket.ts'
+import { changeSeries, ZERO_WHEN_EMPTY } from './change-series.ts'
+import { bucketSql, grainRank, placeholders } from './time-bucket.ts'
 
 /**
  * QueryPlan → parameterised SQL through knex, per dialect. Identifiers come from the model only
@@ -337,7 +338,13 @@ class Compiler {
     }
     if (plan.change)
       for (const m of plan.measures) {
-        const label = columns.find((c) => c.name === m.as)?.label ?? m.as
+        const col = columns.find((c) => c.name === m.as)
+        const label = col?.label ?? m.as
+        columns.push({
+          name: `${m.as}_previous`,
+          type: col?.type ?? 'decimal',
+          label: `${label}, previous period`,
+        })
         columns.push({ name: `${m.as}_change`, type: 'decimal', label: `Change in ${label}` })
         columns.push({ name: `${m.as}_pct_change`, type: 'decimal', label: `% change in ${label}` })
       }
@@ -545,18 +552,26 @@ class Compiler {
   /**
    * The change between two explicit periods: per group of the other dimensions, each side is a
    * conditional aggregate over the grouped rows of its period, a missing side 0 for sums and counts.
+   * Without periods, the series over a dense calendar (change-series.ts).
    */
   private withChange(inner: Knex.QueryBuilder, ch: PlanChange): Knex.QueryBuilder {
     const { knex, plan } = this
-    if (!plan.dimensions.some((d) => d.as === ch.time && d.grain))
+    const timeDim = plan.dimensions.find((d) => d.as === ch.time && d.grain)
+    if (!timeDim?.grain)
       throw new HubError(
         'BAD_REQUEST',
         `change is over '${ch.time}', which is not a time dimension of the plan`,
       )
-    const [prev, cur] = ch.periods ?? []
-    if (!prev || !cur || !ch.lastOnly)
-      throw new HubError('BAD_REQUEST', 'change needs two explicit periods: periods [previous, current]')
     if (plan.having) throw new HubError('BAD_REQUEST', 'change does not combine with having')
+    if (!ch.periods) {
+      if (ch.lastOnly) throw new HubError('BAD_REQUEST', 'change with lastOnly needs its two periods')
+      const native = this.ref(timeDim.field).f.grain
+      const grid = native && grainRank(native) > grainRank(timeDim.grain) ? native : timeDim.grain
+      return changeSeries(knex, this.dialect, plan, ch, inner, grid)
+    }
+    const [prev, cur] = ch.periods
+    if (!ch.lastOnly || ch.step)
+      throw new HubError('BAD_REQUEST', 'change between two periods is lastOnly and has no step')
     const outer = knex.queryBuilder().from(inner.as('t'))
     for (const d of plan.dimensions) {
       if (d.as === ch.time) {
@@ -567,7 +582,7 @@ class Compiler {
       outer.groupByRaw('??', [`t.${d.as}`])
     }
     for (const m of plan.measures) {
-      const zero = ['sum', 'count', 'count_distinct'].includes(m.aggregation)
+      const zero = ZERO_WHEN_EMPTY.has(m.aggregation)
       const side = (period: string) => ({
         sql: zero ? 'COALESCE(MAX(CASE WHEN ?? = ? THEN ?? END), 0)' : 'MAX(CASE WHEN ?? = ? THEN ?? END)',
         b: [`t.${ch.time}`, period, `t.${m.as}`],
@@ -575,6 +590,7 @@ class Compiler {
       const c = side(cur)
       const p = side(prev)
       outer.select(knex.raw(`${c.sql} as ??`, [...c.b, m.as]))
+      outer.select(knex.raw(`${p.sql} as ??`, [...p.b, `${m.as}_previous`]))
       outer.select(knex.raw(`${c.sql} - ${p.sql} as ??`, [...c.b, ...p.b, `${m.as}_change`]))
       outer.select(
         knex.raw(`(${c.sql} - ${p.sql}) * 1e0 / NULLIF(${p.sql}, 0) * 100 as ??`, [

@@ -44,6 +44,6 @@ export function placeholders(sql: string): number {
   return sql.split('??').length - 1
 }
 
-function grainRank(g: TimeGrain): number {
+export function grainRank(g: TimeGrain): number {
   return ['day', 'week', 'month', 'quarter', 'year'].indexOf(g)
 }

@@ -17,6 +17,17 @@ import { ambiguous, unanswerable } from './refuse.ts'
 /** Columns whose values do not add up (a price, a rate): an average of them is a row average. */
 const NON_ADDITIVE = /price|rate|ratio|percent|pct|score|(^|_)age($|_)/i
 
+/** How many `grain` periods back "over" one `over` period is: YoY by quarter = 4; undefined if not whole. */
+function seriesStep(over: TimeGrain | undefined, grain: TimeGrain | undefined): number | undefined {
+  if (!grain) return undefined
+  if (!over || over === grain) return 1
+  const months: Partial<Record<TimeGrain, number>> = { month: 1, quarter: 3, year: 12 }
+  const a = months[over]
+  const b = months[grain]
+  if (!a || !b || a <= b || a % b !== 0) return undefined
+  return a / b
+}
+
 /** Intent → QueryPlan: pick the FROM table, resolve columns, and lay out measures, dimensions, filters and order. */
 class PlanBuilder {
   private readonly aliases = new Set<string>()
@@ -30,6 +41,8 @@ class PlanBuilder {
   private rolled = false
   private readonly over: PlanDimension[] = []
   private readonly shareNum: PlanFilter[] = []
+  /** Value filters that are neither a share's part nor its scope nor a comparison ("in the Northeast"). */
+  private readonly plainValues: PlanFilter[] = []
   /** A value named the share's denominator ("share of hypothyroidism NRx"). */
   private scoped = false
   private bridges: PlanBridge[] = []
@@ -171,6 +184,7 @@ class PlanBuilder {
         into.push({ op: 'eq', field, value: g.negate ? !uniq[0] : (uniq[0] as boolean) })
       else if (uniq.length === 1) into.push({ op: g.negate ? 'ne' : 'eq', field, value: uniq[0] as Scalar })
       else into.push({ op: g.negate ? 'not_in' : 'in', field, values: uniq })
+      if (into === this.filters && !scope && !g.compare) this.plainValues.push(into.at(-1) as PlanFilter)
       if (g.compare && !g.negate) this.addDim({ kind: 'field', dataset: col.dataset, field: col.field })
     })
   }
@@ -207,6 +221,10 @@ class PlanBuilder {
   build(): QueryPlan {
     const intent = this.intent
     const subject = intent.subject
+    // "TRx quarter over quarter": grouped by quarter unless a period grain is asked ("YoY by quarter")
+    const over = intent.change?.over
+    if (over && !intent.timeCompare && !intent.dims.some((d) => d.kind === 'grain'))
+      intent.dims.push({ kind: 'grain', grain: over })
     // a measure compared per entity ("HCPs with TRx above 100") is an aggregate comparison
     for (const c of intent.cmps) {
       if (c.target.form !== 'column') continue
@@ -219,6 +237,22 @@ class PlanBuilder {
     }
     const refs: MeasureRef[] = [...intent.measures]
     this.relatedCounts(refs)
+    // "number of reps by region with more than 900 calls": the calls are each rep's, not each
+    // region's; when that per-entity count could not be built, a HAVING on the group would misread it
+    const countsSubject = subject && refs.some((r) => r.kind === 'count' && r.dataset === subject.dataset)
+    const perEntity = intent.cmps.find(
+      (c) =>
+        c.target.form === 'agg' &&
+        c.target.measure.kind === 'count' &&
+        c.target.measure.dataset !== subject?.dataset,
+    )
+    if (countsSubject && perEntity?.target.form === 'agg') {
+      const each = this.ds(subject.dataset).pluralLabel
+      const rows = this.ds(perEntity.target.measure.dataset).pluralLabel
+      throw ambiguous(
+        `I can only count ${each} by how many ${rows} each has when nothing else is grouped or dated; ask for the list instead, e.g. "${each} with ${perEntity.text} ${rows}".`,
+      )
+    }
     const addRef = (r: MeasureRef) => {
       if (!refs.some((x) => JSON.stringify(x) === JSON.stringify(r))) refs.push(r)
     }
@@ -246,8 +280,14 @@ class PlanBuilder {
       !intent.order.dim &&
       groupDims.length > 0 &&
       !counted(subject.dataset)
-    // "fastest-growing territories": growth of the model's default measure
-    if (intent.change && refs.length === 0 && subject) {
+    // "fastest-growing territories", "quarter over quarter change": growth of the model's default
+    // measure (the interpretation names it)
+    // ("monthly change in calls": a dated subject is counted instead, below)
+    if (
+      intent.change &&
+      refs.length === 0 &&
+      (subject ? !datedBy(this.model, subject.dataset) : !intent.whichField)
+    ) {
       const dm = this.model.defaultMeasure?.split('.')
       if (!dm?.[0] || !dm[1]) throw ambiguous('Growth of what? Name a measure.')
       refs.push({ kind: 'field', dataset: dm[0], field: dm[1] })
@@ -456,6 +496,22 @@ class PlanBuilder {
     }
     let share: QueryPlan['share']
     if (intent.share) {
+      // "percent of TRx in the Northeast": no part word and nothing grouped — the one value named is
+      // the part, of the whole the other filters (periods) keep; with a scope value too ("share of
+      // Tirosint TRx in the Northeast") either could be the part, so that stays refused below, and
+      // the same goes for two values ("percent of NRx in Texas for Synthroid": Texas of Synthroid?)
+      const [only] = this.plainValues
+      if (
+        only &&
+        this.plainValues.length === 1 &&
+        !this.shareNum.length &&
+        !this.dims.length &&
+        !this.scoped &&
+        !intent.share.market
+      ) {
+        this.filters.splice(this.filters.indexOf(only), 1)
+        this.shareNum.push(only)
+      }
       const num = this.combine(this.shareNum)
       const countsDistinct = this.measures.some((m) => m.aggregation !== 'sum' && m.aggregation !== 'count')
       if (countsDistinct || this.rolled || rankWithin || intent.change)
@@ -474,15 +530,31 @@ class PlanBuilder {
         throw ambiguous(
           'Change between which periods? Say e.g. "quarter over quarter", "by month" or "Q4 2024 vs Q3 2024".',
         )
-      // Only two named periods: a series ("quarter over quarter") over sparse data would compare a
-      // group with whichever period it last had rows in, under the previous period's name.
-      const periods = this.changePeriods(grains[0].grain)
-      if (!intent.timeCompare || !periods)
-        throw ambiguous('Change between which two periods? Name both, e.g. "TRx Q4 2024 vs Q3 2024".')
       if (this.having.length > 0)
         throw ambiguous("I can't yet filter a change by totals; ask for the change on its own.")
-      change = { time: grains[0].as, lastOnly: true, periods }
+      if (intent.timeCompare) {
+        // "Q4 2024 vs Q3 2024": exactly those two periods
+        const periods = this.changePeriods(grains[0].grain)
+        if (!periods)
+          throw ambiguous('Change between which two periods? Name both, e.g. "TRx Q4 2024 vs Q3 2024".')
+        change = { time: grains[0].as, lastOnly: true, periods }
+      } else {
+        // "quarter over quarter", "monthly change": every period against the one before it (or
+        // `step` before: "YoY by quarter"), over a dense calendar of periods
+        const step = seriesStep(intent.change.over, grains[0].grain)
+        if (step === undefined)
+          throw ambiguous(
+            `Compare each ${grains[0].grain} with which earlier period? Ask e.g. "${intent.change.over ?? 'quarter'} over ${intent.change.over ?? 'quarter'} change".`,
+          )
+        change = { time: grains[0].as, lastOnly: false, ...(step > 1 ? { step } : {}) }
+      }
       const rank = intent.change.rank
+      // "fastest-growing territories QoQ": a series has a change per territory AND quarter; which
+      // quarter is meant is not said, so only a series of periods alone is ranked ("which month grew most")
+      if ((rank || o) && !change.periods && this.dims.length > 1)
+        throw ambiguous(
+          'Rank the change between which two periods? Name both, e.g. "fastest-growing territories Q4 2024 vs Q3 2024".',
+        )
       // "highest percent growth", "fastest-growing": rank by the change (in percent when asked)
       if (rank || o) {
         const by = (o?.measure && this.addMeasure(o.measure)) || this.measures[0]?.as
@@ -540,7 +612,10 @@ class PlanBuilder {
   private relatedCounts(refs: MeasureRef[]): void {
     const intent = this.intent
     const e = intent.subject?.dataset
-    if (!e || intent.dims.length || intent.trend || intent.timeCompare || intent.verbs.length) return
+    // "number of HCPs in each territory with at least 5 calls": groups of the subject are fine (the
+    // count is per subject row either way); a period grain is not
+    const grained = intent.dims.some((d) => d.kind === 'grain')
+    if (!e || grained || intent.trend || intent.timeCompare || intent.verbs.length) return
     if (datedBy(this.model, e)) return
     const pk = this.ds(e).primaryKey
     const onlyCount = refs.length === 1 && refs[0]?.kind === 'count' && refs[0].dataset === e

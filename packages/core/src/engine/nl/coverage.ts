@@ -99,7 +99,7 @@ class Coverage {
   }
 
   private isMeasureAlias(alias: string): boolean {
-    const change = this.plan.change ? ['_change', '_pct_change'] : []
+    const change = this.plan.change ? ['_change', '_pct_change', '_previous'] : []
     return this.plan.measures.some((m) => m.as === alias || change.some((x) => `${m.as}${x}` === alias))
   }
 
@@ -194,6 +194,10 @@ class Coverage {
         break
     }
     const kw = it.kw
+    // "who wrote the most Tirosint": a person is asked for, so the answer must list rows of something
+    // (not the largest single record); "HCPs who wrote …" is a relative pronoun, placed as any connector
+    if (kw.k === 'which' && p === 0 && /^(who|whom)$/i.test(it.text))
+      return plan.dimensions.length > 0 || plan.select.length > 0
     if (CONNECTORS.has(kw.k)) return true
     switch (kw.k) {
       case 'top':
@@ -219,6 +223,9 @@ class Coverage {
           (plan.order.length > 0 && plan.limit !== null)
         )
       case 'grain':
+        // "quarter over quarter": a change whose step spans one such period
+        if (kw.over) return !!plan.change && overPlaced(plan, kw.grain)
+        return [...plan.dimensions, ...(plan.rollup?.over ?? [])].some((d) => d.grain === kw.grain)
       case 'grainNoun':
         return (
           [...plan.dimensions, ...(plan.rollup?.over ?? [])].some((d) => d.grain === kw.grain) ||
@@ -286,6 +293,20 @@ class Coverage {
     const field = this.model.datasets.find((x) => x.name === d)?.fields.find((x) => x.name === f)
     return field?.references?.dataset === dataset
   }
+}
+
+const MONTHS: Record<string, number> = { month: 1, quarter: 3, year: 12 }
+
+/** The change compares periods one `over` apart: its time grain × step spans exactly that. */
+function overPlaced(plan: QueryPlan, over: string): boolean {
+  const ch = plan.change
+  const grain = plan.dimensions.find((d) => d.as === ch?.time)?.grain
+  if (!ch || !grain) return false
+  const step = ch.step ?? 1
+  if (grain === over) return step === 1
+  const a = MONTHS[over]
+  const b = MONTHS[grain]
+  return !ch.periods && !!a && !!b && a === b * step
 }
 
 /** Throws UNPLACEABLE_WORDS naming every word of the question the plan does not account for. */

@@ -88,7 +88,8 @@ export interface Intent {
   qualifiers: string[]
   trend: boolean
   /** Period-over-period change ("QoQ change", "growth Q4 vs Q3"); `rank`: order by the change. */
-  change?: { pct: boolean; rank?: 'asc' | 'desc'; limit?: number }
+  /** `over`: the unit of "X over X" ("YoY by quarter": each quarter vs the same quarter a year before). */
+  change?: { pct: boolean; rank?: 'asc' | 'desc'; limit?: number; over?: TimeGrain }
   list: boolean
   distinct: boolean
   /** "… but had no completed calls (that quarter)": rows of the subject with no such rows. */

@@ -208,9 +208,11 @@ class Describer {
     const ch = plan.change
     if (ch) {
       const grain = plan.dimensions.find((d) => d.as === ch.time)?.grain ?? 'period'
+      const back =
+        ch.step && ch.step > 1 ? `the ${grain} ${ch.step} ${grain}s earlier` : `the previous ${grain}`
       text += ch.lastOnly
         ? `, with the change (and % change) from the earlier ${grain} to the later`
-        : `, with each ${grain}'s change (and % change) from the previous ${grain}`
+        : `, with each ${grain}'s change (and % change) from ${back} over every ${grain} from the first to the last with rows (a ${grain} without rows counts as 0; the first ${ch.step && ch.step > 1 ? `${ch.step} ${grain}s have` : `${grain} has`} no earlier ${grain}, so ${ch.step && ch.step > 1 ? 'their' : 'its'} change is empty)`
     }
     const rw = plan.rankWithin
     if (rw) {

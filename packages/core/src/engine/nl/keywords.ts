@@ -24,7 +24,8 @@ export type Keyword =
   | { k: 'or' }
   | { k: 'comma' }
   | { k: 'not' }
-  | { k: 'grain'; grain: TimeGrain }
+  /** `over`: "quarter over quarter", "YoY" — each period compared with the one before. */
+  | { k: 'grain'; grain: TimeGrain; over?: boolean }
   | { k: 'grainNoun'; grain: TimeGrain }
   | { k: 'trend' }
   | { k: 'sort'; dir: 'asc' | 'desc' }
@@ -144,29 +145,38 @@ add(
     k: 'not',
   },
 )
-add('daily|per day|a day|day by day|each day|day over day', { k: 'grain', grain: 'day' })
-add('weekly|per week|a week|week by week|each week|week over week|wow|weekly basis', {
+for (const [grain, unit, short] of [
+  ['day', 'day', 'dod'],
+  ['week', 'week', 'wow'],
+  ['month', 'month', 'mom'],
+  ['quarter', 'quarter', 'qoq'],
+  ['year', 'year', 'yoy'],
+] as const)
+  add(
+    `${unit} over ${unit}|${unit} on ${unit}|${short}|${unit} over prior ${unit}|${unit} over previous ${unit}`,
+    {
+      k: 'grain',
+      grain,
+      over: true,
+    },
+  )
+add('daily|per day|a day|day by day|each day', { k: 'grain', grain: 'day' })
+add('weekly|per week|a week|week by week|each week|weekly basis', {
   k: 'grain',
   grain: 'week',
 })
-add('monthly|per month|a month|month by month|each month|month over month|mom|monthly basis', {
+add('monthly|per month|a month|month by month|each month|monthly basis', {
   k: 'grain',
   grain: 'month',
 })
-add(
-  'quarterly|per quarter|a quarter|quarter by quarter|each quarter|quarter over quarter|qoq|quarterly basis',
-  {
-    k: 'grain',
-    grain: 'quarter',
-  },
-)
-add(
-  'yearly|annual|annually|per year|a year|year by year|each year|year over year|yoy|annual basis|yearly basis',
-  {
-    k: 'grain',
-    grain: 'year',
-  },
-)
+add('quarterly|per quarter|a quarter|quarter by quarter|each quarter|quarterly basis', {
+  k: 'grain',
+  grain: 'quarter',
+})
+add('yearly|annual|annually|per year|a year|year by year|each year|annual basis|yearly basis', {
+  k: 'grain',
+  grain: 'year',
+})
 add('day|days|date|dates', { k: 'grainNoun', grain: 'day' })
 add('week|weeks', { k: 'grainNoun', grain: 'week' })
 add('month|months', { k: 'grainNoun', grain: 'month' })

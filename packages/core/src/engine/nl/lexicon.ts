@@ -344,7 +344,9 @@ function addBooleanPhrases(b: Builder, ds: Dataset, f: Field, dsNoun: string): v
       how: 'synonym',
       ...(entity ? { entity } : {}),
     }
-    b.add(phrase, value, 2)
+    // as strong as the column's own phrase (a synonym's 3): "TRx for our products" filters on the flag;
+    // a weaker value left only the column, which then grouped by it
+    b.add(phrase, value, phrase === f.label ? 2 : 3)
     const words = phrase.toLowerCase().split(/\s+/)
     if (words.length === 1) {
       for (const neg of [`in${words[0]}`, `un${words[0]}`, `non${words[0]}`])

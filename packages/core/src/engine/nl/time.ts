@@ -395,11 +395,24 @@ class TimeParser {
         RANGE_JOIN.has(joiner) && (w === 'between' ? joiner === 'and' || joiner === '-' : joiner !== 'and')
           ? this.point(a.next + 1)
           : undefined
-      if (b)
+      if (b) {
+        let start = a.start
+        // "between March and May 2024": a start without a year takes the end's year (or the one
+        // before: "between November and February 2025"); an explicit inverted range is no range
+        if (start > b.end) {
+          const yearless = !Array.from({ length: a.next - i - 1 }, (_, k) => this.w(i + 1 + k)).some((t) =>
+            /^\d{4}(-|$)/.test(t),
+          )
+          if (!yearless) return undefined
+          const endYear = Number(b.end.slice(0, 4))
+          start = `${endYear}${start.slice(4)}`
+          if (start > b.end) start = `${endYear - 1}${start.slice(4)}`
+        }
         return {
           end: b.next,
-          range: { start: a.start, end: b.end, unit: a.unit, ...(b.future ? { future: true } : {}) },
+          range: { start, end: b.end, unit: a.unit, ...(b.future ? { future: true } : {}) },
         }
+      }
       if (w === 'between') return undefined
       return { end: a.next, range: { start: a.start, end: null, unit: a.unit } }
     }

@@ -7,6 +7,13 @@ const PART_CUE = new Set(['from', 'is', 'was', 'are', 'were'])
 export function groups(c: ParseContext): void {
   c.items.forEach((it, p) => {
     if (c.used[p] || it.t !== 'kw') return
+    if (it.kw.k === 'grain' && it.kw.over) {
+      // "quarter over quarter": a change series; its period is grouped by in build-plan (unless a
+      // finer grain is asked: "YoY by quarter")
+      c.used[p] = true
+      c.intent.change = { pct: false, ...c.intent.change, over: it.kw.grain }
+      return
+    }
     if (it.kw.k === 'grain') {
       c.used[p] = true
       c.intent.dims.push({ kind: 'grain', grain: it.kw.grain, per: true })
@@ -30,6 +37,7 @@ export function groups(c: ParseContext): void {
       c.used[p] = true
       const prev = c.intent.change
       c.intent.change = {
+        ...(prev?.over ? { over: prev.over } : {}),
         pct: (prev?.pct ?? false) || !!it.kw.pct,
         ...((it.kw.rank ?? prev?.rank) ? { rank: it.kw.rank ?? prev?.rank } : {}),
       }
