@@ -14,6 +14,8 @@ export interface ColumnInfo {
 }
 
 export interface ForeignKeyInfo {
+  /** Not declared: inferred by the engine from names, types and sampled values. */
+  inferred?: true
   columns: string[]
   refTable: string
   refColumns: string[]

@@ -1,7 +1,13 @@
 import type { DataSource } from '../db/index.ts'
 import { introspect } from '../db/index.ts'
 import type { BulkheadOptions } from '../engine/bulkhead.ts'
-import { buildValueIndex, createEngine, inferModel, loadOverrides } from '../engine/index.ts'
+import {
+  buildValueIndex,
+  createEngine,
+  inferModel,
+  loadOverrides,
+  withInferredKeys,
+} from '../engine/index.ts'
 
 export type Engine = ReturnType<typeof createEngine>
 
@@ -15,7 +21,7 @@ export interface OpenEngineOptions {
 
 /** Introspect a data source and build its engine: model (inferred + overrides) and value index. */
 export async function openEngine(ds: DataSource, options: OpenEngineOptions): Promise<Engine> {
-  const schema = await introspect(ds)
+  const schema = await withInferredKeys(await introspect(ds), ds)
   const overrides = options.model ? await loadOverrides(options.model) : undefined
   const model = inferModel(schema, overrides)
   const valueIndex = await buildValueIndex(ds, model)
