@@ -4,7 +4,6 @@ export { bucketSql } from './compile/time-bucket.ts'
 export { type CallOptions, createEngine, type Engine, type EngineOptions } from './engine.ts'
 export { executeReadOnly } from './execute.ts'
 export { inferModel } from './model/infer.ts'
-export { candidateKeys, withInferredKeys } from './model/relationships.ts'
 export { joinPath, reachableFrom } from './model/join-graph.ts'
 export {
   loadOverrides,
@@ -13,6 +12,7 @@ export {
   parseOverrides,
   resolveOverridesPath,
 } from './model/overrides.ts'
+export { candidateKeys, withInferredKeys } from './model/relationships.ts'
 export type {
   Aggregation,
   Dataset,
