@@ -24,6 +24,10 @@ describe('hub tenant add / check: row-policy reach', () => {
     await loose.knex.destroy()
     writeFileSync(
       join(home, 'loose.yaml'),
+      'inferRelationships: false\nrowPolicies:\n  - { dataset: territories, column: territory_id, in: { attribute: territories } }\n',
+    )
+    writeFileSync(
+      join(home, 'inferred.yaml'),
       'rowPolicies:\n  - { dataset: territories, column: territory_id, in: { attribute: territories } }\n',
     )
   })
@@ -76,5 +80,22 @@ describe('hub tenant add / check: row-policy reach', () => {
     } finally {
       stderr.mockRestore()
     }
+  })
+
+  it('lists an undeclared key as an inferred relationship, and the rule reaches through it', async () => {
+    const added = await runHub(home, [
+      'tenant',
+      'add',
+      'inferred',
+      '--db',
+      `sqlite:${join(home, 'loose.sqlite')}`,
+      '--model',
+      join(home, 'inferred.yaml'),
+    ])
+    expect(added.code).toBe(0)
+    const checked = await runHub(home, ['tenant', 'check', 'inferred'])
+    expect(checked.code).toBe(0)
+    expect(checked.out).toMatch(/hcps\.territory_id → territories\.territory_id {2}\(inferred/)
+    expect(checked.out).toMatch(/hcps\s+rule 1 via hcps → territories \(territory_id\)/)
   })
 })
