@@ -32,6 +32,8 @@ export interface Field {
   type: ColumnType
   label: string
   synonyms: string[]
+  /** What the column holds, from the database's column comment. */
+  description?: string
   /** Unit of a measure (inferred from its name or set in overrides). */
   unit?: MeasureUnit
   /** Default aggregation for measures. */

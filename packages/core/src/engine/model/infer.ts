@@ -59,11 +59,17 @@ function inferField(table: TableInfo, col: ColumnInfo, fkCols: Set<string>, data
     synonyms: [],
     hidden: false,
   }
+  if (col.comment) {
+    field.description = col.comment
+    field.synonyms.push(...commentSynonyms(col.comment, field.label))
+  }
   if (kind === 'measure') {
     field.aggregation = 'sum'
-    const unit = guessUnit(words)
+    const commentWords = col.comment ? identifierWords(col.comment) : []
+    const unit = guessUnit(words) ?? guessUnit(commentWords.filter((w) => w !== 'in'))
     if (unit) field.unit = unit
-    if (unit === 'currency' && isRevenueLike(words)) field.synonyms.push(...REVENUE_SYNONYMS)
+    if (unit === 'currency' && (isRevenueLike(words) || commentWords.includes('revenue')))
+      field.synonyms.push(...REVENUE_SYNONYMS.filter((s) => !field.synonyms.includes(s)))
   }
   if (col.unique) field.unique = true
   if (kind === 'dimension' && field.type === 'string') field.indexed = true
@@ -144,4 +150,16 @@ export function inferModel(schema: SchemaInfo, overrides?: Overrides): SemanticM
     rowPolicies: [],
   }
   return overrides ? applyOverrides(model, overrides) : model
+}
+
+/**
+ * Names a column comment gives the column: "Gross merchandise value; GMV" → both; a sentence
+ * ("Amount invoiced, before tax, in EUR") gives none, only the field's description.
+ */
+function commentSynonyms(comment: string, label: string): string[] {
+  return comment
+    .split(/[;/|]|\baka\b|\balso called\b/i)
+    .map((p) => p.trim())
+    .filter((p) => /^[A-Za-z][A-Za-z ]{1,40}$/.test(p) && p.split(/\s+/).length <= 4)
+    .filter((p) => p.toLowerCase() !== label.toLowerCase())
 }

@@ -70,16 +70,14 @@ describe('relationships the schema does not declare', () => {
       await ds.knex('accounts').insert([1, 2, 3].map((i) => ({ id: i, name: `a${i}` })))
       await ds.knex('regions').insert([1, 2].map((i) => ({ id: i, name: `r${i}` })))
       // region_id holds codes that are mostly not region keys: not a relationship
-      await ds
-        .knex('invoices')
-        .insert(
-          Array.from({ length: 20 }, (_, i) => ({
-            id: i + 1,
-            account_id: (i % 3) + 1,
-            region_id: 100 + i,
-            amount: i,
-          })),
-        )
+      await ds.knex('invoices').insert(
+        Array.from({ length: 20 }, (_, i) => ({
+          id: i + 1,
+          account_id: (i % 3) + 1,
+          region_id: 100 + i,
+          amount: i,
+        })),
+      )
     })
     afterAll(async () => {
       await ds?.knex.destroy()
