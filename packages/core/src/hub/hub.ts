@@ -102,6 +102,15 @@ export function createHub(options: HubOptions): HubWithControls {
     return err && err.status < 500 ? 'denied' : 'error'
   }
 
+  /** What the audit says beyond the hashes: a cache hit, and which LLM planned the question. */
+  function auditDetail(result: { cached?: boolean; planner?: string; plannerModel?: string }) {
+    const detail = {
+      ...(result.cached ? { cached: true } : {}),
+      ...(result.planner ? { planner: result.planner, plannerModel: result.plannerModel } : {}),
+    }
+    return Object.keys(detail).length ? detail : null
+  }
+
   /** Run a read, time it, audit success or failure, and only then hand the rows back. */
   async function audited<T extends QueryResult>(
     principal: Principal,
@@ -132,7 +141,10 @@ export function createHub(options: HubOptions): HubWithControls {
           ...hashes,
           outcome,
           durationMs: Math.round(performance.now() - started),
-          detail: { code: e?.code ?? 'INTERNAL' },
+          detail: {
+            code: e?.code ?? 'INTERNAL',
+            ...(e?.details?.planner ? { planner: e.details.planner } : {}),
+          },
         },
         ctx,
       )
@@ -154,7 +166,7 @@ export function createHub(options: HubOptions): HubWithControls {
         durationMs,
         planHash: result.planHash ?? null,
         sqlHash: result.sqlHash ?? (result.sql ? sha256(result.sql) : null),
-        detail: result.cached ? { cached: true } : null,
+        detail: auditDetail(result),
       },
       ctx,
     )
@@ -203,7 +215,7 @@ export function createHub(options: HubOptions): HubWithControls {
         { questionHash: sha256(input.question) },
         async () => {
           const rt = await runtime(principal)
-          const planned = rt.engine.plan(input.question, { asOf: input.asOf, principal })
+          const planned = await rt.engine.planAny(input.question, { asOf: input.asOf, principal })
           const [result, warnings] = await Promise.all([
             cachedQuery(principal, planned.plan, ctx, input.limit, input.asOf),
             rt.engine.warnings(planned.plan),
@@ -214,6 +226,9 @@ export function createHub(options: HubOptions): HubWithControls {
             interpretation: planned.interpretation,
             plan: planned.plan,
             warnings,
+            ...('planner' in planned
+              ? { planner: planned.planner.name, plannerModel: planned.planner.model }
+              : {}),
             planHash: planHash(planned.plan),
           }
         },

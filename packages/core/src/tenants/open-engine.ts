@@ -8,6 +8,7 @@ import {
   loadOverrides,
   withInferredKeys,
 } from '../engine/index.ts'
+import { coherePlannerFromEnv, type LlmPlanner } from '../engine/llm/cohere-planner.ts'
 
 export type Engine = ReturnType<typeof createEngine>
 
@@ -17,6 +18,17 @@ export interface OpenEngineOptions {
   maxRows?: number
   timeoutMs?: number
   concurrency?: BulkheadOptions
+}
+
+let llmPlanner: { planner: LlmPlanner | undefined } | undefined
+
+/**
+ * The process's LLM planner (COHERE_API_KEY set), shared by every tenant's engine so each tenant's
+ * per-minute budget survives a model refresh; none without a key.
+ */
+function sharedLlmPlanner(): LlmPlanner | undefined {
+  llmPlanner ??= { planner: coherePlannerFromEnv() }
+  return llmPlanner.planner
 }
 
 /** Introspect a data source and build its engine: model (inferred + overrides) and value index. */
@@ -32,5 +44,7 @@ export async function openEngine(ds: DataSource, options: OpenEngineOptions): Pr
     maxRows: options.maxRows,
     timeoutMs: options.timeoutMs,
     concurrency: options.concurrency,
+    llm: sharedLlmPlanner(),
+    llmValueSamples: Number(process.env.HUB_LLM_VALUE_SAMPLES ?? 0) || 0,
   })
 }
