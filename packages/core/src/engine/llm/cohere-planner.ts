@@ -86,8 +86,11 @@ export function createCoherePlanner(options: CoherePlannerOptions): LlmPlanner {
         const first = res.message.content?.find((c) => c.type === 'text')
         text = first && 'text' in first ? first.text : undefined
       } catch (err) {
-        if (err instanceof CohereTimeoutError)
-          throw new LlmPlannerError('timeout', 'The LLM planner timed out', { cause: err })
+        // the v2 client reports its own deadline as a CohereError without a status, message "timeout"
+        const timedOut =
+          err instanceof CohereTimeoutError ||
+          (err instanceof CohereError && err.statusCode === undefined && /timeout/i.test(err.message))
+        if (timedOut) throw new LlmPlannerError('timeout', 'The LLM planner timed out', { cause: err })
         if (err instanceof CohereError && err.statusCode === 429)
           throw new LlmPlannerError('rate_limited', 'The LLM planner is rate limited', { cause: err })
         throw new LlmPlannerError('unavailable', 'The LLM planner failed', { cause: err })
