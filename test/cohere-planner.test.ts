@@ -60,7 +60,7 @@ const REPLIES: Record<string, CohereReply> = {
   },
   'wallet size as prose': { text: 'Sure! Here is the revenue by industry.' },
   'wallet size nobody knows': { plan: { dataset: '', measures: [] } },
-  'wallet size slowly': { delayMs: 3_000, then: { plan: REVENUE_BY_INDUSTRY } },
+  'wallet size slowly': { delayMs: 3_000, reply: { plan: REVENUE_BY_INDUSTRY } },
   'wallet size while throttled': { status: 429, message: 'too many requests' },
 }
 
@@ -165,9 +165,7 @@ describe('Cohere planner fallback (cohere-ai client → loopback Chat API v2 emu
   })
 
   it('refuses prose and an empty plan', async () => {
-    expect((await refusal(engine, 'wallet size as prose')).details?.planner?.outcome).toBe(
-      'invalid_json',
-    )
+    expect((await refusal(engine, 'wallet size as prose')).details?.planner?.outcome).toBe('invalid_json')
     expect((await refusal(engine, 'wallet size nobody knows')).details?.planner?.outcome).toBe('no_plan')
   })
 

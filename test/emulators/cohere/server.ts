@@ -13,7 +13,7 @@ export type CohereReply =
   | { plan: unknown }
   | { text: string }
   | { status: number; message: string }
-  | { delayMs: number; then: CohereReply }
+  | { delayMs: number; reply: CohereReply }
 
 export interface ChatRequestSeen {
   authorization: string | undefined
@@ -70,10 +70,10 @@ export async function startFakeCohere(respond: (question: string) => CohereReply
     const question = [...body.messages].reverse().find((m) => m.role === 'user')?.content ?? ''
     let reply = respond(question)
     for (let hops = 0; 'delayMs' in reply && hops < 10; hops++) {
-      const { delayMs, then } = reply
+      const { delayMs, reply: next } = reply
       await new Promise((r) => setTimeout(r, delayMs))
       if (res.destroyed) return
-      reply = then
+      reply = next
     }
     if ('delayMs' in reply) return send(500, { message: 'emulator: too many delays' })
     if ('status' in reply) return send(reply.status, { message: reply.message })
