@@ -12,10 +12,10 @@ import { createTestDatabase } from './helpers/mysql.ts'
  * Three schemas the engine was never tuned on (test/fixtures/unseen/), with purely inferred models:
  * every answer is judged against hand-written SQL on the same database, on SQLite and on MariaDB.
  * The rule is never wrong on purpose — a question is answered like its gold SQL or refused — and
- * the floors are the scores reached when the sets were written (53 of 55), so a change that loses
+ * the floors are the scores reached when the sets were written (59 of 63), so a change that loses
  * one fails here.
  */
-const FLOORS: Record<string, number> = { fitness: 18, freight: 18, saas: 17 }
+const FLOORS: Record<string, number> = { fitness: 19, freight: 20, saas: 20 }
 
 const TARGETS: {
   dialect: GoldDialect
