@@ -1,10 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import type { SchemaInfo } from '../../db/index.ts'
+import { introspect, openDataSource, type SchemaInfo } from '../../db/index.ts'
+import { createPharmaSchema } from '../../sql-guard/testing/pharma-fixture.ts'
 import { col, table } from '../testing/schema-builders.ts'
 import { exportOverridesYaml } from './export-overrides.ts'
 import { inferModel } from './infer.ts'
-import { parseOverrides } from './overrides.ts'
+import { loadOverrides, parseOverrides } from './overrides.ts'
 import { withInferredKeys } from './relationships.ts'
 
 const id = (name = 'id') => col(name, 'integer', { primaryKey: true, unique: true, nullable: false })
@@ -66,5 +70,34 @@ describe('hub model export', () => {
   it('names a relationship to a column that does not exist', () => {
     const overrides = parseOverrides({ relationships: [{ from: 'invoices.nope', to: 'accounts.id' }] })
     expect(() => inferModel(schema, overrides)).toThrow(/relationships\.0\.from: no column 'invoices\.nope'/)
+  })
+})
+
+describe('hub model export of a tenant with the pharma overrides', () => {
+  it('keeps role restrictions, shared reference data, verbs, markets and row policies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nl2q-export-'))
+    const ds = openDataSource(`sqlite:${join(dir, 'pharma.sqlite')}`)
+    try {
+      await createPharmaSchema(ds.knex)
+      const schema = await introspect(ds)
+      const overrides = await loadOverrides('pharma')
+      const hcps = overrides.datasets.hcps ?? {}
+      overrides.datasets.hcps = {
+        ...hcps,
+        fields: { ...hcps.fields, npi: { ...hcps.fields?.npi, roles: ['admin'] } },
+      }
+      const model = inferModel(schema, overrides)
+      expect(
+        model.datasets.find((d) => d.name === 'hcps')?.fields.find((f) => f.name === 'npi')?.roles,
+      ).toEqual(['admin'])
+      const again = inferModel(schema, parseOverrides(parse(exportOverridesYaml(model))))
+      expect(again.rowPolicies).toEqual(model.rowPolicies)
+      expect(again.joins).toEqual(model.joins)
+      expect(again.defaultMeasure).toEqual(model.defaultMeasure)
+      expect(again.datasets).toEqual(model.datasets)
+    } finally {
+      await ds.knex.destroy()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

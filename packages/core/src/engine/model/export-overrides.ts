@@ -20,6 +20,8 @@ export function exportOverrides(model: SemanticModel): Overrides {
           ...(f.synonyms.length ? { synonyms: f.synonyms } : {}),
           expression: `${f.derived.left} ${f.derived.op} ${f.derived.right}`,
           level: f.derived.level ?? 'aggregate',
+          ...(f.hidden ? { hidden: true } : {}),
+          ...(f.roles ? { roles: f.roles } : {}),
         }
         continue
       }
@@ -30,6 +32,8 @@ export function exportOverrides(model: SemanticModel): Overrides {
         ...(f.aggregation ? { aggregation: f.aggregation } : {}),
         ...(f.unit ? { unit: f.unit } : {}),
         ...(f.hidden ? { hidden: true } : {}),
+        ...(f.roles ? { roles: f.roles } : {}),
+        ...(f.indexed !== undefined && f.kind === 'dimension' ? { indexed: f.indexed } : {}),
         ...(f.grain ? { grain: f.grain } : {}),
         ...(f.valueSynonyms ? { values: f.valueSynonyms } : {}),
       }
@@ -39,6 +43,9 @@ export function exportOverrides(model: SemanticModel): Overrides {
       ...(d.pluralLabel ? { pluralLabel: d.pluralLabel } : {}),
       ...(d.synonyms.length ? { synonyms: d.synonyms } : {}),
       ...(d.hidden ? { hidden: true } : {}),
+      ...(d.unrestricted ? { unrestricted: true } : {}),
+      ...(d.verbs?.length ? { verbs: d.verbs } : {}),
+      ...(d.market ? { market: d.market } : {}),
       labelColumns: d.labelColumns,
       ...(d.defaultTimeDimension ? { defaultTimeDimension: d.defaultTimeDimension } : {}),
       fields,
