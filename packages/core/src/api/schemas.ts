@@ -96,6 +96,11 @@ export const AskResultSchema = QueryResultSchema.extend({
   warnings: z
     .array(z.string())
     .describe('Say these to the user, e.g. the period asked lies outside the dates the data covers'),
+  planner: z
+    .literal('cohere')
+    .optional()
+    .describe('Set when the deterministic parser refused and an LLM planned the question'),
+  plannerModel: z.string().optional().describe('The LLM that planned the question'),
 })
 export type AskResult = z.infer<typeof AskResultSchema>
 

@@ -11,9 +11,13 @@ export interface ColumnInfo {
   nullable: boolean
   primaryKey: boolean
   unique: boolean
+  /** The column's comment (MySQL/MariaDB COMMENT, PostgreSQL COMMENT ON COLUMN), when it has one. */
+  comment?: string
 }
 
 export interface ForeignKeyInfo {
+  /** Not declared: inferred by the engine from names, types and sampled values. */
+  inferred?: true
   columns: string[]
   refTable: string
   refColumns: string[]
@@ -110,9 +114,9 @@ async function introspectSqlite(knex: Knex): Promise<TableInfo[]> {
 
 async function introspectMysql(knex: Knex): Promise<TableInfo[]> {
   const [cols] = (await knex.raw(
-    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, COLUMN_TYPE AS ty, IS_NULLABLE AS n, COLUMN_KEY AS k
+    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, COLUMN_TYPE AS ty, IS_NULLABLE AS n, COLUMN_KEY AS k, COLUMN_COMMENT AS cm
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION`,
-  )) as [{ t: string; c: string; ty: string; n: string; k: string }[]]
+  )) as [{ t: string; c: string; ty: string; n: string; k: string; cm: string | null }[]]
   const [tables] = (await knex.raw(
     `SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'VIEW') AND TABLE_NAME NOT LIKE 'knex\\_%' ORDER BY TABLE_NAME`,
   )) as [{ t: string }[]]
@@ -162,6 +166,7 @@ async function introspectMysql(knex: Knex): Promise<TableInfo[]> {
           nullable: c.n === 'YES',
           primaryKey: pk.includes(c.c),
           unique: unique.has(c.c) || (pk.length === 1 && pk[0] === c.c),
+          ...(c.cm?.trim() ? { comment: c.cm.trim() } : {}),
         })),
       primaryKey: pk,
       foreignKeys: [...fkByName.values()],
@@ -191,10 +196,10 @@ async function introspectPostgres(knex: Knex): Promise<TableInfo[]> {
         ORDER BY c.relname`,
     ),
   )
-  const cols = rowsOf<{ t: string; c: string; ty: string; notnull: boolean }>(
+  const cols = rowsOf<{ t: string; c: string; ty: string; notnull: boolean; cm: string | null }>(
     await knex.raw(
       `SELECT c.relname AS t, a.attname AS c, pg_catalog.format_type(a.atttypid, a.atttypmod) AS ty,
-              a.attnotnull AS notnull
+              a.attnotnull AS notnull, pg_catalog.col_description(c.oid, a.attnum) AS cm
          FROM pg_catalog.pg_attribute a
          JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -264,6 +269,7 @@ async function introspectPostgres(knex: Knex): Promise<TableInfo[]> {
           nullable: !c.notnull,
           primaryKey: pk.includes(c.c),
           unique: unique.has(c.c) || (pk.length === 1 && pk[0] === c.c),
+          ...(c.cm?.trim() ? { comment: c.cm.trim() } : {}),
         })),
       primaryKey: pk,
       foreignKeys: [...fkByName.values()],

@@ -8,6 +8,8 @@ import { normalizeRows, typeOfValues } from './compile/rows.ts'
 import { createDataRanges } from './data-range.ts'
 import { executeReadOnly } from './execute.ts'
 import { cancelled, timedOut } from './execute-errors.ts'
+import type { LlmPlanner } from './llm/cohere-planner.ts'
+import { createLlmFallback, type LlmPlanned } from './llm/fallback.ts'
 import type { SemanticModel } from './model-types.ts'
 import { buildLexicon, type Lexicon } from './nl/lexicon.ts'
 import { type PlannedQuestion, planQuestion } from './nl/planner.ts'
@@ -36,6 +38,10 @@ export interface EngineOptions {
   timeoutMs?: number
   /** Per-tenant concurrency cap (the engine is per tenant); default 4 running, 32 waiting. */
   concurrency?: BulkheadOptions
+  /** Optional LLM planner, asked only when the deterministic parser refuses (engine/llm/). */
+  llm?: LlmPlanner
+  /** Values per indexed column the LLM may see in the model card (default 0: none). */
+  llmValueSamples?: number
 }
 
 export interface CallOptions {
@@ -84,6 +90,7 @@ export function createEngine(options: EngineOptions) {
   const views = new Map<string, View>()
   const bulkhead = createBulkhead(options.concurrency ?? { maxConcurrent: 4, maxQueued: 32 })
   const ranges = createDataRanges(ds, model)
+  const llm = options.llm ? createLlmFallback(options.llm, values, options.llmValueSamples ?? 0) : undefined
 
   /**
    * Visibility depends on roles (columns) and on which row rules bind the principal (withheld
@@ -127,6 +134,28 @@ export function createEngine(options: EngineOptions) {
       return planned
     } catch (err) {
       throw withSuggestions(err, isHubError(err) ? safeExamples(principal) : [])
+    }
+  }
+
+  /**
+   * `plan`, and when it refuses and an LLM planner is configured, the LLM's plan — validated and
+   * compiled for the principal before it is returned. Without an LLM planner this is `plan`.
+   */
+  async function planAny(
+    question: string,
+    opts: { asOf?: string; principal?: Principal } = {},
+  ): Promise<PlannedQuestion | LlmPlanned> {
+    try {
+      return plan(question, opts)
+    } catch (err) {
+      if (!llm) throw err
+      const principal = opts.principal ?? PLANNER
+      return llm.plan(
+        question,
+        err,
+        { principal, asOf: opts.asOf, viewKey: viewKey(model, principal), model: view(principal).model },
+        (p) => compile(p, principal),
+      )
     }
   }
 
@@ -202,7 +231,7 @@ export function createEngine(options: EngineOptions) {
   }
 
   async function ask(principal: Principal, input: AskInput, call: CallOptions = {}): Promise<AskResult> {
-    const planned = plan(input.question, { asOf: input.asOf, principal })
+    const planned = await planAny(input.question, { asOf: input.asOf, principal })
     const [result, warnings] = await Promise.all([
       query(principal, planned.plan, call, input.limit),
       ranges.warnings(planned.plan),
@@ -213,6 +242,7 @@ export function createEngine(options: EngineOptions) {
       interpretation: planned.interpretation,
       plan: planned.plan,
       warnings,
+      ...('planner' in planned ? { planner: planned.planner.name, plannerModel: planned.planner.model } : {}),
     }
   }
 
@@ -277,6 +307,7 @@ export function createEngine(options: EngineOptions) {
     model,
     dialect: ds.dialect,
     plan,
+    planAny,
     compile,
     ask,
     query,

@@ -3,6 +3,7 @@ export { type CompiledQuery, compilePlan } from './compile/compile.ts'
 export { bucketSql } from './compile/time-bucket.ts'
 export { type CallOptions, createEngine, type Engine, type EngineOptions } from './engine.ts'
 export { executeReadOnly } from './execute.ts'
+export { exportOverrides, exportOverridesYaml } from './model/export-overrides.ts'
 export { inferModel } from './model/infer.ts'
 export { joinPath, reachableFrom } from './model/join-graph.ts'
 export {
@@ -12,6 +13,7 @@ export {
   parseOverrides,
   resolveOverridesPath,
 } from './model/overrides.ts'
+export { candidateKeys, withInferredKeys } from './model/relationships.ts'
 export type {
   Aggregation,
   Dataset,

@@ -11,6 +11,9 @@ export type Aggregation = 'sum' | 'avg' | 'min' | 'max' | 'count' | 'count_disti
 
 export type FieldKind = 'key' | 'measure' | 'dimension' | 'time'
 
+/** Unit of a measure, guessed from its name (`amount` → currency, `weightKg` → weight). */
+export type MeasureUnit = 'currency' | 'percent' | 'weight' | 'duration' | 'distance'
+
 export interface Field {
   /** Stable, identifier-safe name (the column name for inferred fields). */
   name: string
@@ -29,6 +32,10 @@ export interface Field {
   type: ColumnType
   label: string
   synonyms: string[]
+  /** What the column holds, from the database's column comment. */
+  description?: string
+  /** Unit of a measure (inferred from its name or set in overrides). */
+  unit?: MeasureUnit
   /** Default aggregation for measures. */
   aggregation?: Aggregation
   hidden: boolean
@@ -76,6 +83,8 @@ export interface Dataset {
 }
 
 export interface Join {
+  /** Not declared in the database: inferred from names, types and a sample of values (model/relationships.ts). */
+  inferred?: true
   /** Child side: the table holding the foreign key. */
   from: { dataset: string; columns: string[] }
   /** Parent side: the referenced table. */

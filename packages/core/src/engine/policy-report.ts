@@ -1,4 +1,4 @@
-import { reachableFrom } from './model/join-graph.ts'
+import { declaredOnly, reachableFrom } from './model/join-graph.ts'
 import type { RowPolicyRule, SemanticModel } from './model-types.ts'
 
 /**
@@ -35,7 +35,7 @@ export function policyReport(model: SemanticModel): PolicyReport {
   const datasets = model.datasets
     .filter((d) => !d.hidden)
     .map((d): DatasetReach => {
-      const paths = reachableFrom(model, d.name)
+      const paths = reachableFrom(declaredOnly(model), d.name)
       const reachedBy: RuleReach[] = []
       model.rowPolicies.forEach((rule, i) => {
         const steps = paths.get(rule.dataset)

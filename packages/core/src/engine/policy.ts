@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import type { Principal } from '../principal.ts'
+import { declaredOnly } from './model/join-graph.ts'
 import type { Dataset, RowPolicyRule, SemanticModel } from './model-types.ts'
 
 /**
@@ -145,8 +146,8 @@ export function resolveRowScopes(model: SemanticModel, principal: Principal): Ro
       const predicates: ScopePredicate[] = own ? [...own.predicates] : []
       const seen = new Set(predicates.map(predicateKey))
       let denied = false
-      const parents = model.joins
-        .filter((j) => j.from.dataset === name && j.to.dataset !== name)
+      const parents = declaredOnly(model)
+        .joins.filter((j) => j.from.dataset === name && j.to.dataset !== name)
         .sort(
           (a, b) =>
             a.to.dataset.localeCompare(b.to.dataset) ||

@@ -1,8 +1,10 @@
 import { planHash, policyKey, sha256Hex } from '../canonical/index.ts'
 import { cancelled } from '../engine/execute-errors.ts'
+import type { LlmPlanned } from '../engine/llm/fallback.ts'
 import { today } from '../engine/nl/dates.ts'
+import type { PlannedQuestion } from '../engine/nl/planner.ts'
 import type { QueryPlan } from '../engine/plan.ts'
-import { createPlanCache } from '../engine/plan-cache.ts'
+import { type CachedPlan, createPlanCache } from '../engine/plan-cache.ts'
 import { createKeyedCache } from '../engine/result-cache.ts'
 import { createSingleFlight } from '../engine/single-flight.ts'
 import { withheldError } from '../engine/visibility.ts'
@@ -139,6 +141,20 @@ export function createHub(options: HubOptions): HubWithControls {
     return err && err.status < 500 ? 'denied' : 'error'
   }
 
+  /** Which LLM planned the question, for the answer (nothing when the parser did). */
+  function plannerOf(planned: PlannedQuestion | LlmPlanned): { planner?: 'cohere'; plannerModel?: string } {
+    return 'planner' in planned ? { planner: planned.planner.name, plannerModel: planned.planner.model } : {}
+  }
+
+  /** What the audit says beyond the hashes: a cache hit, and which LLM planned the question. */
+  function auditDetail(result: { cached?: boolean; planner?: string; plannerModel?: string }) {
+    const detail = {
+      ...(result.cached ? { cached: true } : {}),
+      ...(result.planner ? { planner: result.planner, plannerModel: result.plannerModel } : {}),
+    }
+    return Object.keys(detail).length ? detail : null
+  }
+
   /** Run a read, time it, audit success or failure, and only then hand the rows back. */
   async function audited<T extends QueryResult>(
     principal: Principal,
@@ -166,7 +182,10 @@ export function createHub(options: HubOptions): HubWithControls {
           ...hashes,
           outcome,
           durationMs: Math.round(performance.now() - started),
-          detail: { code: e?.code ?? 'INTERNAL' },
+          detail: {
+            code: e?.code ?? 'INTERNAL',
+            ...(e?.details?.planner ? { planner: e.details.planner } : {}),
+          },
         },
         ctx,
       )
@@ -185,7 +204,7 @@ export function createHub(options: HubOptions): HubWithControls {
         durationMs,
         planHash: result.planHash ?? null,
         sqlHash: result.sqlHash !== undefined ? result.sqlHash : result.sql ? sha256(result.sql) : null,
-        detail: result.cached ? { cached: true } : null,
+        detail: auditDetail(result),
       },
       ctx,
     )
@@ -237,7 +256,7 @@ export function createHub(options: HubOptions): HubWithControls {
     principal: Principal,
     result: QueryResult,
     input: AskInput,
-    planned: { plan: QueryPlan; interpretation: string },
+    planned: PlannedQuestion | LlmPlanned,
     warnings: string[],
   ): { answer: AskResult; sqlHash: string | null } {
     const seesSql = hasRole(principal, 'admin', 'analyst')
@@ -257,6 +276,7 @@ export function createHub(options: HubOptions): HubWithControls {
         interpretation: planned.interpretation,
         plan: planned.plan,
         warnings,
+        ...plannerOf(planned),
       }),
     )
     const built = { answer, sqlHash: result.sql ? sha256(result.sql) : null }
@@ -277,22 +297,34 @@ export function createHub(options: HubOptions): HubWithControls {
           const rt = await runtime(principal)
           const policy = policyKey(principal)
           const asOf = input.asOf ?? today()
-          const { entry, hit } = plans.getOrPlan(
-            {
-              tenant: principal.tenant,
-              modelVersion: versionOf(rt.engine),
-              question: input.question,
-              asOfDay: asOf,
-              policy,
-            },
-            () => {
-              // counted before parsing: a refusal is a miss too
-              planMiss?.inc()
-              return rt.engine.plan(input.question, { asOf, principal })
-            },
-          )
-          if (hit) planHit?.inc()
-          const { planned } = entry
+          let entry: CachedPlan
+          let planned: PlannedQuestion | LlmPlanned
+          try {
+            const found = plans.getOrPlan(
+              {
+                tenant: principal.tenant,
+                modelVersion: versionOf(rt.engine),
+                question: input.question,
+                asOfDay: asOf,
+                policy,
+              },
+              () => {
+                // counted before parsing: a refusal is a miss too
+                planMiss?.inc()
+                return rt.engine.plan(input.question, { asOf, principal })
+              },
+            )
+            if (found.hit) planHit?.inc()
+            entry = found.entry
+            planned = entry.planned
+          } catch (refusal) {
+            // The parser refused. The optional LLM planner (engine.planAny; without COHERE_API_KEY
+            // it refuses exactly as the parser did) may still plan it; it remembers its own plans,
+            // so they are not kept here.
+            if (!(refusal instanceof HubError)) throw refusal
+            planned = await rt.engine.planAny(input.question, { asOf, principal })
+            entry = { planned, planHash: planHash(planned.plan) }
+          }
           const [result, warnings] = await Promise.all([
             cachedQuery(principal, planned.plan, ctx, input.limit, input.asOf, {
               policy,
@@ -320,6 +352,7 @@ export function createHub(options: HubOptions): HubWithControls {
             interpretation: planned.interpretation,
             plan: planned.plan,
             warnings,
+            ...plannerOf(planned),
             planHash: entry.planHash,
           }
         },

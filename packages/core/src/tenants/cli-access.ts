@@ -56,3 +56,19 @@ export async function getTenantDbUrl(tenantId: string): Promise<string> {
     await metadata.close()
   }
 }
+
+/** The tenant's semantic model as it serves it (inferred + its overrides), for `hub model export` (operator only). */
+export async function getTenantModel(
+  tenantId: string,
+): Promise<import('../engine/model-types.ts').SemanticModel> {
+  const config = loadConfig()
+  const metadata = openMetadataStore(config.databaseUrl, config.home)
+  await metadata.migrate()
+  const tenants = createTenantRegistry({ metadata, baseDir: config.home, secrets: secretBoxFor(config) })
+  try {
+    return (await tenants.runtime(tenantId)).engine.model
+  } finally {
+    await tenants.close()
+    await metadata.close()
+  }
+}

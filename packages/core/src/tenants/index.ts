@@ -1,4 +1,4 @@
-export { getTenantDbUrl, openTenantHub } from './cli-access.ts'
+export { getTenantDbUrl, getTenantModel, openTenantHub } from './cli-access.ts'
 export { type Engine, type OpenEngineOptions, openEngine } from './open-engine.ts'
 export {
   createTenantRegistry,

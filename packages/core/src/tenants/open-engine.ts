@@ -1,7 +1,14 @@
 import type { DataSource } from '../db/index.ts'
 import { introspect } from '../db/index.ts'
 import type { BulkheadOptions } from '../engine/bulkhead.ts'
-import { buildValueIndex, createEngine, inferModel, loadOverrides } from '../engine/index.ts'
+import {
+  buildValueIndex,
+  createEngine,
+  inferModel,
+  loadOverrides,
+  withInferredKeys,
+} from '../engine/index.ts'
+import { coherePlannerFromEnv, type LlmPlanner } from '../engine/llm/cohere-planner.ts'
 
 export type Engine = ReturnType<typeof createEngine>
 
@@ -13,9 +20,20 @@ export interface OpenEngineOptions {
   concurrency?: BulkheadOptions
 }
 
+let llmPlanner: { planner: LlmPlanner | undefined } | undefined
+
+/**
+ * The process's LLM planner (COHERE_API_KEY set), shared by every tenant's engine so each tenant's
+ * per-minute budget survives a model refresh; none without a key.
+ */
+function sharedLlmPlanner(): LlmPlanner | undefined {
+  llmPlanner ??= { planner: coherePlannerFromEnv() }
+  return llmPlanner.planner
+}
+
 /** Introspect a data source and build its engine: model (inferred + overrides) and value index. */
 export async function openEngine(ds: DataSource, options: OpenEngineOptions): Promise<Engine> {
-  const schema = await introspect(ds)
+  const schema = await withInferredKeys(await introspect(ds), ds)
   const overrides = options.model ? await loadOverrides(options.model) : undefined
   const model = inferModel(schema, overrides)
   const valueIndex = await buildValueIndex(ds, model)
@@ -26,5 +44,7 @@ export async function openEngine(ds: DataSource, options: OpenEngineOptions): Pr
     maxRows: options.maxRows,
     timeoutMs: options.timeoutMs,
     concurrency: options.concurrency,
+    llm: sharedLlmPlanner(),
+    llmValueSamples: Number(process.env.HUB_LLM_VALUE_SAMPLES ?? 0) || 0,
   })
 }

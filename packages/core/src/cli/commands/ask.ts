@@ -36,10 +36,12 @@ async function open(opts: AskOptions): Promise<Opened> {
   if (!opts.db) throw new HubError('BAD_REQUEST', 'Say which data to ask: --tenant <id> or --db <url>')
   // imported here, not above: `hub --help` should not load the engine
   const { introspect, openDataSource } = await import('../../db/index.ts')
-  const { buildValueIndex, createEngine, inferModel, loadOverrides } = await import('../../engine/index.ts')
+  const { buildValueIndex, createEngine, inferModel, loadOverrides, withInferredKeys } = await import(
+    '../../engine/index.ts'
+  )
   const ds = openDataSource(opts.db, { readOnly: true })
   try {
-    const schema = await introspect(ds)
+    const schema = await withInferredKeys(await introspect(ds), ds)
     const overrides = opts.model ? await loadOverrides(opts.model) : undefined
     const model = inferModel(schema, overrides)
     const valueIndex = await buildValueIndex(ds, model)

@@ -17,6 +17,7 @@ export const commands: Record<string, CommandModule> = {
   key: () => import('./key.ts'),
   audit: () => import('./audit.ts'),
   ask: () => import('./ask.ts'),
+  model: () => import('./model.ts'),
   secrets: () => import('./secrets.ts'),
   connector: () => import('./connector.ts'),
   job: () => import('./job.ts'),

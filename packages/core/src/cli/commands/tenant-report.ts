@@ -8,6 +8,12 @@ import { answerableExamples, matchingBundledModel } from '../../tenants/onboardi
  * they are seen when stdout is piped. Returns the datasets no rule can reach.
  */
 export function printPolicyReach(model: Parameters<typeof policyReport>[0]): string[] {
+  process.stdout.write('relationships:\n')
+  for (const j of model.joins)
+    process.stdout.write(
+      `  ${j.from.dataset}.${j.from.columns.join(',')} → ${j.to.dataset}.${j.to.columns.join(',')}${j.inferred ? '  (inferred: not declared; from names, types and sampled values)' : ''}\n`,
+    )
+  if (model.joins.length === 0) process.stdout.write('  (none)\n')
   const report = policyReport(model)
   for (const line of formatPolicyReport(report)) {
     process.stdout.write(`${line}\n`)

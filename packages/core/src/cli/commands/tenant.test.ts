@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -24,6 +24,10 @@ describe('hub tenant add / check: row-policy reach', () => {
     await loose.knex.destroy()
     writeFileSync(
       join(home, 'loose.yaml'),
+      'inferRelationships: false\nrowPolicies:\n  - { dataset: territories, column: territory_id, in: { attribute: territories } }\n',
+    )
+    writeFileSync(
+      join(home, 'inferred.yaml'),
       'rowPolicies:\n  - { dataset: territories, column: territory_id, in: { attribute: territories } }\n',
     )
   })
@@ -73,6 +77,39 @@ describe('hub tenant add / check: row-policy reach', () => {
       const checked = await runHub(home, ['tenant', 'check', 'loose'])
       expect(checked.code).toBe(1)
       expect(checked.out).toMatch(/territories\s+rule 1 via territories \(territory_id\)/)
+    } finally {
+      stderr.mockRestore()
+    }
+  })
+
+  it('lists an undeclared key as inferred, keeps the rule from travelling along it, and lets the overrides confirm it', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    try {
+      const added = await runHub(home, [
+        'tenant',
+        'add',
+        'inferred',
+        '--db',
+        `sqlite:${join(home, 'loose.sqlite')}`,
+        '--model',
+        join(home, 'inferred.yaml'),
+      ])
+      expect(added.code).toBe(0)
+      const checked = await runHub(home, ['tenant', 'check', 'inferred'])
+      expect(checked.code).toBe(1)
+      expect(checked.out).toMatch(/hcps\.territory_id → territories\.territory_id {2}\(inferred/)
+      expect(checked.out).toMatch(/hcps\s+NOT REACHED by any rule/)
+      // confirmed in the overrides, the relationship is declared and carries the rule
+      writeFileSync(
+        join(home, 'confirmed.yaml'),
+        `relationships:\n  - { from: hcps.territory_id, to: territories.territory_id }\n${readFileSync(join(home, 'inferred.yaml'), 'utf8')}`,
+      )
+      const confirmed = await runHub(home, ['tenant', 'set-model', 'inferred', join(home, 'confirmed.yaml')])
+      expect(confirmed.code).toBe(0)
+      const again = await runHub(home, ['tenant', 'check', 'inferred'])
+      expect(again.code).toBe(0)
+      expect(again.out).toMatch(/hcps\.territory_id → territories\.territory_id\n/)
+      expect(again.out).toMatch(/hcps\s+rule 1 via hcps → territories \(territory_id\)/)
     } finally {
       stderr.mockRestore()
     }

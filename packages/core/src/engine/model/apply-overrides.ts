@@ -32,6 +32,7 @@ function applyField(field: Field, o: FieldOverride): void {
   if (o.grain) field.grain = o.grain
   if (o.values) field.valueSynonyms = { ...field.valueSynonyms, ...o.values }
   if (o.indexed !== undefined) field.indexed = o.indexed
+  if (o.unit) field.unit = o.unit
 }
 
 function applyDataset(ds: Dataset, o: DatasetOverride, path: string, problems: Problems): void {
@@ -119,6 +120,8 @@ export function applyOverrides(model: SemanticModel, overrides: Overrides): Sema
       problems.add('defaultMeasure', `'${overrides.defaultMeasure}' is not a measure of the model`)
     else model.defaultMeasure = overrides.defaultMeasure
   }
+  if (overrides.inferRelationships === false) model.joins = model.joins.filter((j) => !j.inferred)
+  addRelationships(model, overrides, problems)
   problems.throwIfAny(overrides.name ?? 'overrides')
   model.rowPolicies = overrides.rowPolicies.map((r) => ({
     ...(r.roles ? { roles: r.roles } : {}),
@@ -128,4 +131,30 @@ export function applyOverrides(model: SemanticModel, overrides: Overrides): Sema
   }))
   if (overrides.name) model.name = overrides.name
   return model
+}
+
+/** Listed relationships become joins (a column already joined the same way is left as it is). */
+function addRelationships(model: SemanticModel, overrides: Overrides, problems: Problems): void {
+  overrides.relationships.forEach((r, i) => {
+    const [fromDs = '', fromCol = ''] = r.from.split('.')
+    const [toDs = '', toCol = ''] = r.to.split('.')
+    const child = model.datasets.find((d) => d.name === fromDs)?.fields.find((f) => f.column === fromCol)
+    const parent = model.datasets.find((d) => d.name === toDs)?.fields.find((f) => f.column === toCol)
+    if (!child) problems.add(`relationships.${i}.from`, `no column '${r.from}'`)
+    if (!parent) problems.add(`relationships.${i}.to`, `no column '${r.to}'`)
+    if (!child || !parent) return
+    const same = model.joins.find((j) => j.from.dataset === fromDs && j.from.columns.join() === fromCol)
+    if (same) {
+      if (same.to.dataset === toDs && same.to.columns.join() === toCol) delete same.inferred
+      else problems.add(`relationships.${i}`, `${r.from} already references ${same.to.dataset}`)
+      return
+    }
+    model.joins.push({
+      from: { dataset: fromDs, columns: [fromCol] },
+      to: { dataset: toDs, columns: [toCol] },
+    })
+    child.kind = 'key'
+    delete child.aggregation
+    child.references = { dataset: toDs, field: parent.name }
+  })
 }

@@ -2,7 +2,15 @@ import type { ColumnInfo, SchemaInfo, TableInfo } from '../../db/index.ts'
 import type { Dataset, Field, FieldKind, Join, SemanticModel } from '../model-types.ts'
 import { applyOverrides } from './apply-overrides.ts'
 import type { Overrides } from './overrides.ts'
-import { labelFromWords, pluralPhrase, singular, splitIdentifier, tableWords } from './words.ts'
+import { guessUnit, isRevenueLike, REVENUE_SYNONYMS } from './units.ts'
+import {
+  identifierWords,
+  labelFromWords,
+  pluralPhrase,
+  singular,
+  splitIdentifier,
+  tableWords,
+} from './words.ts'
 
 /**
  * Infer a semantic model from a schema with no configuration: tables → datasets, foreign keys →
@@ -10,19 +18,24 @@ import { labelFromWords, pluralPhrase, singular, splitIdentifier, tableWords } f
  */
 
 /** Integer/decimal columns that identify or code something rather than measure it. */
-const CODE_LIKE = /(^|_)(id|code|zip|zipcode|postcode|postal|year|phone|fax|npi|number|no|num|ssn|ein)$/i
-const LABEL_LIKE = /(^|_)(name|title|label)$/i
+const CODE_WORDS = new Set(
+  'id code zip zipcode postcode postal year phone fax npi number no num ssn ein key uuid guid'.split(' '),
+)
+const LABEL_WORDS = new Set(['name', 'title', 'label'])
+const lastWord = (name: string) => identifierWords(name).at(-1) ?? ''
+const isCodeLike = (name: string) =>
+  CODE_WORDS.has(splitIdentifier(name).at(-1) ?? '') || CODE_WORDS.has(lastWord(name))
 const TIME_PREFERENCE = /(date|day|ending|time|_at|_on)$/i
 
 function kindOf(col: ColumnInfo, fkCols: Set<string>): FieldKind {
   if (col.primaryKey || fkCols.has(col.name)) return 'key'
   if (col.type === 'date' || col.type === 'datetime') return 'time'
-  if ((col.type === 'integer' || col.type === 'decimal') && !CODE_LIKE.test(col.name)) return 'measure'
+  if ((col.type === 'integer' || col.type === 'decimal') && !isCodeLike(col.name)) return 'measure'
   return 'dimension'
 }
 
 function fieldLabel(col: ColumnInfo): string[] {
-  const words = splitIdentifier(col.name)
+  const words = identifierWords(col.name)
   if (
     col.type === 'boolean' &&
     words.length > 1 &&
@@ -46,7 +59,18 @@ function inferField(table: TableInfo, col: ColumnInfo, fkCols: Set<string>, data
     synonyms: [],
     hidden: false,
   }
-  if (kind === 'measure') field.aggregation = 'sum'
+  if (col.comment) {
+    field.description = col.comment
+    field.synonyms.push(...commentSynonyms(col.comment, field.label))
+  }
+  if (kind === 'measure') {
+    field.aggregation = 'sum'
+    const commentWords = col.comment ? identifierWords(col.comment) : []
+    const unit = guessUnit(words) ?? guessUnit(commentWords.filter((w) => w !== 'in'))
+    if (unit) field.unit = unit
+    if (unit === 'currency' && (isRevenueLike(words) || commentWords.includes('revenue')))
+      field.synonyms.push(...REVENUE_SYNONYMS.filter((s) => !field.synonyms.includes(s)))
+  }
   if (col.unique) field.unique = true
   if (kind === 'dimension' && field.type === 'string') field.indexed = true
   if (kind === 'time' && /(^|_)(week|wk)(_|$)/i.test(col.name)) field.grain = 'week'
@@ -79,10 +103,14 @@ function inferDataset(table: TableInfo): Dataset {
   }
 }
 
-/** Columns that name a row: `name`, `*_name`, `title`; first + last name together. */
+/**
+ * Columns that name a row: `name`, `*_name`, `custName`, `title`; first + last name together; a
+ * unique description (`skuDesc`) when nothing is called a name.
+ */
 function inferLabelColumns(table: TableInfo): string[] {
   const text = table.columns.filter((c) => c.type === 'string' && !c.primaryKey)
-  const named = text.filter((c) => LABEL_LIKE.test(c.name))
+  let named = text.filter((c) => LABEL_WORDS.has(lastWord(c.name)))
+  if (named.length === 0) named = text.filter((c) => c.unique && lastWord(c.name) === 'description')
   const first = named.find((c) => /first_?name$/i.test(c.name))
   const last = named.find((c) => /last_?name$|surname$/i.test(c.name))
   if (first && last) return [first.name, last.name]
@@ -103,6 +131,7 @@ function inferJoins(schema: SchemaInfo): Join[] {
     for (const fk of fks) {
       if (!names.has(fk.refTable)) continue
       joins.push({
+        ...(fk.inferred ? { inferred: true as const } : {}),
         from: { dataset: t.name, columns: fk.columns },
         to: { dataset: fk.refTable, columns: fk.refColumns },
       })
@@ -121,4 +150,16 @@ export function inferModel(schema: SchemaInfo, overrides?: Overrides): SemanticM
     rowPolicies: [],
   }
   return overrides ? applyOverrides(model, overrides) : model
+}
+
+/**
+ * Names a column comment gives the column: "Gross merchandise value; GMV" → both; a sentence
+ * ("Amount invoiced, before tax, in EUR") gives none, only the field's description.
+ */
+function commentSynonyms(comment: string, label: string): string[] {
+  return comment
+    .split(/[;/|]|\baka\b|\balso called\b/i)
+    .map((p) => p.trim())
+    .filter((p) => /^[A-Za-z][A-Za-z ]{1,40}$/.test(p) && p.split(/\s+/).length <= 4)
+    .filter((p) => p.toLowerCase() !== label.toLowerCase())
 }

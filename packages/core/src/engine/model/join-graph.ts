@@ -8,6 +8,23 @@ import type { Join, SemanticModel } from '../model-types.ts'
 export type JoinStep = Join
 
 const cache = new WeakMap<SemanticModel, Map<string, Map<string, JoinStep[]>>>()
+const declared = new WeakMap<SemanticModel, SemanticModel>()
+
+/**
+ * The model with only declared relationships (database foreign keys and those listed in the
+ * overrides): row policies travel along these alone. An inferred relationship answers questions but
+ * never decides whose rows a principal sees — a wrong guess there would leak rows — so a dataset a
+ * rule reaches only through one stays withheld until someone confirms it in the overrides file.
+ */
+export function declaredOnly(model: SemanticModel): SemanticModel {
+  if (!model.joins.some((j) => j.inferred)) return model
+  let m = declared.get(model)
+  if (!m) {
+    m = { ...model, joins: model.joins.filter((j) => !j.inferred) }
+    declared.set(model, m)
+  }
+  return m
+}
 
 /** Every dataset reachable from `root` (root itself with an empty path) and the path to it. */
 export function reachableFrom(model: SemanticModel, root: string): Map<string, JoinStep[]> {

@@ -32,6 +32,8 @@ export const FieldOverrideSchema = z
     values: z.record(phrase, ValueSchema).optional(),
     /** Index the column's distinct values (default: low-cardinality text columns). */
     indexed: z.boolean().optional(),
+    /** Unit of a measure (guessed from its name when inferred). */
+    unit: z.enum(['currency', 'percent', 'weight', 'duration', 'distance']).optional(),
   })
   .strict()
 
@@ -90,6 +92,19 @@ export const OverridesSchema = z
       .optional(),
     datasets: z.record(z.string(), DatasetOverrideSchema).default({}),
     rowPolicies: z.array(RowPolicyRuleSchema).default([]),
+    /** Relationships the database does not declare: `orders.customer_id` → `customers.id` (many-to-one). */
+    relationships: z
+      .array(
+        z
+          .object({
+            from: z.string().regex(/^\w+\.\w+$/, 'must be "table.column"'),
+            to: z.string().regex(/^\w+\.\w+$/, 'must be "table.column"'),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** false: use only declared and listed relationships, none inferred from names and values. */
+    inferRelationships: z.boolean().optional(),
   })
   .strict()
 export type Overrides = z.infer<typeof OverridesSchema>

@@ -7,7 +7,73 @@ import { stemmer } from 'stemmer'
  * meet) and person nouns for field values ("Endocrinology" → "endocrinologist").
  */
 
-const TABLE_PREFIXES = new Set(['tbl', 'tb', 'dim', 'fact', 'fct', 'stg', 'vw', 'v'])
+const TABLE_PREFIXES = new Set([
+  'tbl',
+  'tb',
+  'dim',
+  'fact',
+  'fct',
+  'stg',
+  'vw',
+  'v',
+  'sb',
+  'tx',
+  't',
+  'ref',
+  'lkp',
+])
+
+/**
+ * Abbreviations warehouse schemas use in identifiers (`totAmt`, `custId`, `ship_dt`), read as the
+ * words an analyst says. Only forms that are not English words themselves.
+ */
+const ABBREVIATIONS: Record<string, string> = {
+  amt: 'amount',
+  qty: 'quantity',
+  dt: 'date',
+  cust: 'customer',
+  whse: 'warehouse',
+  wh: 'warehouse',
+  prc: 'price',
+  desc: 'description',
+  descr: 'description',
+  num: 'number',
+  cnt: 'count',
+  tot: 'total',
+  addr: 'address',
+  acct: 'account',
+  emp: 'employee',
+  dept: 'department',
+  mgr: 'manager',
+  txn: 'transaction',
+  trans: 'transaction',
+  qtr: 'quarter',
+  yr: 'year',
+  wk: 'week',
+  pct: 'percent',
+  pmt: 'payment',
+  nm: 'name',
+  bal: 'balance',
+  avg: 'average',
+  svc: 'service',
+  org: 'organization',
+  prod: 'product',
+  cat: 'category',
+  loc: 'location',
+  sts: 'status',
+  stat: 'status',
+  disc: 'discount',
+}
+
+/** Words with abbreviations spelled out: ["tot", "amt"] → ["total", "amount"]. */
+export function expandAbbreviations(words: string[]): string[] {
+  return words.map((w) => ABBREVIATIONS[w] ?? w)
+}
+
+/** An identifier's words, abbreviations spelled out: `custSegment` → ["customer", "segment"]. */
+export function identifierWords(name: string): string[] {
+  return expandAbbreviations(splitIdentifier(name))
+}
 const ACRONYMS = new Set(['id', 'npi', 'crm', 'hcp', 'sku', 'url', 'usd', 'ytd', 'kpi', 'vat', 'upc', 'ean'])
 
 /** `isCompanyProduct`, `is_company_product`, `tbl_Orders2` → lower-case words. */
@@ -22,7 +88,7 @@ export function splitIdentifier(name: string): string[] {
 
 /** Words of a table name without warehouse prefixes (`tbl_`, `dim_`, `fact_`). */
 export function tableWords(table: string): string[] {
-  const words = splitIdentifier(table)
+  const words = identifierWords(table)
   while (words.length > 1 && words[0] && TABLE_PREFIXES.has(words[0])) words.shift()
   return words
 }

@@ -109,14 +109,14 @@ add('between', { k: 'between' })
 add('top|best|leading|biggest top', { k: 'top', dir: 'desc' })
 add('bottom|worst|lowest ranked|least performing|weakest', { k: 'top', dir: 'asc' })
 add(
-  'most|highest|largest|biggest|greatest|the most|most number of|maximum number of|highest number of|largest number of|max number of|strongest|heaviest|longest',
+  'most|highest|largest|biggest|greatest|the most|most often|most frequently|most commonly|the most often|the most frequently|most frequent|most common|most number of|maximum number of|highest number of|largest number of|max number of|strongest|heaviest|longest',
   {
     k: 'most',
     dir: 'desc',
   },
 )
 add(
-  'least|lowest|smallest|fewest|the least|least number of|lowest number of|smallest number of|min number of|shortest|lightest',
+  'least|lowest|smallest|fewest|the least|least often|least frequently|least commonly|least frequent|least common|least number of|lowest number of|smallest number of|min number of|shortest|lightest',
   {
     k: 'most',
     dir: 'asc',

@@ -1,6 +1,7 @@
 import { HubError, isHubError } from '../../errors.ts'
 import type { SemanticModel } from '../model-types.ts'
 import type { QueryPlan } from '../plan.ts'
+import { readAgentPhrases } from './agent-phrases.ts'
 import { assemble } from './assemble/index.ts'
 import { buildPlan } from './build-plan.ts'
 import { checkCoverage } from './coverage.ts'
@@ -32,7 +33,7 @@ export function planQuestion(
   const ref = asOf ?? today()
   if (!isValidDate(ref)) throw unanswerable(`asOf must be a date like 2025-01-15, not "${ref}".`)
   const tokens = tokenize(q)
-  const items = scan(tokens, lexicon, ref)
+  const items = readAgentPhrases(scan(tokens, lexicon, ref), tokens, model)
   if (!items.some((it) => it.t === 'concept' || it.t === 'kw' || it.t === 'unknown' || it.t === 'time'))
     throw unanswerable('What would you like to know about the data?')
   let plan: QueryPlan

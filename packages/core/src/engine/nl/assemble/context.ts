@@ -115,6 +115,22 @@ export class ParseContext {
     return singular(last) !== last || /s$/.test(last)
   }
 
+  /**
+   * "IDs of paused members": a word that names a field of several datasets (every key is an "ID")
+   * means the one of a dataset the question names; without such a dataset the candidates stay.
+   */
+  private inNamedDataset(best: Cand[]): Cand[] {
+    const fieldDatasets = new Set(best.map((c) => (c.concept.type === 'field' ? c.concept.dataset : '')))
+    if (fieldDatasets.size < 2 || fieldDatasets.has('')) return best
+    const named = new Set<string>()
+    for (const it of this.items)
+      if (it.t === 'concept')
+        for (const c of it.cands) if (c.concept.type === 'dataset') named.add(c.concept.dataset)
+    const keep = best.filter((c) => c.concept.type === 'field' && named.has(c.concept.dataset))
+    const kept = new Set(keep.map((c) => (c.concept.type === 'field' ? c.concept.dataset : '')))
+    return kept.size === 1 ? keep : best
+  }
+
   /** Narrow a concept item's candidates by priority and decide what kind of thing it names. */
   resolveKind(p: number): Resolved | undefined {
     const it = this.items[p]
@@ -152,7 +168,7 @@ export class ParseContext {
     const top = Math.max(...cands.map((c) => c.prio))
     if (cands.some((c) => c.concept.type === 'dataset'))
       for (const c of cands) if (c.concept.type === 'verb') this.intent.weakVerbs.push(c.concept.dataset)
-    const best = cands.filter((c) => c.prio === top)
+    const best = this.inNamedDataset(cands.filter((c) => c.prio === top))
     const types = new Set(best.map((c) => c.concept.type))
     const only = (t: Concept['type']) => ({
       kind: t as Kind,
