@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
-import { chromium } from 'playwright-core'
 import { buildWidget } from '../packages/connectors/scripts/build-widget.mjs'
 import crmConnector from '../packages/connectors/src/crm/index.ts'
 import { loadConfig } from '../packages/core/src/config/index.ts'
@@ -14,10 +13,10 @@ import { localPrincipal } from '../packages/core/src/principal.ts'
 import { secretBoxFor } from '../packages/core/src/secrets/index.ts'
 import { createLogger } from '../packages/core/src/service/logger.ts'
 import { createHubApp } from '../packages/core/src/service/server.ts'
+import { launchChromium } from '../test/helpers/chromium.ts'
 import { fmt, percentile, row } from './lib.ts'
 
 const RUNS = 15
-const CHROMIUM = process.env.NL2Q_CHROMIUM ?? '/usr/bin/chromium'
 
 /**
  * The CRM widget in headless Chromium on loopback: from the page's token exchange to the first TRx
@@ -41,17 +40,7 @@ export async function run(): Promise<void> {
   const host = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html))
   await new Promise<void>((r) => host.listen(0, '127.0.0.1', r))
   const hostOrigin = `http://127.0.0.1:${(host.address() as AddressInfo).port}`
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-    ],
-  })
+  const browser = await launchChromium()
   try {
     const knex = hub.services.metadata.knex
     await secretAdmin(knex, secretBoxFor(hub.services.config)).set(

@@ -2,12 +2,11 @@ import { mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { type ServerType, serve } from '@hono/node-server'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium } from './helpers/chromium.ts'
 import { createTestHub, type TestHub } from './helpers/hub.ts'
 
-/** Debian's chromium (.ci/run installs it); playwright-core drives it, it downloads no browser. */
-const CHROMIUM = process.env.NL2Q_CHROMIUM ?? '/usr/bin/chromium'
 const ARTIFACTS = join(import.meta.dirname, '..', '.tmp', 'artifacts')
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
 
@@ -51,19 +50,7 @@ beforeAll(async () => {
   })
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   doc = (await (await fetch(`${base}/openapi.json`)).json()) as OpenApiDoc
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
+  browser = await launchChromium()
 })
 
 afterAll(async () => {
