@@ -14,6 +14,7 @@ import {
 } from '../packages/connectors/src/m365/testing/graph-emulator.ts'
 import { openDataSource } from '../packages/core/src/db/index.ts'
 import { boast, runJob, setSecret, setSettings } from './boast-helpers.ts'
+import { runHub } from './helpers/cli.ts'
 import { createTestHub, type TestHub } from './helpers/hub.ts'
 
 const SITE =
@@ -233,6 +234,36 @@ describe('BOAST exports to Microsoft 365 (m365://) over Graph upload sessions', 
       sha256: sha256(content(secondFile)),
     })
     expect(manifest.rowCount).toBeGreaterThan(0)
+  }, 180_000)
+
+  it('exports a question from the hub CLI to m365:// with the settings and secret stored for the tenant', async () => {
+    const r = await runHub(
+      [
+        'boast',
+        'export',
+        '--tenant',
+        'acme',
+        '--question',
+        'total trx by month in 2024',
+        '--export',
+        'cli-m365',
+        '--to',
+        TO,
+        '--as-of',
+        '2025-01-31',
+        '--now',
+      ],
+      { HUB_HOME: hub.home, HUB_LOG_LEVEL: 'silent' },
+    )
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const printed = JSON.parse(r.stdout) as { runId: string; status: string; file: string; rowCount: number }
+    expect(printed).toMatchObject({ status: 'succeeded', outcome: 'delivered' })
+    expect(printed.file).toBe(`cli-m365_2025-01-31_${printed.runId}.csv.gz`)
+    const bytes = content(printed.file)
+    const manifest = JSON.parse(content(`${printed.file}.manifest.json`).toString('utf8'))
+    expect(manifest).toMatchObject({ sha256: sha256(bytes), bytes: bytes.length, rowCount: printed.rowCount })
+    expect(parse(gunzipSync(bytes).toString('utf8')).length - 1).toBe(printed.rowCount)
   }, 180_000)
 
   it('refuses a destination when the tenant has no Entra app credential, writing nothing', async () => {
