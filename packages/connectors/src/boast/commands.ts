@@ -57,12 +57,17 @@ export function boastCommands(cli: Command, ctx: CommandContext<BoastConfig>): v
     .description('BOAST file exchange over SFTP: exports out, validated files in')
   boast
     .command('export')
-    .description('Export the answer to a saved question or a question as CSV to SFTP (now, or on a schedule)')
+    .description(
+      'Export the answer to a saved question or a question as CSV to SFTP or Microsoft 365 (now, or on a schedule)',
+    )
     .requiredOption('--tenant <id>', 'the tenant')
     .option('--saved <name>', 'a saved question (Power BI connector) by name')
     .option('--question <text>', 'a question in words')
     .option('--plan <json>', 'a typed QueryPlan as JSON')
-    .option('--to <url>', 'destination (sftp://user@host:port/dir, file:///dir); default export_to')
+    .option(
+      '--to <url>',
+      'destination (sftp://user@host:port/dir, m365://sites/<site>/drives/<drive>/root:/dir/, file:///dir); default export_to',
+    )
     .option('--as-of <date>', 'the date the question is answered as of (YYYY-MM-DD; default today)')
     .option('--export <id>', 'the export id in file names (default from the question)')
     .option('--delimiter <char>', "CSV delimiter (default the csv_delimiter setting, ','; '\\t' for tab)")
