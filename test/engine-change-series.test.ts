@@ -55,6 +55,10 @@ const ROWS = {
     [6, 'H1', 'P2', '2024-07-06', 8],
     [7, 'H2', 'P1', '2025-01-04', 3],
     [8, 'H1', 'P2', '2024-01-27', 2],
+    // the last weeks of March 2024 and of Q1 2025 have rows (of 0), so those months and quarters are
+    // whole: a series over data that stops inside its last period leaves that change empty
+    [9, 'H1', 'P1', '2024-03-30', 0],
+    [10, 'H1', 'P1', '2025-03-29', 0],
   ].map(([rx_id, hcp_id, product_id, week_ending, trx]) => ({
     rx_id,
     hcp_id,
@@ -225,5 +229,44 @@ for (const target of TARGETS)
       ])
       // no % change from 0
       expect(west[2]?.[at('trx_pct_change')]).toBeNull()
+    })
+
+    it('compares an edge period the data only partly covers as it stands, and warns about it', async () => {
+      // the rows stop at the week ending 2025-03-29: 2025 holds one of its four quarters
+      const r = await engine.ask(admin, { question: 'TRx change by year', asOf: '2025-06-30' })
+      const at = (name: string) => r.columns.findIndex((c) => c.name === name)
+      const y2025 = r.rows.find((row) => row[at('year')] === '2025-01-01')
+      expect(y2025?.[at('trx_change')]).toBe(3 - 56)
+      expect(r.warnings.join(' ')).toMatch(
+        /ends 2025-03-29, inside the year of 2025-01-01: .*not like for like/,
+      )
+      // a whole first period: no warning about the start
+      expect(r.warnings.join(' ')).not.toMatch(/starts/)
+    })
+
+    it('ranks periods by their change only among periods that have one', async () => {
+      const r = await engine.ask(admin, {
+        question: 'which month had the lowest percent growth in TRx in 2024',
+        asOf: '2025-06-30',
+      })
+      const at = r.columns.findIndex((c) => c.name === 'trx_pct_change')
+      expect(r.rows.length).toBeGreaterThan(0)
+      for (const row of r.rows) expect(row[at]).not.toBeNull()
+    })
+
+    it('refuses a series over a filter with holes rather than counting the left-out periods as empty', async () => {
+      const { plan } = engine.plan('TRx change by month in 2024', { asOf: '2025-06-30', principal: admin })
+      const time = plan.dimensions.find((d) => d.grain)?.field as string
+      const holes = {
+        ...plan,
+        filter: {
+          op: 'or' as const,
+          args: [
+            { op: 'between' as const, field: time, values: ['2024-01-01', '2024-02-29'] },
+            { op: 'between' as const, field: time, values: ['2024-06-01', '2024-07-31'] },
+          ],
+        },
+      }
+      await expect(engine.query(admin, holes)).rejects.toThrow(/one unbroken period/)
     })
   })

@@ -67,15 +67,17 @@ describe('NL engine on held-out questions', () => {
   it('never answers wrong on the issue-10 paraphrase set (163 questions with hand-written SQL)', async () => {
     // test/fixtures/pharma-heldout-h10.jsonl: paraphrases and new combinations over the pharma model
     // (series, shares, per-group top N, semi-/anti-joins, argmax, ranges), written for issue 10;
-    // a refusal costs one question, a wrong answer fails here
+    // a refusal costs one question, a wrong answer fails here. p143 ("monthly calls … in 2024 with
+    // change from the previous month") is refused: "previous month" becomes a second date range, and a
+    // series over a filter with holes would count the left-out months as empty
     const out = await check(
       join(dir, 'pharma.sqlite'),
       join(fixtures, 'pharma-heldout-h10.jsonl'),
-      93,
+      92,
       'pharma',
     )
     expect(out).toMatch(/ 0 wrong, /)
-    expect(out).toMatch(/152\/163 correct/)
+    expect(out).toMatch(/151\/163 correct/)
     expect(out).not.toMatch(/DATA CHANGED/)
   }, 180_000)
 

@@ -34,6 +34,32 @@ function shift(date: string, days: number): string {
   return d.toISOString().slice(0, 10)
 }
 
+type Grain = 'day' | 'week' | 'month' | 'quarter' | 'year'
+const RANK: Record<Grain, number> = { day: 0, week: 1, month: 2, quarter: 3, year: 4 }
+
+/** The first day of the period of `grain` holding `date` (weeks start on Monday, as the buckets do). */
+function periodStart(date: string, grain: Grain): string {
+  const [y, m] = date.split('-')
+  if (grain === 'day') return date
+  if (grain === 'week') {
+    const dow = new Date(`${date}T00:00:00Z`).getUTCDay()
+    return shift(date, -((dow + 6) % 7))
+  }
+  if (grain === 'month') return `${y}-${m}-01`
+  if (grain === 'quarter')
+    return `${y}-${String(Math.floor((Number(m) - 1) / 3) * 3 + 1).padStart(2, '0')}-01`
+  return `${y}-01-01`
+}
+
+/** The first day of the period after the one starting at `start`. */
+function nextStart(start: string, grain: Grain): string {
+  if (grain === 'day') return shift(start, 1)
+  if (grain === 'week') return shift(start, 7)
+  const d = new Date(`${start}T00:00:00Z`)
+  d.setUTCMonth(d.getUTCMonth() + (grain === 'month' ? 1 : grain === 'quarter' ? 3 : 12))
+  return d.toISOString().slice(0, 10)
+}
+
 export function createDataRanges(ds: DataSource, model: SemanticModel) {
   const cache = new Map<string, Promise<DateRange>>()
 
@@ -92,7 +118,49 @@ export function createDataRanges(ds: DataSource, model: SemanticModel) {
       else if ((start && start < lo) || (end && end > hi))
         out.push(`${runs}; ${period} is only partly covered.`)
     }
+    out.push(...(await seriesEdges(plan, leaves)))
     return [...new Set(out)]
+  }
+
+  /**
+   * A period-over-period series compares each period with the one before it as the rows stand; when
+   * the data starts or ends inside the series' first or last period (a quarter holding four of its
+   * weeks), the change next to it compares a partial period, which the answer says. A date column's
+   * markers are one `grain` apart (a week for week_ending): the first period is whole when the marker
+   * before the data's first falls before it, the last when the marker after the data's last falls
+   * after it. Only the data's own edges: a filter's bounds are the reader's choice.
+   */
+  async function seriesEdges(plan: QueryPlan, leaves: Leaf[]): Promise<string[]> {
+    if (!plan.change || plan.change.periods) return []
+    const dim = plan.dimensions.find((d) => d.as === plan.change?.time && d.grain)
+    if (!dim?.grain) return []
+    const [dsName = '', fieldName = ''] = dim.field.split('.')
+    const f = model.datasets.find((x) => x.name === dsName)?.fields.find((x) => x.name === fieldName)
+    const native = (f?.grain ?? 'day') as Grain
+    const grain = dim.grain as Grain
+    if (!f || RANK[native] >= RANK[grain]) return []
+    const r = await range(dsName, fieldName)
+    if (!r) return []
+    const on = leaves.filter((l) => l.field === dim.field)
+    const bounded = (side: 'start' | 'end') =>
+      on.some((l) =>
+        side === 'start'
+          ? l.op === 'gt' || l.op === 'gte' || l.op === 'between'
+          : l.op === 'lt' || l.op === 'lte' || l.op === 'between',
+      )
+    const step = native === 'week' ? 7 : 1
+    const out: string[] = []
+    const first = periodStart(r.min, grain)
+    if (!bounded('start') && shift(r.min, -step) >= first)
+      out.push(
+        `${f.label} data starts ${r.min}, inside the ${grain} of ${first}: that ${grain} holds only part of its rows, so the change from it is not like for like.`,
+      )
+    const last = periodStart(r.max, grain)
+    if (!bounded('end') && shift(r.max, step) < nextStart(last, grain))
+      out.push(
+        `${f.label} data ends ${r.max}, inside the ${grain} of ${last}: that ${grain} holds only part of its rows, so its change is not like for like.`,
+      )
+    return out
   }
 
   return { range, warnings }

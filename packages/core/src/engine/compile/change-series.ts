@@ -40,7 +40,9 @@ function sameOrBothNull(dialect: Dialect): string {
  *   SELECT dimensions, value, previous, change, % change FROM s
  *
  * Because every period is present in `d`, LAG looks back exactly `step` calendar periods; the first
- * `step` periods of the range have no previous value, so their change is NULL. `grid` is the step of
+ * `step` periods of the range have no previous value, so their change is NULL. An edge period the
+ * data covers only in part (a quarter with four weeks of rows) is compared as it stands, as a
+ * reader's own LAG would; the answer's warnings say so (data-range.ts). `grid` is the step of
  * the calendar: the time dimension's grain, or the column's own coarser grain (weekly data by day).
  */
 export function changeSeries(
@@ -100,17 +102,21 @@ export function changeSeries(
       ]),
     )
   q.with('s', s)
-  const out = q.from('s')
-  for (const a of plan.dimensions.map((x) => x.as)) out.select(knex.raw('?? as ??', [`s.${a}`, a]))
+  const r = knex.queryBuilder().from('s')
+  for (const a of plan.dimensions.map((x) => x.as)) r.select(knex.raw('?? as ??', [`s.${a}`, a]))
   for (const m of plan.measures) {
     const cur = `s.${m.as}`
     const prev = `s.${m.as}_previous`
-    out.select(knex.raw('?? as ??', [cur, m.as]))
-    out.select(knex.raw('?? as ??', [prev, `${m.as}_previous`]))
-    out.select(knex.raw('?? - ?? as ??', [cur, prev, `${m.as}_change`]))
-    out.select(
-      knex.raw('(?? - ??) * 1e0 / NULLIF(??, 0) * 100 as ??', [cur, prev, prev, `${m.as}_pct_change`]),
-    )
+    r.select(knex.raw('?? as ??', [cur, m.as]))
+    r.select(knex.raw('?? as ??', [prev, `${m.as}_previous`]))
+    r.select(knex.raw('?? - ?? as ??', [cur, prev, `${m.as}_change`]))
+    r.select(knex.raw('(?? - ??) * 1e0 / NULLIF(??, 0) * 100 as ??', [cur, prev, prev, `${m.as}_pct_change`]))
   }
+  q.with('r', r)
+  const out = q.from('r').select('r.*')
+  // Ranked by a change ("which quarter grew most"): a period with no change is no candidate, and
+  // NULL would otherwise sort first in ascending order.
+  const changes = new Set(plan.measures.flatMap((m) => [`${m.as}_change`, `${m.as}_pct_change`]))
+  for (const o of plan.order) if (changes.has(o.by)) out.whereNotNull(`r.${o.by}`)
   return out
 }

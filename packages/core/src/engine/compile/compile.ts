@@ -565,6 +565,11 @@ class Compiler {
     if (plan.having) throw new HubError('BAD_REQUEST', 'change does not combine with having')
     if (!ch.periods) {
       if (ch.lastOnly) throw new HubError('BAD_REQUEST', 'change with lastOnly needs its two periods')
+      if (!oneRangeOn(plan.filter, timeDim.field))
+        throw new HubError(
+          'BAD_REQUEST',
+          `a ${timeDim.grain}-by-${timeDim.grain} change needs one unbroken period: periods a filter leaves out would count as empty`,
+        )
       const native = this.ref(timeDim.field).f.grain
       const grid = native && grainRank(native) > grainRank(timeDim.grain) ? native : timeDim.grain
       return changeSeries(knex, this.dialect, plan, ch, inner, grid)
@@ -646,4 +651,23 @@ export function compilePlan(
   scopes: RowScopes,
 ): CompiledQuery {
   return new Compiler(model, plan, knex, dialect).compile(scopes)
+}
+
+/**
+ * Whether `filter` bounds `field` by at most one unbroken range: comparisons on it only under AND,
+ * and only range operators. An OR, a NOT or an `in` over dates leaves holes a dense calendar would
+ * fill with empty periods.
+ */
+function oneRangeOn(filter: PlanFilter | null, field: string): boolean {
+  const mentions = (p: PlanFilter): boolean => {
+    if ('args' in p) return p.args.some(mentions)
+    if ('arg' in p) return mentions(p.arg)
+    return p.field === field
+  }
+  const walk = (p: PlanFilter): boolean => {
+    if ('args' in p) return p.op === 'and' ? p.args.every(walk) : !mentions(p)
+    if ('arg' in p) return !mentions(p)
+    return p.field !== field || ['gt', 'gte', 'lt', 'lte', 'between', 'not_null'].includes(p.op)
+  }
+  return filter === null || walk(filter)
 }
