@@ -45,7 +45,8 @@ export function createLlmFallback(llm: LlmPlanner, values: ValueIndex, valueSamp
     async plan(question, refusal, ctx, check) {
       if (!isHubError(refusal) || !FALLBACK_CODES.has(refusal.code)) throw refusal
       const asOf = ctx.asOf ?? today()
-      const key = `${ctx.viewKey}\u0000${asOf}\u0000${question.trim().toLowerCase()}`
+      // the question as asked (only its spacing folded): the case of a value in it may be what it asks
+      const key = `${ctx.viewKey}\u0000${asOf}\u0000${question.trim().replace(/\s+/g, ' ')}`
       const hit = remembered.get(key)
       if (hit) return hit
       let raw: unknown

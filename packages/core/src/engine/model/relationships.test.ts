@@ -67,6 +67,20 @@ describe('relationships the schema does not declare', () => {
       await ds.knex.raw(
         'CREATE TABLE invoices (id INTEGER PRIMARY KEY, account_id INTEGER, region_id INTEGER, amount REAL)',
       )
+      // orders reference customers 1..1000 while only 250 exist: the smallest ids all match, the
+      // rest are orphans an inner join would drop without a word
+      await ds.knex.raw('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)')
+      await ds.knex.raw('CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, total REAL)')
+      await ds.knex.batchInsert(
+        'customers',
+        Array.from({ length: 250 }, (_, i) => ({ id: i + 1, name: `c${i + 1}` })),
+        100,
+      )
+      await ds.knex.batchInsert(
+        'orders',
+        Array.from({ length: 1000 }, (_, i) => ({ id: i + 1, customer_id: i + 1, total: 20 })),
+        100,
+      )
       await ds.knex('accounts').insert([1, 2, 3].map((i) => ({ id: i, name: `a${i}` })))
       await ds.knex('regions').insert([1, 2].map((i) => ({ id: i, name: `r${i}` })))
       // region_id holds codes that are mostly not region keys: not a relationship
