@@ -5,8 +5,8 @@ import type { Token } from './tokenize.ts'
 /**
  * "tickets opened by admin users", "orders placed by Berlin customers": after the participle of the
  * rows' own event ("opened" = the opened_on date), "by" names who did it — values and an entity,
- * a filter — not a breakdown. The participle says nothing more (every ticket was opened), so both
- * words are read and dropped; a period in the question still dates the rows. Only the narrow
+ * a filter — not a breakdown. The participle says nothing more when its date is never empty (every
+ * ticket was opened), so both words are read and dropped; a nullable date ("closed") is not; a period in the question still dates the rows. Only the narrow
  * shape -ed word (a date column) + by + one or more values + the entity they belong to.
  */
 export function readAgentPhrases(items: Item[], tokens: Token[], model: SemanticModel): Item[] {
@@ -19,9 +19,9 @@ export function readAgentPhrases(items: Item[], tokens: Token[], model: Semantic
     const isTime = verb.cands.some((c) => {
       if (c.concept.type !== 'field') return false
       const { dataset, field } = c.concept
-      return (
-        model.datasets.find((d) => d.name === dataset)?.fields.find((f) => f.name === field)?.kind === 'time'
-      )
+      const f = model.datasets.find((d) => d.name === dataset)?.fields.find((x) => x.name === field)
+      // "closed by" says something when not every row was closed: only a date every row has is silent
+      return f?.kind === 'time' && f.nullable === false
     })
     if (!isTime) continue
     let q = p + 2
