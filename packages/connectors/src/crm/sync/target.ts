@@ -9,9 +9,42 @@ export interface RowFailure {
 }
 
 /**
+ * A failure of the database rather than of a row (lost connection, busy or locked, deadlock, pool
+ * exhausted): replaying row by row would report every row as bad and let the watermark move past
+ * them, so the run stops instead and resumes from its last committed page.
+ */
+const TRANSIENT = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_SERVER_SHUTDOWN',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_IOERR',
+  'SQLITE_FULL',
+  '40P01',
+  '57P01',
+  '08000',
+  '08003',
+  '08006',
+])
+
+export function isTransientDbError(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown } | null
+  if (!e || typeof e !== 'object') return false
+  if (e.name === 'KnexTimeoutError') return true
+  return typeof e.code === 'string' && (TRANSIENT.has(e.code) || e.code.startsWith('SQLITE_BUSY'))
+}
+
+/**
  * The tenant's write target (`sync_target_url` secret): the only handle that writes synced rows.
  * Batches are one transaction each; a batch the database refuses is replayed row by row so one bad
- * row lands in the run's error report instead of failing its neighbours.
+ * row lands in the run's error report instead of failing its neighbours — unless the database itself
+ * failed (isTransientDbError), which fails the run before its watermark moves.
  */
 export class WriteTarget {
   private constructor(readonly ds: DataSource) {}
@@ -62,13 +95,15 @@ export class WriteTarget {
     }
     try {
       return { written: await knex.transaction((trx) => one(trx, rows)), failed: [] }
-    } catch {
+    } catch (batchError) {
+      if (isTransientDbError(batchError)) throw unavailable(batchError)
       let written = 0
       const failed: RowFailure[] = []
       for (const row of rows) {
         try {
           written += await one(knex, [row])
         } catch (cause) {
+          if (isTransientDbError(cause)) throw unavailable(cause)
           failed.push({ key: String(row[m.key]), message: dbMessage(cause) })
         }
       }
@@ -84,13 +119,15 @@ export class WriteTarget {
         deleted: await knex.transaction((trx) => trx(m.table).whereIn(m.key, keys).delete()),
         failed: [],
       }
-    } catch {
+    } catch (batchError) {
+      if (isTransientDbError(batchError)) throw unavailable(batchError)
       let deleted = 0
       const failed: RowFailure[] = []
       for (const key of keys) {
         try {
           deleted += await knex(m.table).where(m.key, key).delete()
         } catch (cause) {
+          if (isTransientDbError(cause)) throw unavailable(cause)
           failed.push({ key, message: dbMessage(cause) })
         }
       }
@@ -109,4 +146,12 @@ function dbMessage(cause: unknown): string {
   if (/UNIQUE|Duplicate entry/i.test(msg)) return 'conflicts with a unique column of another row'
   if (/too long|Data too long/i.test(msg)) return 'a value is longer than its column'
   return `refused by the database (${e.code ?? 'error'})`
+}
+
+function unavailable(cause: unknown): HubError {
+  return new HubError(
+    'SERVICE_UNAVAILABLE',
+    `the CRM write target failed (${dbMessage(cause)}); the run stops and resumes from its last committed page`,
+    { cause },
+  )
 }
