@@ -390,7 +390,8 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
     }
   }
 
-  function jobInfo(job: QueryJob) {
+  /** The fields Bulk 2.0 returns for every job, query or ingest. */
+  function jobFields(job: QueryJob | IngestJob) {
     return {
       id: job.id,
       operation: job.operation,
@@ -404,6 +405,12 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
       apiVersion: 59.0,
       lineEnding: 'LF',
       columnDelimiter: 'COMMA',
+    }
+  }
+
+  function jobInfo(job: QueryJob) {
+    return {
+      ...jobFields(job),
       ...(job.state === 'JobComplete'
         ? { numberRecordsProcessed: job.rows.length, retries: 0, totalProcessingTime: 1 }
         : {}),
@@ -412,18 +419,7 @@ export async function startSalesforceEmulator(options: EmulatorOptions): Promise
 
   function ingestInfo(job: IngestJob) {
     return {
-      id: job.id,
-      operation: job.operation,
-      object: job.object,
-      createdById: '005000000000001AAA',
-      createdDate: job.createdDate,
-      systemModstamp: job.createdDate,
-      state: job.state,
-      concurrencyMode: 'Parallel',
-      contentType: 'CSV',
-      apiVersion: 59.0,
-      lineEnding: 'LF',
-      columnDelimiter: 'COMMA',
+      ...jobFields(job),
       numberRecordsProcessed: job.successful.length + job.failed.length,
       numberRecordsFailed: job.failed.length,
     }
