@@ -46,4 +46,21 @@ describe('checkpoint schedule', () => {
     expect(attempts).toBe(2)
     expect(errors).toHaveLength(2)
   })
+
+  it('signs an unmoved head once on the timer, even while a slow signing overlaps several ticks', async () => {
+    const signs: number[] = []
+    const schedule = createCheckpointSchedule({
+      intervalMs: 10,
+      everyEvents: 1000,
+      heads: async () => [{ tenant: 'timer', seq: 3 }],
+      sign: async (tenant) => {
+        signs.push(3)
+        await new Promise((r) => setTimeout(r, 80))
+        return { tenant, seq: 3 } as Checkpoint
+      },
+    })
+    await new Promise((r) => setTimeout(r, 300))
+    schedule.stop()
+    expect(signs).toEqual([3])
+  })
 })

@@ -58,7 +58,10 @@ export function createCheckpointSchedule(options: CheckpointScheduleOptions): Ch
     ticking = true
     heads()
       .then((list) => {
-        for (const h of list) if (signed.get(h.tenant) !== h.seq) run(h.tenant)
+        // A tenant being signed is left to that signing: this list may have been read before it
+        // ended, and queueing another would sign the same head twice. A head that moved meanwhile
+        // is seen on the next tick.
+        for (const h of list) if ((signed.get(h.tenant) ?? 0) < h.seq && !running.has(h.tenant)) run(h.tenant)
       })
       .catch((err: unknown) => onError?.(err))
       .finally(() => {
