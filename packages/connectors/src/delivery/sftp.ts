@@ -135,6 +135,10 @@ export async function connectSftp(target: SftpTarget): Promise<SftpClient> {
       throw new HubError('FORBIDDEN', `SFTP login as ${target.username} refused by ${target.host}`, { cause })
     throw transient(`cannot reach SFTP server ${target.host}:${target.port}`, cause)
   }
+  // Every SFTP write waits for its status reply: with Nagle's algorithm on, each small request or
+  // reply can sit behind the peer's delayed ACK (~40 ms on Linux), which paced uploads at a few
+  // writes per round trip. ssh2 leaves the socket's default; interactive OpenSSH sets the same.
+  ;(client as unknown as { client: { setNoDelay(on: boolean): void } }).client.setNoDelay(true)
   return client
 }
 
