@@ -19,7 +19,9 @@ afterAll(async () => {
   await hub.close()
 })
 
-async function cliEvents(): Promise<{ action: string; channel: string | null }[]> {
+async function cliEvents(): Promise<
+  { action: string; channel: string | null; outcome: string; rowCount: number | null; detail: unknown }[]
+> {
   const metadata = openMetadataStore(`sqlite:${hub.home}/hub.sqlite`)
   try {
     const page = await createAuditLog(metadata).list('acme', { limit: 1000 })
@@ -43,5 +45,9 @@ describe('operator access from the CLI', () => {
     }
     const actions = (await cliEvents()).slice(0, (await cliEvents()).length - before).map((e) => e.action)
     expect(actions.sort()).toEqual(['data.ask', 'data.query', 'data.sql', 'data.stream'])
+    // one record for the whole streamed read, written when the reader left after its first batch
+    const stream = (await cliEvents()).find((e) => e.action === 'data.stream')
+    expect(stream).toMatchObject({ outcome: 'success', detail: { stopped: 'by the reader' } })
+    expect(stream?.rowCount).toBeGreaterThan(0)
   })
 })

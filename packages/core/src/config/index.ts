@@ -62,6 +62,8 @@ export const EnvSchema = z.object({
   HUB_BODY_LIMIT: positiveInt.default(1_048_576),
   HUB_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   HUB_QUERY_TIMEOUT_MS: positiveInt.default(15_000),
+  /** One streamed read (an export) as a whole, however many rows it carries. */
+  HUB_STREAM_TIMEOUT_MS: positiveInt.default(3_600_000),
   HUB_MAX_ROWS: positiveInt.default(10_000),
   HUB_SQLITE_WORKERS: positiveInt.optional(),
   HUB_TENANT_MAX_QUERIES: positiveInt.default(4),
@@ -145,6 +147,7 @@ export interface HubConfig {
     bodyBytes: number
     requestTimeoutMs: number
     queryTimeoutMs: number
+    streamTimeoutMs: number
     maxRows: number
     shutdownGraceMs: number
     /** SQLite query worker processes (default: CPUs, at least 2). */
@@ -244,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       bodyBytes: e.HUB_BODY_LIMIT,
       requestTimeoutMs: e.HUB_REQUEST_TIMEOUT_MS,
       queryTimeoutMs: e.HUB_QUERY_TIMEOUT_MS,
+      streamTimeoutMs: e.HUB_STREAM_TIMEOUT_MS,
       maxRows: e.HUB_MAX_ROWS,
       shutdownGraceMs: e.HUB_SHUTDOWN_GRACE_MS,
       sqliteWorkers: e.HUB_SQLITE_WORKERS,

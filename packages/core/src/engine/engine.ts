@@ -8,6 +8,7 @@ import { normalizeRows, typeOfValues } from './compile/rows.ts'
 import { createDataRanges } from './data-range.ts'
 import { executeReadOnly } from './execute.ts'
 import { cancelled, timedOut } from './execute-errors.ts'
+import { streamReadOnly } from './execute-stream.ts'
 import type { LlmPlanner } from './llm/cohere-planner.ts'
 import { createLlmFallback, type LlmPlanned } from './llm/fallback.ts'
 import type { SemanticModel } from './model-types.ts'
@@ -36,6 +37,8 @@ export interface EngineOptions {
   /** Rows returned at most (more are cut and `truncated` is set). */
   maxRows?: number
   timeoutMs?: number
+  /** The deadline of one `cursor` read, however many rows it streams (default one hour). */
+  streamTimeoutMs?: number
   /** Per-tenant concurrency cap (the engine is per tenant); default 4 running, 32 waiting. */
   concurrency?: BulkheadOptions
   /** Optional LLM planner, asked only when the deterministic parser refuses (engine/llm/). */
@@ -87,6 +90,7 @@ export function createEngine(options: EngineOptions) {
   const values = options.valueIndex ?? emptyValueIndex()
   const maxRows = options.maxRows ?? 10_000
   const timeoutMs = options.timeoutMs ?? 15_000
+  const streamTimeoutMs = options.streamTimeoutMs ?? 3_600_000
   const views = new Map<string, View>()
   const bulkhead = createBulkhead(options.concurrency ?? { maxConcurrent: 4, maxQueued: 32 })
   const ranges = createDataRanges(ds, model)
@@ -284,6 +288,55 @@ export function createEngine(options: EngineOptions) {
     }
   }
 
+  /**
+   * Every row of a plan as one read, in batches of `batchRows` (no row cap: the export door). On
+   * MariaDB/MySQL and PostgreSQL one statement streams with back-pressure from one snapshot
+   * (execute-stream.ts), bounded by the stream deadline instead of the query one; on SQLite, which
+   * runs in worker processes with no network to stream over, it is `stream`'s ordered pages.
+   * A result with no rows still yields one (empty) batch, so a reader always learns the columns.
+   */
+  async function* cursor(
+    principal: Principal,
+    p: QueryPlan,
+    call: CallOptions & { batchRows?: number } = {},
+  ): AsyncGenerator<QueryResult> {
+    const batchRows = Math.max(1, Math.min(call.batchRows ?? 5000, maxRows))
+    if (ds.dialect === 'sqlite') {
+      yield* stream(principal, p, { ...call, pageSize: batchRows })
+      return
+    }
+    const compiled = compile(p, principal)
+    let last = performance.now()
+    let yielded = false
+    for await (const raw of streamReadOnly(ds, compiled, {
+      timeoutMs: streamTimeoutMs,
+      batchRows,
+      ...(call.signal ? { signal: call.signal } : {}),
+    })) {
+      const rows = normalizeRows(raw, compiled.columns)
+      const now = performance.now()
+      yielded = true
+      yield {
+        columns: compiled.columns,
+        rows,
+        rowCount: rows.length,
+        truncated: false,
+        durationMs: Math.round(now - last),
+        sql: compiled.sql,
+      }
+      last = performance.now()
+    }
+    if (!yielded)
+      yield {
+        columns: compiled.columns,
+        rows: [],
+        rowCount: 0,
+        truncated: false,
+        durationMs: 0,
+        sql: compiled.sql,
+      }
+  }
+
   function summarize(principal: Principal): DatasetSummary[] {
     const v = view(principal)
     if (v.summary) return v.summary
@@ -313,6 +366,7 @@ export function createEngine(options: EngineOptions) {
     query,
     sql,
     stream,
+    cursor,
     summarize,
     withheld,
     warnings: ranges.warnings,

@@ -14,7 +14,7 @@ import type { ExecuteOptions, ExecuteQuery, ExecuteResult } from './execute-type
  * from a separate connection and the pooled connection is discarded.
  */
 
-interface PgConnection {
+export interface PgConnection {
   processID: number | null
   __knex__disposed?: unknown
   query(config: { text: string; values?: unknown[]; rowMode?: 'array' }): Promise<{
@@ -25,7 +25,7 @@ interface PgConnection {
 }
 
 /** SQLSTATE classes: 08 connection exception, 57P0x server shutting down, 53 out of resources. */
-function pgError(err: unknown): HubError {
+export function pgError(err: unknown): HubError {
   if (err instanceof HubError) return err
   const e = err as { code?: string }
   const code = typeof e.code === 'string' ? e.code : ''
@@ -39,7 +39,7 @@ function pgError(err: unknown): HubError {
   return new HubError('SERVICE_UNAVAILABLE', 'The database failed', { cause: err })
 }
 
-async function cancelBackend(ds: DataSource, pid: number): Promise<void> {
+export async function cancelBackend(ds: DataSource, pid: number): Promise<void> {
   if (ds.config.dialect !== 'postgresql') return
   // Outside the pool: the pool may be exhausted by the very queries to stop.
   const killer = new pg.Client({ ...ds.config.connection, connectionTimeoutMillis: 5000 })
@@ -52,7 +52,7 @@ async function cancelBackend(ds: DataSource, pid: number): Promise<void> {
 }
 
 /** PostgreSQL has no executable comments or INTO OUTFILE; `SELECT … INTO t` writes and is refused. */
-function assertPgReadShape(sql: string): void {
+export function assertPgReadShape(sql: string): void {
   if (!/^\s*(\(\s*)*(select|with)\b/i.test(sql))
     throw new HubError('READ_ONLY', 'Only a single read-only SELECT may run here', { cause: { sql } })
 }

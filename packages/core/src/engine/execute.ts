@@ -47,18 +47,20 @@ export const SQLITE_DEADLINE_FUNCTION = 'nl2q_alive'
 
 // ---------------------------------------------------------------- MySQL / MariaDB
 
-interface MysqlField {
+export interface MysqlField {
   name: string
 }
-interface MysqlQuery {
+export interface MysqlQuery {
   on(event: 'fields', cb: (fields: MysqlField[]) => void): MysqlQuery
   on(event: 'result', cb: (row: unknown[]) => void): MysqlQuery
   on(event: 'error', cb: (err: Error) => void): MysqlQuery
   on(event: 'end', cb: () => void): MysqlQuery
 }
-interface MysqlConnection {
+export interface MysqlConnection {
   threadId: number | null
   _isMariaDB?: boolean
+  pause(): void
+  resume(): void
   query(
     options: { sql: string; values?: unknown[]; rowsAsArray?: boolean },
     cb?: (err: Error | null, rows?: unknown) => void,
@@ -66,7 +68,7 @@ interface MysqlConnection {
   destroy(): void
 }
 
-function plain(conn: MysqlConnection, sql: string): Promise<void> {
+export function plain(conn: MysqlConnection, sql: string): Promise<void> {
   return new Promise((resolve, reject) => {
     conn.query({ sql }, (err) => (err ? reject(err) : resolve()))
   })
@@ -87,7 +89,7 @@ const escapesChecked = new WeakSet<MysqlConnection>()
  * would read `\'` as a backslash and a closing quote, and a bound value could end its string. Make
  * sure the mode is off on every connection this executor uses (checked once per connection).
  */
-async function ensureBackslashEscapes(conn: MysqlConnection): Promise<void> {
+export async function ensureBackslashEscapes(conn: MysqlConnection): Promise<void> {
   if (escapesChecked.has(conn)) return
   const mode = String(await scalar(conn, 'SELECT @@SESSION.sql_mode'))
   if (/NO_BACKSLASH_ESCAPES/i.test(mode)) {
@@ -105,7 +107,7 @@ async function ensureBackslashEscapes(conn: MysqlConnection): Promise<void> {
 }
 
 /** Errors of the statement itself (server-side codes) are the query's fault; the rest is ours. */
-function mysqlError(err: unknown): HubError {
+export function mysqlError(err: unknown): HubError {
   if (err instanceof HubError) return err
   const e = err as { code?: string; errno?: number; sqlState?: string; fatal?: boolean }
   if (e.errno === 1792 || e.code === 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION')
@@ -120,8 +122,8 @@ function mysqlError(err: unknown): HubError {
 }
 
 /** Pools whose every connection serves reads only (tenant pools): their sessions stay READ ONLY. */
-const readOnlyPools = new WeakSet<object>()
-const readOnlySessions = new WeakSet<MysqlConnection>()
+export const readOnlyPools = new WeakSet<object>()
+export const readOnlySessions = new WeakSet<MysqlConnection>()
 
 /**
  * Declare a data source's pool as serving reads only (the tenant pools, opened with `readOnly`):
@@ -135,7 +137,7 @@ export function dedicateToReads(ds: DataSource): void {
   if (ds.dialect === 'mysql') readOnlyPools.add(ds.knex)
 }
 
-async function killQuery(ds: DataSource, threadId: number): Promise<void> {
+export async function killQuery(ds: DataSource, threadId: number): Promise<void> {
   if (ds.config.dialect !== 'mysql') return
   // A separate connection outside the pool: the pool may be exhausted by the very queries to stop.
   const killer = await createConnection({ ...ds.config.connection, connectTimeout: 5000 })
@@ -151,7 +153,7 @@ async function killQuery(ds: DataSource, threadId: number): Promise<void> {
  * DO, CALL, SELECT … INTO OUTFILE, executable comments) are refused by shape before they reach the
  * server. Callers generate SQL (compiler, guard); this only catches a bug or a bypass.
  */
-function assertMysqlReadShape(sql: string): void {
+export function assertMysqlReadShape(sql: string): void {
   if (!/^\s*(\(\s*)*(select|with)\b/i.test(sql) || /\/\*M?!|\binto\s+(outfile|dumpfile)\b/i.test(sql))
     throw new HubError('READ_ONLY', 'Only a single read-only SELECT may run here', { cause: { sql } })
 }

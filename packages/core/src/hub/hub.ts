@@ -376,10 +376,51 @@ export function createHub(options: HubOptions): HubWithControls {
         return rt.engine.sql(principal, input, { signal: ctx.signal })
       })
     },
+    /**
+     * One read of every row (engine `cursor`), audited once when it ends: `success` with the rows
+     * handed out (`detail.stopped` when the reader left early), or the failure. The record is durable
+     * before the last `next()` settles, so a reader that commits only after the stream ended (a
+     * BOAST file renamed into place) never commits rows without their record.
+     */
     async *stream(principal, plan, ctx, pageSize = 5000) {
       const rt = await runtime(principal)
-      for await (const page of rt.engine.stream(principal, plan, { signal: ctx.signal, pageSize })) {
-        yield await audited(principal, ctx, 'data.stream', { resource: plan.dataset }, async () => page)
+      const started = performance.now()
+      let rowCount = 0
+      let ended = false
+      let failure: HubError | null = null
+      let sql: string | undefined
+      try {
+        for await (const batch of rt.engine.cursor(principal, plan, {
+          signal: ctx.signal,
+          batchRows: pageSize,
+        })) {
+          rowCount += batch.rowCount
+          sql ??= batch.sql
+          yield redactFor(principal, batch)
+        }
+        ended = true
+      } catch (err) {
+        failure = isHubError(err) ? err : new HubError('INTERNAL', 'The read failed', { cause: err })
+        throw err
+      } finally {
+        const durationMs = Math.round(performance.now() - started)
+        const outcome = failure ? outcomeOf(failure) : 'success'
+        queryDuration?.(principal.tenant, 'data.stream', outcome).observe(durationMs / 1000)
+        await record(
+          principal,
+          principal.tenant,
+          {
+            action: 'data.stream',
+            resource: plan.dataset,
+            outcome,
+            rowCount,
+            durationMs,
+            planHash: planHash(plan),
+            sqlHash: sql ? sha256(sql) : null,
+            detail: failure ? { code: failure.code } : ended ? null : { stopped: 'by the reader' },
+          },
+          ctx,
+        )
       }
     },
     async datasets(principal): Promise<DatasetSummary[]> {

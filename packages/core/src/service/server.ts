@@ -93,6 +93,7 @@ export async function createHubApp(
     engine: {
       maxRows: config.limits.maxRows,
       timeoutMs: config.limits.queryTimeoutMs,
+      streamTimeoutMs: config.limits.streamTimeoutMs,
       concurrency: {
         maxConcurrent: config.limits.tenantMaxQueries,
         maxQueued: config.limits.tenantMaxQueued,

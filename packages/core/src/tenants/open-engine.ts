@@ -17,6 +17,7 @@ export interface OpenEngineOptions {
   model: string | null
   maxRows?: number
   timeoutMs?: number
+  streamTimeoutMs?: number
   concurrency?: BulkheadOptions
 }
 
@@ -43,6 +44,7 @@ export async function openEngine(ds: DataSource, options: OpenEngineOptions): Pr
     valueIndex,
     maxRows: options.maxRows,
     timeoutMs: options.timeoutMs,
+    streamTimeoutMs: options.streamTimeoutMs,
     concurrency: options.concurrency,
     llm: sharedLlmPlanner(),
     llmValueSamples: Number(process.env.HUB_LLM_VALUE_SAMPLES ?? 0) || 0,

@@ -109,7 +109,7 @@ export interface TenantRegistryOptions {
   /** Relative sqlite: paths resolve against this directory (HUB_HOME). */
   baseDir: string
   logger?: Logger
-  engine?: { maxRows?: number; timeoutMs?: number; concurrency?: BulkheadOptions }
+  engine?: { maxRows?: number; timeoutMs?: number; streamTimeoutMs?: number; concurrency?: BulkheadOptions }
   /** Called after every invalidation (refresh, model or settings change): caches, other replicas. */
   onInvalidate?: (id: string, origin: 'local' | 'peer') => void | Promise<void>
 }
