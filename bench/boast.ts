@@ -13,8 +13,9 @@ import { fmt, pharmaOnMysql, row } from './lib.ts'
  * (target ≥ 0.5) and the hub process's peak RSS (target < 256 MB).
  *
  * NL2Q_BENCH_BOAST_SCALE (default 2, ~0.6 M rows, for a quick run; 20 is the issue's ~6 M rows),
- * NL2Q_BENCH_BOAST_PAGE_ROWS (default 10000), NL2Q_BENCH_BOAST_NODE_ARGS (flags for the hub process,
- * e.g. `--max-old-space-size=128` to see the memory the export needs rather than V8's lazy heap).
+ * NL2Q_BENCH_BOAST_PAGE_ROWS (the connector's batch size; default its own), NL2Q_BENCH_BOAST_NODE_ARGS (flags for the hub process,
+ * e.g. `--max-old-space-size=128` to see the memory the export needs rather than V8's lazy heap,
+ * or `--trace-gc`), NL2Q_BENCH_BOAST_LOG (a file for the export process's stdout and stderr).
  */
 const COLUMNS = ['rx_id', 'hcp_id', 'product_id', 'week_ending', 'payer_type', 'trx', 'nrx', 'quantity']
 const ROOT = join(import.meta.dirname, '..')
@@ -57,6 +58,7 @@ function timedExport(args: string[], env: NodeJS.ProcessEnv) {
     child.on('error', reject)
     child.on('exit', (code) => {
       clearInterval(sample)
+      if (process.env.NL2Q_BENCH_BOAST_LOG) writeFileSync(process.env.NL2Q_BENCH_BOAST_LOG, stdout + stderr)
       if (code !== 0) reject(new Error(`export failed (${code}): ${stderr || stdout}`))
       else resolve({ seconds: (performance.now() - started) / 1000, peakMb, stdout })
     })
@@ -65,7 +67,7 @@ function timedExport(args: string[], env: NodeJS.ProcessEnv) {
 
 export async function run(): Promise<void> {
   const scale = Number(process.env.NL2Q_BENCH_BOAST_SCALE ?? 2)
-  const pageRows = process.env.NL2Q_BENCH_BOAST_PAGE_ROWS ?? '10000'
+  const pageRows = process.env.NL2Q_BENCH_BOAST_PAGE_ROWS
   const url = new URL(await pharmaOnMysql(`nl2q_bench_s${scale}`, scale))
   const sshd = await startSshd()
   const home = mkdtempSync(join(tmpdir(), 'nl2q-bench-boast-'))
@@ -78,7 +80,7 @@ export async function run(): Promise<void> {
       HUB_DEMO: '0',
       HUB_LOG_LEVEL: 'warn',
       HUB_MAX_ROWS: '100000',
-      HUB_BOAST_PAGE_ROWS: pageRows,
+      ...(pageRows ? { HUB_BOAST_PAGE_ROWS: pageRows } : {}),
     }
     hub(['tenant', 'add', 'bench', '--db', url.href], env)
     hub(
@@ -149,7 +151,13 @@ export async function run(): Promise<void> {
       ],
       env,
     )
-    const result = JSON.parse(out.stdout) as { rowCount: number; bytes: number; file: string; status: string }
+    // the result is the last JSON object printed (node flags such as --trace-gc print before it)
+    const result = JSON.parse(out.stdout.slice(out.stdout.lastIndexOf('\n{') + 1)) as {
+      rowCount: number
+      bytes: number
+      file: string
+      status: string
+    }
     if (result.status !== 'succeeded' || result.rowCount !== rows)
       throw new Error(`export delivered ${result.rowCount} rows, mysql ${rows}: ${out.stdout}`)
     const hubRate = rows / out.seconds

@@ -19,8 +19,8 @@ export const BoastConfigSchema = SftpSettingsSchema.extend({
     .refine((d) => d.length === 1 && !/["\r\n]/.test(d), 'one character, not a quote or line break')
     .default(','),
   gzip: flag.default(true),
-  /** Rows per page read from the engine (memory is bounded by one page). */
-  page_rows: z.coerce.number().int().min(100).max(100_000).default(10_000),
+  /** Rows per batch of the streamed read: memory holds a few batches, whatever the export size. */
+  page_rows: z.coerce.number().int().min(100).max(100_000).default(500),
   /** Attempts after the first on a disconnect or timeout; each restarts the file. */
   retries: z.coerce.number().int().min(0).max(10).default(4),
   retry_base_ms: z.coerce.number().int().min(10).max(60_000).default(1000),

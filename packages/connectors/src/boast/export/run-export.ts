@@ -14,7 +14,6 @@ import { type Delivery, openDelivery } from '../../delivery/index.ts'
 import type { BoastConfig } from '../config.ts'
 import { csvStream } from './csv.ts'
 import { type ExportManifest, HUB_VERSION, manifestName } from './manifest.ts'
-import { planPages } from './pages.ts'
 import { type DeliveryReceipt, receiptKey, receipts } from './receipts.ts'
 import type { ExportInput } from './spec.ts'
 
@@ -74,7 +73,7 @@ async function resolveSource(
 }
 
 /**
- * One export run: plan → engine pages → CSV → gzip → delivery (`.part`, verified, renamed), then the
+ * One export run: plan → one streamed read (a database cursor) → CSV → gzip → delivery (`.part`, verified, renamed), then the
  * manifest the same way. A disconnect or timeout restarts the file from the first row after a backoff;
  * the receipt in state makes a re-run for the same (export, asOf) adopt or skip what is delivered.
  */
@@ -147,14 +146,16 @@ export async function runExport(
       }
     }
     const file = `${source.exportId}_${asOf}_${ctx.runId}.csv${gzip ? '.gz' : ''}`
-    const pages = planPages(ctx.hub, source.plan, cfg.page_rows, ctx.signal)
-    const first = await pages.next()
-    const firstPage: QueryResult = first.done
-      ? await ctx.hub.query({ ...source.plan, limit: 1 }, { signal: ctx.signal })
-      : first.value
-    const emptyFirst = first.done ? { ...firstPage, rows: [], rowCount: 0 } : firstPage
+    // One read of every row (hub.stream: a database cursor on MariaDB/PostgreSQL), batch by batch;
+    // it always yields a first batch, empty or not, which carries the columns.
+    const batches = ctx.hub
+      .stream(source.plan, { pageSize: cfg.page_rows, signal: ctx.signal })
+      [Symbol.asyncIterator]()
+    const first = await batches.next()
+    if (first.done) throw new HubError('INTERNAL', 'the read yielded no batch')
+    const firstPage: QueryResult = first.value
     let rowCount = 0
-    const csv = csvStream(emptyFirst, pages, {
+    const csv = csvStream(firstPage, batches, {
       delimiter,
       onRows: (n) => {
         rowCount += n
@@ -164,7 +165,7 @@ export async function runExport(
     const body = gzip ? csv.pipe(createGzip({ level: 6 })) : csv
     csv.on('error', (err) => body.destroy(err))
     body.on('close', () => csv.destroy())
-    const columns = emptyFirst.columns.map((c) => ({ name: c.name, type: c.type }))
+    const columns = firstPage.columns.map((c) => ({ name: c.name, type: c.type }))
     const base = {
       runId: ctx.runId,
       destination: delivery.url,
