@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import SftpClient from 'ssh2-sftp-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { receiptKey } from '../packages/connectors/src/boast/export/receipts.ts'
 import { connectorState } from '../packages/core/src/connectors/state-store.ts'
 import { openDataSource } from '../packages/core/src/db/index.ts'
 import { boastHub, ls, readExport, runJob, sha256 } from './boast-helpers.ts'
@@ -101,6 +102,39 @@ describe('BOAST exports to a real OpenSSH server', () => {
     expect(ls(out)).toEqual(before)
   })
 
+  it('delivers the same export and date to a second destination, and still skips the first', async () => {
+    const inbox = join(sshd.root, 'inbox')
+    const before = ls(inbox)
+    const plan = { ...PRESCRIPTIONS, limit: 10 }
+    const first = await runJob(hub, 'export', {
+      export: 'rx-two',
+      plan,
+      to: sshd.url('out'),
+      asOf: '2025-01-16',
+    })
+    expect(first.result).toMatchObject({ outcome: 'delivered' })
+    const second = await runJob(hub, 'export', {
+      export: 'rx-two',
+      plan,
+      to: sshd.url('inbox'),
+      asOf: '2025-01-16',
+    })
+    expect(second.result).toMatchObject({ outcome: 'delivered' })
+    expect(ls(inbox).filter((f) => !before.includes(f))).toEqual([
+      `rx-two_2025-01-16_${second.id}.csv.gz`,
+      `rx-two_2025-01-16_${second.id}.csv.gz.manifest.json`,
+    ])
+    // the first destination spelt with a trailing slash is still the first
+    const again = await runJob(hub, 'export', {
+      export: 'rx-two',
+      plan,
+      to: `${sshd.url('out')}/`,
+      asOf: '2025-01-16',
+    })
+    expect(again.result).toMatchObject({ outcome: 'skipped' })
+    for (const f of ls(inbox).filter((f) => !before.includes(f))) rmSync(join(inbox, f))
+  })
+
   it('answers a question in words with its delimiter and no gzip, ISO dates and dot decimals', async () => {
     const run = await runJob(hub, 'export', {
       export: 'trx-by-month',
@@ -160,7 +194,7 @@ describe('BOAST exports to a real OpenSSH server', () => {
     const plan = { dataset: 'prescriptions', select: [{ field: 'prescriptions.rx_id', as: 'a' }], limit: 1 }
     await connectorState(hub.services.metadata.knex, 'boast', 'acme')
       .table('receipts')
-      .put('crashed@2025-03-01', {
+      .put(receiptKey('crashed', '2025-03-01', sshd.url('out')), {
         status: 'staged',
         runId: 'run-1',
         destination: `sftp://${sshd.user}@127.0.0.1:${sshd.port}/out`,

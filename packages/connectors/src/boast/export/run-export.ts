@@ -89,7 +89,7 @@ export async function runExport(
   const gzip = input.gzip ?? cfg.gzip
   const delimiter = input.delimiter ?? cfg.csv_delimiter
   const source = await resolveSource(input, asOf, ctx, readSaved)
-  const key = receiptKey(source.exportId, asOf)
+  const key = receiptKey(source.exportId, asOf, to)
   const store = receipts(ctx.state)
   const tenant = ctx.hub.principal.tenant
   const scope = { secrets: ctx.secrets, config: cfg as unknown as Record<string, unknown> }
