@@ -328,6 +328,14 @@ describe('BOAST exports to a real OpenSSH server', () => {
     expect(back.rows.length).toBe(printed.rowCount)
     const history = await runHub(['job', 'history', '--tenant', 'acme', '--json'], env)
     expect(history.stdout).toContain(printed.runId)
+    // without --as-of the saved question's own date labels the file and the manifest
+    const own = await runJob(hub, 'export', { saved: 'monthly_trx', to: sshd.url('out') })
+    expect(own.error).toBeNull()
+    expect(own.result).toMatchObject({
+      asOf: '2025-01-15',
+      file: `saved-monthly_trx_2025-01-15_${own.id}.csv.gz`,
+    })
+    expect(readExport(out, `saved-monthly_trx_2025-01-15_${own.id}.csv.gz`).manifest.asOf).toBe('2025-01-15')
     const missing = await runHub(
       ['boast', 'export', '--tenant', 'acme', '--saved', 'nope', '--to', sshd.url('out'), '--now'],
       env,

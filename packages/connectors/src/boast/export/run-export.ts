@@ -34,6 +34,8 @@ export interface ExportResult extends Record<string, unknown> {
 /** What the export reads: a plan, and the question it came from (null for a typed plan). */
 interface Source {
   exportId: string
+  /** The date the rows are as of: the run's, else a saved question's own, else today. */
+  asOf: string
   question: string | null
   plan: QueryPlan
 }
@@ -50,6 +52,7 @@ async function resolveSource(
   if (input.plan)
     return {
       exportId: input.export ?? `plan-${planHash(input.plan).slice(0, 12)}`,
+      asOf,
       question: null,
       plan: input.plan,
     }
@@ -63,13 +66,14 @@ async function resolveSource(
   }
   if (question === null) throw new HubError('BAD_REQUEST', 'give exactly one of saved, question or plan')
   // One audited ask turns the question into its plan; the rows are then streamed from that plan.
-  const answer = await ctx.hub.ask({ question, asOf: input.asOf ?? savedAsOf ?? asOf, limit: 1 })
+  const effective = input.asOf ?? savedAsOf ?? asOf
+  const answer = await ctx.hub.ask({ question, asOf: effective, limit: 1 })
   const id =
     input.export ??
     (input.saved !== undefined
       ? `saved-${input.saved.toLowerCase().replace(/[^a-z0-9_-]/g, '-')}`.slice(0, 63)
       : `q-${sha256Hex(question).slice(0, 12)}`)
-  return { exportId: id, question, plan: answer.plan }
+  return { exportId: id, asOf: effective, question, plan: answer.plan }
 }
 
 /**
@@ -83,12 +87,14 @@ export async function runExport(
   readSaved: (name: string) => Promise<{ question: string; asOf: string | null } | null>,
 ): Promise<ExportResult> {
   const cfg = ctx.config
-  const asOf = input.asOf ?? today()
+  const runAsOf = input.asOf ?? today()
   const to = input.to ?? cfg.export_to
   if (!to) throw new HubError('BAD_REQUEST', 'no destination: pass --to or set the boast export_to setting')
   const gzip = input.gzip ?? cfg.gzip
   const delimiter = input.delimiter ?? cfg.csv_delimiter
-  const source = await resolveSource(input, asOf, ctx, readSaved)
+  const source = await resolveSource(input, runAsOf, ctx, readSaved)
+  // File name, manifest and receipt carry the date the rows are as of (a saved question's own).
+  const asOf = source.asOf
   const key = receiptKey(source.exportId, asOf, to)
   const store = receipts(ctx.state)
   const tenant = ctx.hub.principal.tenant
