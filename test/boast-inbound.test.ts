@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import SftpClient from 'ssh2-sftp-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connectorState } from '../packages/core/src/connectors/state-store.ts'
 import { openDataSource } from '../packages/core/src/db/index.ts'
 import { boastHub, ls, runJob, setSecret, setSettings, sha256 } from './boast-helpers.ts'
 import { type Sshd, startSshd } from './emulators/sshd/sshd.ts'
@@ -189,6 +190,30 @@ describe('BOAST inbound files from a real OpenSSH server', () => {
       /were loaded as targets-1\.csv into boast_targets/,
     )
     expect(await tableState()).toBe(before)
+  })
+
+  it('never loads a file twice after a crash between its commit and its receipt (append mode)', async () => {
+    const body = targetsCsv({ seed: 11 })
+    await deliver('targets-append.csv', body, manifestFor('targets-append.csv', body, { mode: 'append' }))
+    expect((await poll()).result).toMatchObject({ loaded: [{ file: 'targets-append.csv', rowCount: ROWS }] })
+    const after = await tableState()
+    // what a crash right after the load's commit leaves: no receipt, the pair still in the inbox
+    await connectorState(hub.services.metadata.knex, 'boast', 'acme').table('inbound').delete(sha256(body))
+    for (const f of ['targets-append.csv', 'targets-append.csv.manifest.json'])
+      renameSync(join(inbox, 'processed', f), join(inbox, f))
+    const run = await poll()
+    expect(run.error).toBeNull()
+    expect(run.result).toMatchObject({
+      loaded: [{ file: 'targets-append.csv', table: 'boast_targets', rowCount: ROWS }],
+      quarantined: [],
+    })
+    expect(await tableState()).toBe(after)
+    expect(ls(join(inbox, 'processed'))).toContain('targets-append.csv.manifest.json')
+    // and the ledger is bookkeeping, not a dataset
+    const datasets = await hub.call('/v1/datasets', { key: hub.keys.acme })
+    const names = ((await datasets.json()) as { datasets: { name: string }[] }).datasets.map((d) => d.name)
+    expect(names).toContain('boast_targets')
+    expect(names.some((n) => n.startsWith('nl2q_'))).toBe(false)
   })
 
   it('never loads a table outside the inbound prefix (the tenant’s own data)', async () => {

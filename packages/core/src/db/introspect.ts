@@ -277,6 +277,12 @@ async function introspectPostgres(knex: Knex): Promise<TableInfo[]> {
   })
 }
 
+/**
+ * Tables the hub itself keeps in a tenant's database (e.g. `nl2q_boast_loads`, the ledger of loaded
+ * inbound files in a sync target): bookkeeping, never a dataset.
+ */
+export const HUB_TABLE_PREFIX = 'nl2q_'
+
 /** Tables, columns, types, primary and foreign keys of a data source, dialect-independent. */
 export async function introspect(ds: DataSource): Promise<SchemaInfo> {
   const tables =
@@ -285,5 +291,5 @@ export async function introspect(ds: DataSource): Promise<SchemaInfo> {
       : ds.dialect === 'postgresql'
         ? await introspectPostgres(ds.knex)
         : await introspectMysql(ds.knex)
-  return { dialect: ds.dialect, tables }
+  return { dialect: ds.dialect, tables: tables.filter((t) => !t.name.startsWith(HUB_TABLE_PREFIX)) }
 }

@@ -16,7 +16,13 @@ export interface Problem {
 }
 
 export type LoadOutcome =
-  | { ok: true; rowCount: number; bytes: number }
+  | {
+      ok: true
+      rowCount: number
+      bytes: number
+      /** The ledger already held these bytes (a run that crashed after its commit): nothing loaded. */
+      loadedBefore?: { file: string; table: string; at: string }
+    }
   | { ok: false; reason: string; problems: Problem[]; problemCount: number; rowsRead: number }
 
 class Rejected extends Error {
@@ -25,7 +31,37 @@ class Rejected extends Error {
   }
 }
 
+class LoadedBefore extends Error {
+  constructor(readonly entry: { file: string; table: string; rowCount: number; at: string }) {
+    super('loaded before')
+  }
+}
+
 type Knex = DataSource['knex']
+
+/**
+ * The ledger of loaded files in the target itself (`nl2q_` tables are never datasets): a file's
+ * entry commits in the same transaction as its rows, so a poller that crashed between that commit
+ * and its own receipt finds the entry on the next run and loads nothing twice (an append-mode load
+ * would otherwise add its rows again).
+ */
+export const LOAD_LEDGER = 'nl2q_boast_loads'
+
+async function ensureLedger(knex: Knex): Promise<void> {
+  if (await knex.schema.hasTable(LOAD_LEDGER)) return
+  try {
+    await knex.schema.createTable(LOAD_LEDGER, (t) => {
+      t.string('sha256', 64).primary()
+      t.string('file', 255).notNullable()
+      t.string('table_name', 128).notNullable()
+      t.bigInteger('row_count').notNullable()
+      t.string('loaded_at', 32).notNullable()
+    })
+  } catch (err) {
+    // another poller created it first
+    if (!(await knex.schema.hasTable(LOAD_LEDGER))) throw err
+  }
+}
 
 const columnBuilders: Record<InboundManifest['columns'][number]['type'], string> = {
   string: 'text',
@@ -91,6 +127,7 @@ export async function validateAndLoad(
   const names = manifest.columns.map((c) => c.name)
   const batchSize = Math.max(1, Math.floor(900 / names.length))
   let rows = 0
+  await ensureLedger(ds.knex)
   const createdOutside =
     ds.dialect === 'mysql' &&
     !(await ds.knex.schema.hasTable(manifest.table)) &&
@@ -98,6 +135,16 @@ export async function validateAndLoad(
   try {
     await ds.knex.transaction(async (trx) => {
       if (ds.dialect === 'sqlite') await trx.raw('PRAGMA busy_timeout = 10000')
+      const prior = (await trx(LOAD_LEDGER).where({ sha256: manifest.sha256 }).first()) as
+        | { file: string; table_name: string; row_count: number | string; loaded_at: string }
+        | undefined
+      if (prior)
+        throw new LoadedBefore({
+          file: prior.file,
+          table: prior.table_name,
+          rowCount: Number(prior.row_count),
+          at: prior.loaded_at,
+        })
       const schemaProblem = await prepareTable(trx, manifest)
       if (schemaProblem) problem({ row: 0, column: null, reason: schemaProblem })
       else if (manifest.mode === 'replace') await trx(manifest.table).delete()
@@ -181,10 +228,21 @@ export async function validateAndLoad(
         })
       if (problemCount > 0)
         throw new Rejected({ ok: false, reason: 'invalid', problems, problemCount, rowsRead: rows })
+      await trx(LOAD_LEDGER).insert({
+        sha256: manifest.sha256,
+        file: manifest.file,
+        table_name: manifest.table,
+        row_count: rows,
+        loaded_at: new Date().toISOString(),
+      })
     })
   } catch (err) {
     if (createdOutside) await ds.knex.schema.dropTableIfExists(manifest.table)
     if (err instanceof Rejected) return err.outcome
+    if (err instanceof LoadedBefore) {
+      const { rowCount, ...before } = err.entry
+      return { ok: true, rowCount, bytes: 0, loadedBefore: before }
+    }
     throw err
   } finally {
     raw.destroy()

@@ -232,7 +232,17 @@ export async function runPoll(input: PollInput, ctx: JobContext<BoastConfig>) {
         resource: file.name,
         outcome: 'success',
         rowCount: outcome.rowCount,
-        detail: { runId: ctx.runId, table: manifest.table, mode: manifest.mode, sha256: manifest.sha256 },
+        detail: {
+          runId: ctx.runId,
+          table: manifest.table,
+          mode: manifest.mode,
+          sha256: manifest.sha256,
+          ...(outcome.loadedBefore
+            ? {
+                recovered: `loaded as ${outcome.loadedBefore.file} at ${outcome.loadedBefore.at}; not loaded again`,
+              }
+            : {}),
+        },
       })
       return { ok: true, loaded: { file: file.name, table: manifest.table, rowCount: outcome.rowCount } }
     }
