@@ -128,6 +128,18 @@ describe('embed links', () => {
     const replay = await exchange(token)
     expect(replay.status).toBe(401)
     expect(((await replay.json()) as { detail: string }).detail).toContain('already used')
+    // the spent id outlives the token by the clock-skew margin, so no replica prunes it early
+    const { createHash } = await import('node:crypto')
+    const { connectorState } = await import('../packages/core/src/connectors/state-store.ts')
+    const { JTI_KEEP_MS } = await import('../packages/connectors/src/crm/widget/session.ts')
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as {
+      jti: string
+      exp: number
+    }
+    const spent = await connectorState(w.hub.services.metadata.knex, 'crm', 'acme')
+      .table<{ expiresAt: number }>('widget_jti')
+      .get(createHash('sha256').update(claims.jti).digest('hex'))
+    expect(spent?.expiresAt).toBe(claims.exp * 1000 + JTI_KEEP_MS)
   })
 
   it('refuse a tampered, expired, wrongly-addressed or other-tenant token', async () => {

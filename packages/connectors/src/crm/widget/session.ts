@@ -12,6 +12,8 @@ const SESSIONS = 'widget_sessions'
 const JTIS = 'widget_jti'
 /** Expired rows removed per new session: bounded work, and the tables stay small. */
 const PRUNE_BATCH = 50
+/** How long a spent embed token's id outlives the token (clock skew between replicas). */
+export const JTI_KEEP_MS = 10 * 60_000
 /** …when one new session in eight prunes (the tables hold at most ~8 × 50 expired rows per burst). */
 const PRUNE_CHANCE = 1 / 8
 
@@ -128,10 +130,16 @@ export function sessionStore(state: ConnectorState) {
       await sessions.insert(id, session)
       return { token: `nw1.${tenant}.${secret}`, id }
     },
-    /** Record a one-time token's id; a second use anywhere (any replica) is a replay. */
+    /**
+     * Record a one-time token's id; a second use anywhere (any replica) is a replay. The id is kept
+     * past the token's expiry by JTI_KEEP_MS: a replica whose clock runs ahead may prune it while a
+     * replica whose clock lags still accepts the token.
+     */
     async spend(jti: string, expiresAt: number): Promise<void> {
       try {
-        await jtis.insert(createHash('sha256').update(jti).digest('hex'), { expiresAt })
+        await jtis.insert(createHash('sha256').update(jti).digest('hex'), {
+          expiresAt: expiresAt + JTI_KEEP_MS,
+        })
       } catch (cause) {
         if (cause instanceof HubError && cause.code === 'CONFLICT')
           throw new HubError('INVALID_TOKEN', 'This embed link was already used: open the record again', {
