@@ -3,13 +3,13 @@ import type { DataSource } from '../db/index.ts'
 import { HubError } from '../errors.ts'
 import {
   assertMysqlReadShape,
-  ensureBackslashEscapes,
+  beginReadOnly,
+  endReadOnly,
   killQuery,
   type MysqlConnection,
   mysqlError,
-  plain,
   readOnlyPools,
-  readOnlySessions,
+  withTimeLimit,
 } from './execute.ts'
 import { cancelled, throwIfAborted, timedOut } from './execute-errors.ts'
 import { assertPgReadShape, cancelBackend, type PgConnection, pgError } from './execute-postgres.ts'
@@ -111,13 +111,8 @@ async function* streamMysql(
   let paused = false
   try {
     try {
-      await limit.race(ensureBackslashEscapes(c))
-      if (!dedicated || !readOnlySessions.has(c)) {
-        await limit.race(plain(c, 'SET SESSION TRANSACTION READ ONLY'))
-        if (dedicated) readOnlySessions.add(c)
-      }
       // One snapshot for the whole read, however long it streams.
-      await limit.race(plain(c, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY'))
+      await beginReadOnly(c, dedicated, limit.race, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY')
       inTransaction = true
     } catch (err) {
       broken = true
@@ -125,9 +120,7 @@ async function* streamMysql(
     }
     const remainingMs = opts.timeoutMs - (Date.now() - started)
     if (remainingMs <= 0) throw timedOut(opts.timeoutMs)
-    const sql = c._isMariaDB
-      ? `SET STATEMENT max_statement_time=${(remainingMs / 1000).toFixed(3)} FOR ${query.sql}`
-      : query.sql.replace(/^\s*select\b/i, (s) => `${s} /*+ MAX_EXECUTION_TIME(${Math.ceil(remainingMs)}) */`)
+    const sql = withTimeLimit(c, query.sql, remainingMs)
     let batch: unknown[][] = []
     const ready: unknown[][][] = []
     c.query({ sql, values: [...query.bindings], rowsAsArray: true })
@@ -178,14 +171,7 @@ async function* streamMysql(
     limit.dispose()
     // Stopped before the server finished (the consumer left, or an error): end the statement.
     if (!ended && !broken) stopServer()
-    if (!broken && inTransaction) {
-      try {
-        await plain(c, 'ROLLBACK')
-        if (!dedicated) await plain(c, 'SET SESSION TRANSACTION READ WRITE')
-      } catch {
-        broken = true
-      }
-    }
+    if (!broken && inTransaction && !(await endReadOnly(c, dedicated))) broken = true
     if (broken) c.destroy()
     await ds.knex.client.releaseConnection(c)
   }

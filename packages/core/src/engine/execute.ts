@@ -47,10 +47,10 @@ export const SQLITE_DEADLINE_FUNCTION = 'nl2q_alive'
 
 // ---------------------------------------------------------------- MySQL / MariaDB
 
-export interface MysqlField {
+interface MysqlField {
   name: string
 }
-export interface MysqlQuery {
+interface MysqlQuery {
   on(event: 'fields', cb: (fields: MysqlField[]) => void): MysqlQuery
   on(event: 'result', cb: (row: unknown[]) => void): MysqlQuery
   on(event: 'error', cb: (err: Error) => void): MysqlQuery
@@ -68,7 +68,7 @@ export interface MysqlConnection {
   destroy(): void
 }
 
-export function plain(conn: MysqlConnection, sql: string): Promise<void> {
+function plain(conn: MysqlConnection, sql: string): Promise<void> {
   return new Promise((resolve, reject) => {
     conn.query({ sql }, (err) => (err ? reject(err) : resolve()))
   })
@@ -89,7 +89,7 @@ const escapesChecked = new WeakSet<MysqlConnection>()
  * would read `\'` as a backslash and a closing quote, and a bound value could end its string. Make
  * sure the mode is off on every connection this executor uses (checked once per connection).
  */
-export async function ensureBackslashEscapes(conn: MysqlConnection): Promise<void> {
+async function ensureBackslashEscapes(conn: MysqlConnection): Promise<void> {
   if (escapesChecked.has(conn)) return
   const mode = String(await scalar(conn, 'SELECT @@SESSION.sql_mode'))
   if (/NO_BACKSLASH_ESCAPES/i.test(mode)) {
@@ -123,7 +123,7 @@ export function mysqlError(err: unknown): HubError {
 
 /** Pools whose every connection serves reads only (tenant pools): their sessions stay READ ONLY. */
 export const readOnlyPools = new WeakSet<object>()
-export const readOnlySessions = new WeakSet<MysqlConnection>()
+const readOnlySessions = new WeakSet<MysqlConnection>()
 
 /**
  * Declare a data source's pool as serving reads only (the tenant pools, opened with `readOnly`):
@@ -146,6 +146,44 @@ export async function killQuery(ds: DataSource, threadId: number): Promise<void>
   } finally {
     await killer.end().catch(() => killer.destroy())
   }
+}
+
+/**
+ * Open the read-only transaction a statement runs in: backslash escapes on, the session READ ONLY
+ * (once per connection on a pool dedicated to reads), then `start` (`START TRANSACTION READ ONLY`,
+ * or with a consistent snapshot for a streamed read). Each step is raced against the caller's
+ * deadline.
+ */
+export async function beginReadOnly(
+  conn: MysqlConnection,
+  dedicated: boolean,
+  race: <T>(p: Promise<T>) => Promise<T>,
+  start: string,
+): Promise<void> {
+  await race(ensureBackslashEscapes(conn))
+  if (!dedicated || !readOnlySessions.has(conn)) {
+    await race(plain(conn, 'SET SESSION TRANSACTION READ ONLY'))
+    if (dedicated) readOnlySessions.add(conn)
+  }
+  await race(plain(conn, start))
+}
+
+/** Roll the transaction back (and restore the session on a shared pool); false if the connection failed. */
+export async function endReadOnly(conn: MysqlConnection, dedicated: boolean): Promise<boolean> {
+  try {
+    await plain(conn, 'ROLLBACK')
+    if (!dedicated) await plain(conn, 'SET SESSION TRANSACTION READ WRITE')
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The statement with the server's own time limit: MariaDB's SET STATEMENT, MySQL's optimizer hint. */
+export function withTimeLimit(conn: MysqlConnection, sql: string, remainingMs: number): string {
+  return conn._isMariaDB
+    ? `SET STATEMENT max_statement_time=${Math.max(0.001, remainingMs / 1000).toFixed(3)} FOR ${sql}`
+    : sql.replace(/^\s*select\b/i, (s) => `${s} /*+ MAX_EXECUTION_TIME(${Math.ceil(remainingMs)}) */`)
 }
 
 /**
@@ -213,12 +251,7 @@ async function runMysql(ds: DataSource, query: ExecuteQuery, opts: ExecuteOption
   const dedicated = readOnlyPools.has(ds.knex)
   try {
     try {
-      await setup.race(ensureBackslashEscapes(conn))
-      if (!dedicated || !readOnlySessions.has(conn)) {
-        await setup.race(plain(conn, 'SET SESSION TRANSACTION READ ONLY'))
-        if (dedicated) readOnlySessions.add(conn)
-      }
-      await setup.race(plain(conn, 'START TRANSACTION READ ONLY'))
+      await beginReadOnly(conn, dedicated, setup.race, 'START TRANSACTION READ ONLY')
       inTransaction = true
     } catch (err) {
       // Interrupted mid-command (or the command failed): the session state is unknown.
@@ -230,10 +263,7 @@ async function runMysql(ds: DataSource, query: ExecuteQuery, opts: ExecuteOption
     throwIfAborted(opts.signal)
     const remainingMs = opts.timeoutMs - (Date.now() - started)
     if (remainingMs <= 0) throw timedOut(opts.timeoutMs)
-    const seconds = Math.max(0.001, remainingMs / 1000)
-    const sql = conn._isMariaDB
-      ? `SET STATEMENT max_statement_time=${seconds.toFixed(3)} FOR ${query.sql}`
-      : query.sql.replace(/^\s*select\b/i, (s) => `${s} /*+ MAX_EXECUTION_TIME(${Math.ceil(remainingMs)}) */`)
+    const sql = withTimeLimit(conn, query.sql, remainingMs)
     // The server-side limit is the main bound; the client timer (with a little grace) backs it up.
     timer = setTimeout(() => kill('timeout'), remainingMs + 500)
     opts.signal?.addEventListener('abort', onAbort, { once: true })
@@ -276,14 +306,7 @@ async function runMysql(ds: DataSource, query: ExecuteQuery, opts: ExecuteOption
   } finally {
     if (timer) clearTimeout(timer)
     opts.signal?.removeEventListener('abort', onAbort)
-    if (!broken && inTransaction) {
-      try {
-        await plain(conn, 'ROLLBACK')
-        if (!dedicated) await plain(conn, 'SET SESSION TRANSACTION READ WRITE')
-      } catch {
-        broken = true
-      }
-    }
+    if (!broken && inTransaction && !(await endReadOnly(conn, dedicated))) broken = true
     if (broken) conn.destroy()
     await ds.knex.client.releaseConnection(conn)
   }
