@@ -121,6 +121,26 @@ function sharedBehaviour(
       expect(err).toBe(reason)
     })
 
+    it('reports a statement the database rejects as BAD_REQUEST, and the pool goes on', async () => {
+      const { ds } = open()
+      for (let k = 0; k < 3; k++) {
+        const err = await failure(
+          drain(
+            streamReadOnly(
+              ds,
+              { sql: 'SELECT no_such_column FROM calls', bindings: [] },
+              { timeoutMs: 5_000, batchRows: 10 },
+            ),
+          ),
+        )
+        expect(err.code).toBe('BAD_REQUEST')
+      }
+      const [one] = await drain(
+        streamReadOnly(ds, { sql: 'SELECT 1 AS one', bindings: [] }, { timeoutMs: 5_000, batchRows: 10 }),
+      )
+      expect(one).toEqual([[1]])
+    })
+
     it('refuses anything but a read', async () => {
       const { ds } = open()
       for (const sql of ['DELETE FROM calls', "UPDATE hcps SET segment = 'A'", 'DROP TABLE calls']) {

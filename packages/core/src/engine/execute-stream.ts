@@ -169,8 +169,9 @@ async function* streamMysql(
     }
   } finally {
     limit.dispose()
-    // Stopped before the server finished (the consumer left, or an error): end the statement.
-    if (!ended && !broken) stopServer()
+    // Stopped before the server finished (the consumer left, or an error downstream): end the
+    // statement. (A statement the server failed has ended already; its connection is reusable.)
+    if (!ended && !failure && !broken) stopServer()
     if (!broken && inTransaction && !(await endReadOnly(c, dedicated))) broken = true
     if (broken) c.destroy()
     await ds.knex.client.releaseConnection(c)
@@ -241,6 +242,8 @@ async function* streamPostgres(
       }
     }
   } catch (err) {
+    // The portal failed or was interrupted: the rollback below (or the discarded connection) ends it.
+    done = true
     if (err instanceof HubError) throw err
     if ((err as { code?: string }).code === '57014')
       throw killed === 'abort' ? cancelled(opts.signal?.reason) : timedOut(opts.timeoutMs, err)
