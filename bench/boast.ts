@@ -29,40 +29,47 @@ function hub(args: string[], env: NodeJS.ProcessEnv): string {
 
 /** Run the export as its own process, sampling its peak RSS (VmHWM) until it exits. */
 function timedExport(args: string[], env: NodeJS.ProcessEnv) {
-  return new Promise<{ seconds: number; peakMb: number; stdout: string }>((resolve, reject) => {
-    const started = performance.now()
-    const nodeArgs = (process.env.NL2Q_BENCH_BOAST_NODE_ARGS ?? '').split(' ').filter(Boolean)
-    const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    let peakMb = 0
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString()
-    })
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-    })
-    const sample = setInterval(() => {
-      try {
-        const kb = Number(
-          /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0,
-        )
-        peakMb = Math.max(peakMb, kb / 1024)
-      } catch {
-        // exited between samples
-      }
-    }, 50)
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      clearInterval(sample)
-      if (process.env.NL2Q_BENCH_BOAST_LOG) writeFileSync(process.env.NL2Q_BENCH_BOAST_LOG, stdout + stderr)
-      if (code !== 0) reject(new Error(`export failed (${code}): ${stderr || stdout}`))
-      else resolve({ seconds: (performance.now() - started) / 1000, peakMb, stdout })
-    })
-  })
+  return new Promise<{ seconds: number; peakMb: number; cpuSeconds: number; stdout: string }>(
+    (resolve, reject) => {
+      const started = performance.now()
+      const nodeArgs = (process.env.NL2Q_BENCH_BOAST_NODE_ARGS ?? '').split(' ').filter(Boolean)
+      const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stdout = ''
+      let stderr = ''
+      let peakMb = 0
+      let cpuSeconds = 0
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString()
+      })
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString()
+      })
+      const sample = setInterval(() => {
+        try {
+          const kb = Number(
+            /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0,
+          )
+          peakMb = Math.max(peakMb, kb / 1024)
+          // utime + stime (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s)
+          const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+          cpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100
+        } catch {
+          // exited between samples
+        }
+      }, 50)
+      child.on('error', reject)
+      child.on('exit', (code) => {
+        clearInterval(sample)
+        if (process.env.NL2Q_BENCH_BOAST_LOG) writeFileSync(process.env.NL2Q_BENCH_BOAST_LOG, stdout + stderr)
+        if (code !== 0) reject(new Error(`export failed (${code}): ${stderr || stdout}`))
+        else resolve({ seconds: (performance.now() - started) / 1000, peakMb, cpuSeconds, stdout })
+      })
+    },
+  )
 }
 
 export async function run(): Promise<void> {
@@ -104,11 +111,14 @@ export async function run(): Promise<void> {
       'bash',
       [
         '-c',
-        `set -o pipefail; mysql --batch -h${url.hostname} -P${url.port || 3306} -u${decodeURIComponent(url.username || 'root')} ${db} -e "SELECT ${COLUMNS.join(', ')} FROM prescriptions ORDER BY rx_id" | gzip -6 > ${gz}`,
+        `set -o pipefail; mysql --batch -h${url.hostname} -P${url.port || 3306} -u${decodeURIComponent(url.username || 'root')} ${db} -e "SELECT ${COLUMNS.join(', ')} FROM prescriptions ORDER BY rx_id" | gzip -6 > ${gz}; times`,
       ],
       { encoding: 'utf8', env: { ...process.env, MYSQL_PWD: decodeURIComponent(url.password) } },
     )
     if (dump.status !== 0) throw new Error(`mysql | gzip failed: ${dump.stderr}`)
+    // bash's `times`: the children's user and system time (mysql and gzip), on its second line
+    const childTimes = [...(dump.stdout.trim().split('\n').at(-1) ?? '').matchAll(/(\d+)m([\d.]+)s/g)]
+    const baseCpu = childTimes.reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0)
     const put = spawnSync(
       'sftp',
       [
@@ -172,6 +182,13 @@ export async function run(): Promise<void> {
     row('export seconds', fmt(out.seconds, 1), `${fmt(baseSeconds, 1)} s`)
     row('gzip bytes', fmt(result.bytes, 0), `${fmt(statSync(gz).size, 0)} (tsv)`)
     row('hub peak RSS MB (target < 256)', fmt(out.peakMb, 0))
+    // CPU seconds are what a loaded machine disturbs least (the database's own CPU is in neither)
+    row(
+      'CPU seconds (hub process; mysql + gzip)',
+      fmt(out.cpuSeconds, 1),
+      `${fmt(baseCpu, 1)} s`,
+      baseCpu / out.cpuSeconds,
+    )
   } finally {
     await sshd.stop()
     rmSync(home, { recursive: true, force: true })

@@ -48,4 +48,34 @@ describe('CSV of engine pages', () => {
     )
     expect(rows).toBe(3)
   })
+
+  it('formats booleans, non-finite numbers, datetimes and bytes as cellText does, in place', async () => {
+    const typed = {
+      columns: [
+        { name: 'ok', type: 'boolean' as const, label: 'OK' },
+        { name: 'n', type: 'decimal' as const, label: 'N' },
+        { name: 'at', type: 'datetime' as const, label: 'At' },
+        { name: 'day', type: 'date' as const, label: 'Day' },
+        { name: 'raw', type: 'string' as const, label: 'Raw' },
+      ],
+      rows: [
+        [
+          true,
+          Number.NaN,
+          new Date('2024-03-01T10:20:30Z'),
+          new Date('2024-03-01T00:00:00Z'),
+          Buffer.from('hi'),
+        ],
+        [false, 1e21, null, null, null],
+      ],
+      rowCount: 2,
+      truncated: false,
+      durationMs: 0,
+    }
+    async function* none() {}
+    const out = await text(csvStream(typed, none(), { delimiter: ',', onRows: () => {} }))
+    expect(out).toBe(
+      'ok,n,at,day,raw\r\ntrue,,2024-03-01T10:20:30.000Z,2024-03-01,aGk=\r\nfalse,1e+21,,,\r\n',
+    )
+  })
 })

@@ -25,19 +25,29 @@ export function csvStream(
   options: { delimiter: string; onRows(n: number): void },
 ): Readable {
   const columns = first.columns
+  const types = columns.map((c) => c.type)
+  // The engine's rows are typed already (numbers, booleans, 'YYYY-MM-DD' dates, ISO datetimes,
+  // null): csv-stringify formats them in place through these casts, with no per-row copy.
   const format: Options = {
     delimiter: options.delimiter,
     record_delimiter: 'windows',
     // csv-stringify quotes the record delimiter (CRLF) but not a lone CR or LF, which readers split on
     quoted_match: /[\r\n]/,
+    columns: columns.map((c) => c.name),
+    cast: {
+      boolean: (v) => (v ? 'true' : 'false'),
+      number: (v) => (Number.isFinite(v) ? String(v) : ''),
+      bigint: (v) => v.toString(),
+      date: (v, context) => cellText(v, types[context.index] ?? 'datetime'),
+      object: (v, context) => cellText(v, types[context.index] ?? 'string'),
+    },
   }
   async function* chunks(): AsyncGenerator<Buffer> {
     let page: QueryResult | undefined = first
     let header = true
     try {
       while (page) {
-        const records = page.rows.map((row) => columns.map((c, i) => cellText(row[i], c.type)))
-        const text = stringify(records, { ...format, header, columns: columns.map((c) => c.name) })
+        const text = stringify(page.rows, { ...format, header })
         header = false
         if (text.length > 0) yield Buffer.from(text)
         options.onRows(page.rows.length)
@@ -49,5 +59,5 @@ export function csvStream(
       await rest.return?.()
     }
   }
-  return Readable.from(chunks(), { objectMode: false })
+  return Readable.from(chunks(), { objectMode: false, highWaterMark: 1024 * 1024 })
 }

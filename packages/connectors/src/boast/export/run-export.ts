@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createGzip } from 'node:zlib'
+import { createGzip, type ZlibOptions } from 'node:zlib'
 import {
   HubError,
   isHubError,
@@ -41,6 +41,8 @@ interface Source {
 }
 
 const today = () => new Date().toISOString().slice(0, 10)
+/** Bytes buffered between the CSV and gzip, and gzip and the delivery. */
+const PIPE_BYTES = 1024 * 1024
 const RETRYABLE = new Set(['SERVICE_UNAVAILABLE', 'TIMEOUT', 'DATA_SOURCE_UNAVAILABLE'])
 
 async function resolveSource(
@@ -168,7 +170,18 @@ export async function runExport(
         ctx.progress(rowCount, undefined, `${rowCount} rows`)
       },
     })
-    const body = gzip ? csv.pipe(createGzip({ level: 6 })) : csv
+    // Room for a few batches ahead of gzip, so the CSV of the next batches is written while the
+    // thread pool compresses the last ones (with a 16 KiB buffer each waited for the other).
+    const body = gzip
+      ? // zlib streams take the Transform options too, though ZlibOptions does not list them
+        csv.pipe(
+          createGzip({
+            level: cfg.gzip_level,
+            chunkSize: 64 * 1024,
+            highWaterMark: PIPE_BYTES,
+          } as ZlibOptions),
+        )
+      : csv
     csv.on('error', (err) => body.destroy(err))
     body.on('close', () => csv.destroy())
     const columns = firstPage.columns.map((c) => ({ name: c.name, type: c.type }))
