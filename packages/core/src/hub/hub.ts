@@ -57,6 +57,8 @@ export interface HubWithControls extends Hub {
 
 export const sha256: (text: string) => string = sha256Hex
 
+const CACHED_DETAIL: Readonly<Record<string, unknown>> = Object.freeze({ cached: true })
+
 /** What a read hands `audited` besides its result: hashes for the record, and a prebuilt answer. */
 interface AuditMeta<T> {
   planHash?: string
@@ -148,6 +150,8 @@ export function createHub(options: HubOptions): HubWithControls {
 
   /** What the audit says beyond the hashes: a cache hit, and which LLM planned the question. */
   function auditDetail(result: { cached?: boolean; planner?: string; plannerModel?: string }) {
+    // the common case, shared (frozen): the audit log normalises it once (audit/record.ts)
+    if (result.cached && !result.planner) return CACHED_DETAIL
     const detail = {
       ...(result.cached ? { cached: true } : {}),
       ...(result.planner ? { planner: result.planner, plannerModel: result.plannerModel } : {}),
