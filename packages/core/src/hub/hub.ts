@@ -1,3 +1,4 @@
+import { tenantReadLive } from '../auth/tenant-liveness.ts'
 import { planHash, policyKey, sha256Hex } from '../canonical/index.ts'
 import { cancelled } from '../engine/execute-errors.ts'
 import type { LlmPlanned } from '../engine/llm/fallback.ts'
@@ -217,7 +218,9 @@ export function createHub(options: HubOptions): HubWithControls {
     return redactFor(principal, clean as unknown as T)
   }
 
-  const runtime = (principal: Principal) => tenants.runtime(principal.tenant)
+  // The authenticator read the tenant as live moments ago in the same request: not read again.
+  const runtime = (principal: Principal) =>
+    tenants.runtime(principal.tenant, { live: tenantReadLive(principal) })
 
   /**
    * Run a plan through the cache: an entry is shared only by principals with equal policy inputs.
