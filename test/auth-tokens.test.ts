@@ -361,6 +361,30 @@ describe('API keys', () => {
     expect(JSON.parse(audit.detail)).toMatchObject({ reason: 'revoked' })
   })
 
+  it('refuses a key on the next request after another connection revoked it or removed its tenant', async () => {
+    // as `hub key revoke` / `hub tenant remove` in another process do: through their own connection
+    const other = openMetadataStore(`sqlite:${join(home, 'hub.sqlite')}`)
+    try {
+      await store
+        .knex('tenants')
+        .insert({ id: 'initech', db_url: 'sqlite:i.sqlite', created_at: new Date().toISOString() })
+      const revoked = await createApiKey(store, { tenant: 'acme', role: 'viewer' })
+      const orphaned = await createApiKey(store, { tenant: 'initech', role: 'viewer' })
+      for (const key of [revoked, orphaned])
+        expect((await call('/v1/protected', bearer(key.secret))).res.status).toBe(200)
+      await other.knex('api_keys').where({ id: revoked.id }).update({ revoked_at: new Date().toISOString() })
+      expect(JSON.parse((await expectRefused(bearer(revoked.secret))).audit.detail)).toMatchObject({
+        reason: 'revoked',
+      })
+      await other.knex('tenants').where({ id: 'initech' }).update({ removed_at: new Date().toISOString() })
+      expect(JSON.parse((await expectRefused(bearer(orphaned.secret))).audit.detail)).toMatchObject({
+        reason: 'unknown_tenant',
+      })
+    } finally {
+      await other.close()
+    }
+  })
+
   it('refuses an expired key', async () => {
     const key = await createApiKey(store, { tenant: 'acme', role: 'viewer', expiresInSec: 1 })
     expect((await call('/v1/protected', bearer(key.secret))).res.status).toBe(200)

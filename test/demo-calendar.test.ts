@@ -83,4 +83,17 @@ describe('demo calendar', () => {
       expect(r.rows[0]?.[0], question).toBeGreaterThan(0)
     }
   })
+  it('works out the warnings of a frozen (plan-cached) plan once, and of any other plan each time', async () => {
+    const engine = await engineOn(fixed)
+    const { plan } = engine.plan('Total TRx in 2023', { asOf: '2026-12-05' })
+    const first = await engine.warnings(plan)
+    // 2023 lies before the data (from 2024-12-07): the warning that says so
+    expect(first.join(' ')).toMatch(/has no rows/)
+    expect(await engine.warnings(plan)).not.toBe(first)
+    const frozen = structuredClone(plan)
+    Object.freeze(frozen)
+    const once = await engine.warnings(frozen)
+    expect(once).toEqual(first)
+    expect(await engine.warnings(frozen)).toBe(once)
+  })
 })

@@ -40,8 +40,11 @@ export function createAppendQueue(write: BatchWriter, maxBatch = 256) {
       }
       const jobs: Job[] = [{ event, resolve, reject }]
       queues.set(tenant, jobs)
-      // Start on the next microtask so that events enqueued in the same tick share the first batch.
-      queueMicrotask(() => void drain(tenant, jobs))
+      // Start after this turn of the event loop has handled every socket that was ready, so that the
+      // requests of one turn share a batch. A microtask would start after the first of them: each
+      // request reaches its audit record within its own I/O callback, so on the cached path (no
+      // awaits on I/O before the record) batches held ~2 events and SQLite committed per request.
+      setImmediate(() => void drain(tenant, jobs))
     })
   }
 }

@@ -148,7 +148,7 @@ export function createAuditLog(metadata: MetadataStore, options: AuditLogOptions
 
   const log: AuditLog = {
     async append(tenant, event) {
-      noteAuditAppend(event.outcome)
+      noteAuditAppend(event.requestId, event.outcome)
       try {
         const appended = await enqueue(tenant, prepareEvent(event))
         schedules.get(metadata)?.appended(tenant, appended.seq)

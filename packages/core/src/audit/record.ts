@@ -47,8 +47,12 @@ const OUTCOMES: readonly AuditOutcome[] = ['success', 'failure', 'denied', 'inva
 /** Strings as the database will return them: well-formed UTF-8, cut to the column width. */
 function text(value: string | null | undefined, max: number): string | null {
   if (value === null || value === undefined) return null
-  return Buffer.from(String(value).slice(0, max), 'utf8').toString('utf8')
+  const cut = String(value).slice(0, max)
+  // Only a string with a surrogate can be ill-formed; the others are spared the round trip.
+  return SURROGATE.test(cut) ? Buffer.from(cut, 'utf8').toString('utf8') : cut
 }
+
+const SURROGATE = /[\uD800-\uDFFF]/
 
 function int(value: number | null | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? Math.round(value) : null
@@ -56,6 +60,22 @@ function int(value: number | null | undefined): number | null {
 
 function detailOf(detail: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
   if (detail === null || detail === undefined) return null
+  // A frozen detail is a constant its caller shares between events (a cached answer's): it is
+  // normalised once.
+  if (Object.isFrozen(detail)) {
+    let done = normalisedDetails.get(detail)
+    if (done === undefined) {
+      done = normaliseDetail(detail)
+      normalisedDetails.set(detail, done)
+    }
+    return done
+  }
+  return normaliseDetail(detail)
+}
+
+const normalisedDetails = new WeakMap<object, Record<string, unknown> | null>()
+
+function normaliseDetail(detail: Record<string, unknown>): Record<string, unknown> | null {
   const json = JSON.stringify(detail)
   if (json === undefined) return null
   if (json.length > MAX_DETAIL_CHARS) return { truncated: true, chars: json.length }

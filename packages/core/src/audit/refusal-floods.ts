@@ -47,7 +47,7 @@ export function createRefusalFloods(options: RefusalFloodsOptions): RefusalFlood
   return {
     add(tenant, credential, event, windowMs) {
       // Counted is audited: the request's own refusal audit must not write it again.
-      noteAuditAppend(event.outcome)
+      noteAuditAppend(event.requestId, event.outcome)
       const key = `${tenant}\u0000${credential}`
       const flood = open.get(key)
       if (flood) {

@@ -12,6 +12,7 @@ import { principalFromJwt, rolesFrom, tenantFrom, tokenId } from './claims.ts'
 import { parseAuthorization } from './credentials.ts'
 import { createJwtVerifier } from './jwt-verifier.ts'
 import { createLastUsedTracker } from './last-used.ts'
+import { noteTenantLive } from './tenant-liveness.ts'
 
 /** Anything that can say whether a tenant exists (the tenant registry does). */
 export interface TenantLookup {
@@ -137,16 +138,15 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       return fail('unknown_tenant', invalid(), { ...known, auditTenant: HUB_AUDIT_TENANT })
     await lastUsed.touch(row.id, now)
     const info = toInfo(row)
-    return {
-      ok: true,
-      principal: {
-        tenant: info.tenant,
-        subject: `apikey:${info.id}`,
-        roles: [info.role],
-        attributes: info.attributes,
-        credential: { kind: 'api_key', id: info.id, expiresAt: info.expiresAt, scopes: [] },
-      },
+    const principal: Principal = {
+      tenant: info.tenant,
+      subject: `apikey:${info.id}`,
+      roles: [info.role],
+      attributes: info.attributes,
+      credential: { kind: 'api_key', id: info.id, expiresAt: info.expiresAt, scopes: [] },
     }
+    noteTenantLive(principal, now)
+    return { ok: true, principal }
   }
 
   async function checkJwt(token: string): Promise<AuthOutcome> {
@@ -195,6 +195,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       principalFromJwt(payload, token, tenant, rolesFrom(payload[names.rolesClaim])),
       grant,
     )
+    noteTenantLive(principal)
     const roles = principal.roles
     // Decision: a verified token without any hub role is 403, not 401 — the caller is known (and
     // audited in their tenant), a new token would not help unless the IdP grants a role.

@@ -7,6 +7,8 @@ const unmap = (ip: string): string => (ip.startsWith('::ffff:') && isIP(ip.slice
 
 /** A matcher for `HUB_TRUSTED_PROXIES`: addresses and CIDR ranges, IPv4 and IPv6. */
 export function trustedProxyMatcher(entries: string[]): (ip: string) => boolean {
+  // Nothing trusted (the default): BlockList.check would build a SocketAddress per request to say no.
+  if (entries.length === 0) return () => false
   const list = new BlockList()
   for (const entry of entries) {
     const [address = '', bits] = entry.split('/')

@@ -82,6 +82,8 @@ export function createDataRanges(ds: DataSource, model: SemanticModel) {
               })
               .catch(() => {
                 cache.delete(key)
+                // warnings worked out without this range are not kept either
+                known = new WeakMap()
                 return null
               })
           : Promise.resolve(null)
@@ -90,8 +92,24 @@ export function createDataRanges(ds: DataSource, model: SemanticModel) {
     return hit
   }
 
+  /**
+   * The warnings of a frozen plan (the plan cache's, shared by every request asking the same
+   * question), worked out once: they depend only on the plan and the ranges, which this runtime
+   * keeps for its life.
+   */
+  let known = new WeakMap<QueryPlan, Promise<string[]>>()
+  function warnings(plan: QueryPlan): Promise<string[]> {
+    if (!Object.isFrozen(plan)) return warningsOf(plan)
+    let found = known.get(plan)
+    if (!found) {
+      found = warningsOf(plan)
+      known.set(plan, found)
+    }
+    return found
+  }
+
   /** Warnings for the plan's date filters that reach outside the data's range. */
-  async function warnings(plan: QueryPlan): Promise<string[]> {
+  async function warningsOf(plan: QueryPlan): Promise<string[]> {
     const leaves = [...dateLeaves(plan.filter), ...(plan.exists ?? []).flatMap((e) => dateLeaves(e.filter))]
     const out: string[] = []
     for (const l of leaves) {

@@ -1,3 +1,4 @@
+import { tenantReadLive } from '../auth/tenant-liveness.ts'
 import { planHash, policyKey, sha256Hex } from '../canonical/index.ts'
 import { cancelled } from '../engine/execute-errors.ts'
 import type { LlmPlanned } from '../engine/llm/fallback.ts'
@@ -56,6 +57,8 @@ export interface HubWithControls extends Hub {
 }
 
 export const sha256: (text: string) => string = sha256Hex
+
+const CACHED_DETAIL: Readonly<Record<string, unknown>> = Object.freeze({ cached: true })
 
 /** What a read hands `audited` besides its result: hashes for the record, and a prebuilt answer. */
 interface AuditMeta<T> {
@@ -148,6 +151,8 @@ export function createHub(options: HubOptions): HubWithControls {
 
   /** What the audit says beyond the hashes: a cache hit, and which LLM planned the question. */
   function auditDetail(result: { cached?: boolean; planner?: string; plannerModel?: string }) {
+    // the common case, shared (frozen): the audit log normalises it once (audit/record.ts)
+    if (result.cached && !result.planner) return CACHED_DETAIL
     const detail = {
       ...(result.cached ? { cached: true } : {}),
       ...(result.planner ? { planner: result.planner, plannerModel: result.plannerModel } : {}),
@@ -213,7 +218,9 @@ export function createHub(options: HubOptions): HubWithControls {
     return redactFor(principal, clean as unknown as T)
   }
 
-  const runtime = (principal: Principal) => tenants.runtime(principal.tenant)
+  // The authenticator read the tenant as live moments ago in the same request: not read again.
+  const runtime = (principal: Principal) =>
+    tenants.runtime(principal.tenant, { live: tenantReadLive(principal) })
 
   /**
    * Run a plan through the cache: an entry is shared only by principals with equal policy inputs.

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import { type DataSource, openDataSource, parseDataSourceUrl, redactUrl } from '../db/index.ts'
 import { secureHome, secureSqliteFile } from './file-modes.ts'
+import { closeHotReads } from './hot-read.ts'
 import { type Migration, migrations } from './migrations/index.ts'
 
 /** The hub's own database: tenants, API keys, audit, saved questions, jobs. SQLite or MySQL. */
@@ -39,6 +40,9 @@ export function openMetadataStore(url: string, baseDir?: string): MetadataStore 
       })) as [number, string[]]
       return applied
     },
-    close: () => ds.knex.destroy(),
+    async close() {
+      closeHotReads(ds.knex)
+      await ds.knex.destroy()
+    },
   }
 }

@@ -88,8 +88,12 @@ export interface TenantRegistry {
   updateSettings(id: string, patch: TenantSettings): Promise<TenantSettings>
   /** The data-source URL (a secret): for the operator CLI only, never for an API. */
   dbUrl(id: string): Promise<string>
-  /** Open (once) and return the tenant's runtime; concurrent callers share one opening. */
-  runtime(id: string): Promise<TenantRuntime>
+  /**
+   * Open (once) and return the tenant's runtime; concurrent callers share one opening. The tenant's
+   * liveness is read first, unless `options.live` says this request read it already (the
+   * authenticator does: auth/tenant-liveness.ts).
+   */
+  runtime(id: string, options?: { live?: boolean }): Promise<TenantRuntime>
   /**
    * Drop a cached runtime (after a re-seed or model change) so the next call re-reads the schema.
    * `origin: 'peer'` when another replica announced the change (it is not announced again).
@@ -273,9 +277,9 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
     async dbUrl(id) {
       return urlOf(await row(id))
     },
-    async runtime(id) {
+    async runtime(id, opts) {
       // A tenant removed by another process (`hub tenant remove`) stops being served here too.
-      if (!(await exists(id))) {
+      if (opts?.live !== true && !(await exists(id))) {
         await dropRuntime(id)
         throw new HubError('NOT_FOUND', `No tenant '${id}'`)
       }

@@ -91,7 +91,7 @@ async function credentialOf(
 export function refusalAudit(options: RefusalAuditOptions): MiddlewareHandler {
   const { audit, authenticator, floods, logger } = options
   return async function refusalAuditMiddleware(c, next) {
-    const scope = await withRequestAuditScope(next)
+    const scope = await withRequestAuditScope(c.get('requestId'), next)
     const status = c.res.status
     if (scope.refusalAudited || !isRefusal(status)) return
     try {
