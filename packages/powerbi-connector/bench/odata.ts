@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,8 +10,9 @@ import { createHubApp, loadConfig } from '@nl2q/core'
  * OData full-read benchmark: every row of `prescriptions` in a MariaDB tenant (the demo generator's
  * scale-20 database, `nl2q_bench_s20`, ~6.2 M rows) read through the feed the way OData.Feed does —
  * first page, then every @odata.nextLink — from a hub running as its own process on loopback,
- * against `mysql --batch` reading the same rows in the same run. Reports rows/s for both, the
- * ratio (target ≥ 0.5; with a client that counts rows as `wc -l` does for the baseline, and also
+ * against `mysql --batch` reading the same rows in the same run — before the feed's reads and again
+ * after them, the ratio taken against the two runs' mean rate, since other work on the machine moves
+ * both. Reports rows/s for both, the ratio (target ≥ 0.6; with a client that counts rows as `wc -l` does for the baseline, and also
  * with a client that JSON.parses every page) and the hub's peak RSS (VmHWM; target < 256 MB).
  *
  * Environment: NL2Q_BENCH_DB (default mysql://root@127.0.0.1:3306/nl2q_bench_s20),
@@ -146,7 +147,12 @@ export async function run(
         HUB_ODATA_PAGE_SIZE: String(pageSize),
         HUB_MAX_ROWS: String(Math.max(10_000, pageSize)),
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      // NL2Q_BENCH_HUB_STDOUT=file keeps the hub's standard output (e.g. with `--trace-gc`).
+      stdio: [
+        'ignore',
+        process.env.NL2Q_BENCH_HUB_STDOUT ? openSync(process.env.NL2Q_BENCH_HUB_STDOUT, 'w') : 'ignore',
+        'inherit',
+      ],
     })
     const base = `http://127.0.0.1:${port}`
     try {
@@ -205,6 +211,10 @@ export async function run(
         const b = cpuBefore[i]
         return a == null || b == null ? null : Math.round((a - b) * 10) / 10
       }
+      const hubCpuPerRowUs = (() => {
+        const s = used(0)
+        return s == null ? null : Math.round(((s * 1e6) / count.rows) * 100) / 100
+      })()
       const parse = await readAll(start, headers, target, (body) => {
         const page = JSON.parse(body.toString()) as { value: unknown[]; '@odata.nextLink'?: string }
         return { n: page.value.length, next: page['@odata.nextLink'] }
@@ -213,7 +223,9 @@ export async function run(
         if (maxRows ? r.rows < target : r.rows !== target)
           throw new Error(`read ${r.rows} rows through the feed, expected ${target}`)
       const rss = peakRssMb(hubPid)
-      const batchRate = batch.rows / batch.seconds
+      process.stderr.write('mysql --batch again…\n')
+      const again = mysqlBatch(new URL(dbUrl), maxRows)
+      const batchRate = (batch.rows / batch.seconds + again.rows / again.seconds) / 2
       const figures = (r: FullRead) => ({
         seconds: Math.round(r.seconds * 10) / 10,
         rowsPerSec: Math.round(r.rows / r.seconds),
@@ -231,13 +243,15 @@ export async function run(
             odataCountingClient: figures(count),
             odataParsingClient: figures(parse),
             cpuSecondsDuringCountingRead: { hub: used(0), mariadb: used(1), client: used(2) },
+            hubCpuMicrosecondsPerRow: hubCpuPerRowUs,
             mysqlBatch: {
               rows: batch.rows,
-              seconds: Math.round(batch.seconds * 10) / 10,
+              secondsBefore: Math.round(batch.seconds * 10) / 10,
+              secondsAfter: Math.round(again.seconds * 10) / 10,
               rowsPerSec: Math.round(batchRate),
             },
             ratio: figures(count).ratio,
-            ratioTarget: 0.5,
+            ratioTarget: 0.6,
             hubPeakRssMb: Math.round(rss),
             hubPeakRssBeforeReadMb: Math.round(rssBeforeRead),
             hubStart: firstStart ? 'first (generates demo data)' : 'restart (demo data generated in setup)',

@@ -8,6 +8,12 @@ export const PowerBiConfigSchema = z.object({
    * audit) are then paid half as often as at 5000, for ~0.28 → ~0.39 of `mysql --batch` on a full read.
    */
   PAGE_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /**
+   * `1`: read dataset pages as JSON rows built by the database where it can (MySQL/MariaDB, columns
+   * of exact types; see core's json-rows.ts), which the feed copies into the body as they are; `0`:
+   * always render rows here. The bodies are the same byte for byte either way.
+   */
+  JSON_ROWS: z.enum(['0', '1']).default('1'),
 })
 
 export type PowerBiSettings = z.output<typeof PowerBiConfigSchema>

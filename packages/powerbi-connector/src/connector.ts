@@ -12,6 +12,8 @@ export const MEZ_PATH = '/powerbi/NL2Q.mez'
 export interface PowerBiConnectorOptions {
   /** Rows per OData response; default HUB_ODATA_PAGE_SIZE or 10000 (clamped below HUB_MAX_ROWS). */
   pageSize?: number
+  /** Read pages as JSON rows where the source allows; default HUB_ODATA_JSON_ROWS (on). */
+  jsonRows?: boolean
 }
 
 /**
@@ -25,7 +27,8 @@ export function createPowerBiConnector(options: PowerBiConnectorOptions = {}) {
     config: PowerBiConfigSchema,
     routes(app, ctx) {
       const pageSize = options.pageSize ?? ctx.config.defaults.PAGE_SIZE
-      app.route('/', odataRoutes({ ctx, pageSize, prefix: ODATA_PREFIX }))
+      const jsonRows = options.jsonRows ?? ctx.config.defaults.JSON_ROWS === '1'
+      app.route('/', odataRoutes({ ctx, pageSize, prefix: ODATA_PREFIX, jsonRows }))
       app.route('/', savedQuestionRoutes({ ctx, feedPrefix: ODATA_PREFIX }))
       app.route('/', mezRoutes(MEZ_PATH))
     },

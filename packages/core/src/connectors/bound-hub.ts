@@ -1,4 +1,5 @@
 import type { AuditEventInput } from '../audit/event-input.ts'
+import type { ReadOptions } from '../engine/engine.ts'
 import type { QueryPlan } from '../engine/plan.ts'
 import type { AskInput, AskResult, DatasetSummary, QueryResult, SqlInput } from '../engine/results.ts'
 import type { Hub } from '../hub/types.ts'
@@ -19,7 +20,7 @@ export interface BoundHub {
   readonly principal: Readonly<Principal>
   readonly requestId: string
   ask(input: AskInput, options?: CallOptions): Promise<AskResult>
-  query(plan: QueryPlan, options?: CallOptions): Promise<QueryResult>
+  query(plan: QueryPlan, options?: CallOptions & ReadOptions): Promise<QueryResult>
   sql(input: SqlInput, options?: CallOptions): Promise<QueryResult>
   stream(plan: QueryPlan, options?: CallOptions & { pageSize?: number }): AsyncIterable<QueryResult>
   datasets(): Promise<DatasetSummary[]>
@@ -46,7 +47,7 @@ export function bindHub(hub: Hub, principal: Principal, rc: RequestContext): Bou
     principal: frozen,
     requestId: rc.requestId,
     ask: (input, o) => hub.ask(frozen, input, withSignal(rc, o)),
-    query: (plan, o) => hub.query(frozen, plan, withSignal(rc, o)),
+    query: (plan, o) => hub.query(frozen, plan, withSignal(rc, o), o?.json ? { json: o.json } : undefined),
     sql: (input, o) => hub.sql(frozen, input, withSignal(rc, o)),
     stream: (plan, o) => hub.stream(frozen, plan, withSignal(rc, o), o?.pageSize),
     datasets: () => hub.datasets(frozen),

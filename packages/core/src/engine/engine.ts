@@ -3,7 +3,8 @@ import { HubError, isHubError } from '../errors.ts'
 import { localPrincipal, type Principal } from '../principal.ts'
 import { guardSql } from '../sql-guard/index.ts'
 import { type BulkheadOptions, createBulkhead } from './bulkhead.ts'
-import { type CompiledQuery, compilePlan } from './compile/compile.ts'
+import { type CompiledQuery, type CompileOptions, compilePlan } from './compile/compile.ts'
+import { canonicalJsonRow } from './compile/json-rows.ts'
 import { normalizeRows, typeOfValues } from './compile/rows.ts'
 import { createDataRanges } from './data-range.ts'
 import { executeReadOnly } from './execute.ts'
@@ -30,6 +31,9 @@ import {
   withheldError,
 } from './visibility.ts'
 
+/** Every ASCII character and some beyond (Latin-1, line/paragraph separators, BOM, an astral emoji). */
+const JSON_QUOTE_PROBE = `${Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join('')}é\u00a0\u2028\u2029\ufeff😀`
+
 export interface EngineOptions {
   ds: DataSource
   model: SemanticModel
@@ -50,6 +54,13 @@ export interface EngineOptions {
 export interface CallOptions {
   signal?: AbortSignal
 }
+
+/**
+ * How a plan's rows are read. `json`: plain rows as one JSON text per row (these output names, in
+ * order) when the dialect and columns allow — then the result's first column is `JSON_ROW_COLUMN`
+ * and the others are the plan's order columns; otherwise the rows come as usual (see json-rows.ts).
+ */
+export type ReadOptions = CompileOptions
 
 /** The principal's view of the model, and the parser's vocabulary for it (built once per `viewKey`). */
 interface View {
@@ -172,7 +183,7 @@ export function createEngine(options: EngineOptions) {
     }
   }
 
-  function compile(p: QueryPlan, principal: Principal): CompiledQuery {
+  function compile(p: QueryPlan, principal: Principal, read: ReadOptions = {}): CompiledQuery {
     const parsed = QueryPlanSchema.safeParse(p)
     if (!parsed.success)
       throw new HubError(
@@ -181,11 +192,11 @@ export function createEngine(options: EngineOptions) {
       )
     const v = view(principal)
     assertScopable(v, parsed.data)
-    return compilePlan(v.model, parsed.data, ds.knex, ds.dialect, resolveRowScopes(model, principal))
+    return compilePlan(v.model, parsed.data, ds.knex, ds.dialect, resolveRowScopes(model, principal), read)
   }
 
   async function run(
-    compiled: { sql: string; bindings: readonly unknown[] },
+    compiled: { sql: string; bindings: readonly unknown[]; json?: { text: boolean } },
     columns: ResultColumn[] | undefined,
     cap: number,
     call: CallOptions,
@@ -209,6 +220,10 @@ export function createEngine(options: EngineOptions) {
     const cols =
       columns ?? res.columns.map((name, i) => ({ name, label: name, type: typeOfValues(res.rows, i) }))
     const rows = normalizeRows(res.rows, cols)
+    if (compiled.json) {
+      const text = compiled.json.text
+      for (const r of rows) r[0] = canonicalJsonRow(r[0] as Buffer, text)
+    }
     return {
       columns: cols,
       rows,
@@ -219,18 +234,49 @@ export function createEngine(options: EngineOptions) {
     }
   }
 
+  /**
+   * Whether the server's JSON_QUOTE writes strings as JSON.stringify does (after the engine's escape
+   * check), asked once per engine with a probe of every ASCII character and some others; JSON rows
+   * are read only when it does. A server that cannot run it (no JSON_QUOTE) answers no for good; a
+   * failure to reach it leaves the question open.
+   */
+  let jsonQuote: Promise<boolean> | boolean | undefined = ds.dialect === 'mysql' ? undefined : false
+  async function jsonQuoteExact(): Promise<boolean> {
+    if (jsonQuote === undefined)
+      jsonQuote = executeReadOnly(
+        ds,
+        { sql: 'SELECT CONVERT(JSON_QUOTE(?) USING binary)', bindings: [JSON_QUOTE_PROBE] },
+        { timeoutMs, maxRows: 1 },
+      ).then(
+        (res) => {
+          const quoted = res.rows[0]?.[0]
+          jsonQuote =
+            Buffer.isBuffer(quoted) &&
+            canonicalJsonRow(quoted, true).toString('utf8') === JSON.stringify(JSON_QUOTE_PROBE)
+          return jsonQuote
+        },
+        (err: unknown) => {
+          jsonQuote = isHubError(err) && err.code === 'BAD_REQUEST' ? false : undefined
+          return false
+        },
+      )
+    return jsonQuote
+  }
+
   async function query(
     principal: Principal,
     p: QueryPlan,
     call: CallOptions = {},
     limit?: number,
+    read: ReadOptions = {},
   ): Promise<QueryResult> {
     const cap = Math.max(1, Math.min(limit ?? maxRows, maxRows))
     const capped: QueryPlan = {
       ...p,
       limit: p.limit !== null && p.limit !== undefined && p.limit <= cap ? p.limit : cap + 1,
     }
-    const compiled = compile(capped, principal)
+    const json = read.json && (await jsonQuoteExact()) ? read : {}
+    const compiled = compile(capped, principal, json)
     return run(compiled, compiled.columns, cap, call)
   }
 

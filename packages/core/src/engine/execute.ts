@@ -248,6 +248,7 @@ async function runMysql(ds: DataSource, query: ExecuteQuery, opts: ExecuteOption
   let timer: NodeJS.Timeout | undefined
   const onAbort = () => kill('abort')
   let inTransaction = false
+  let complete = false
   const dedicated = readOnlyPools.has(ds.knex)
   try {
     try {
@@ -267,7 +268,7 @@ async function runMysql(ds: DataSource, query: ExecuteQuery, opts: ExecuteOption
     // The server-side limit is the main bound; the client timer (with a little grace) backs it up.
     timer = setTimeout(() => kill('timeout'), remainingMs + 500)
     opts.signal?.addEventListener('abort', onAbort, { once: true })
-    return await new Promise<ExecuteResult>((resolve, reject) => {
+    const result = await new Promise<ExecuteResult>((resolve, reject) => {
       let columns: string[] = []
       const rows: unknown[][] = []
       let truncated = false
@@ -300,14 +301,23 @@ async function runMysql(ds: DataSource, query: ExecuteQuery, opts: ExecuteOption
           else resolve({ columns, rows, truncated })
         })
     })
+    complete = true
+    return result
   } catch (err) {
     if ((err as { fatal?: boolean }).fatal) broken = true
     throw mysqlError(err)
   } finally {
     if (timer) clearTimeout(timer)
     opts.signal?.removeEventListener('abort', onAbort)
-    if (!broken && inTransaction && !(await endReadOnly(conn, dedicated))) broken = true
-    if (broken) conn.destroy()
-    await ds.knex.client.releaseConnection(conn)
+    const release = async () => {
+      if (!broken && inTransaction && !(await endReadOnly(conn, dedicated))) broken = true
+      if (broken) conn.destroy()
+      await ds.knex.client.releaseConnection(conn)
+    }
+    // Once every row is in, the caller has its answer: the transaction ends and the connection goes
+    // back to the pool behind it (one round trip less per read; a keyset reader's next page waits
+    // for it otherwise). The connection is not reused before that; after a failure, it is awaited.
+    if (complete) release().catch(() => conn.destroy())
+    else await release()
   }
 }

@@ -1,7 +1,14 @@
 /** The query engine: semantic model, NL parser, compiler and execution for one tenant. */
 export { type CompiledQuery, compilePlan } from './compile/compile.ts'
+export { JSON_ROW_COLUMN } from './compile/json-rows.ts'
 export { bucketSql } from './compile/time-bucket.ts'
-export { type CallOptions, createEngine, type Engine, type EngineOptions } from './engine.ts'
+export {
+  type CallOptions,
+  createEngine,
+  type Engine,
+  type EngineOptions,
+  type ReadOptions,
+} from './engine.ts'
 export { executeReadOnly } from './execute.ts'
 export { exportOverrides, exportOverridesYaml } from './model/export-overrides.ts'
 export { inferModel } from './model/infer.ts'

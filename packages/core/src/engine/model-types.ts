@@ -20,6 +20,12 @@ export interface Field {
   dataset: string
   /** Physical column; absent for derived measures. */
   column?: string
+  /**
+   * The column's declared database type as introspected, lower-cased (`bigint(20)`, `varchar(16)`);
+   * absent for derived measures and fields that did not come from introspection. `type` may differ
+   * (overrides); this one says what the driver returns.
+   */
+  rawType?: string
   /** The column accepts NULL (false for NOT NULL and primary-key columns; absent = unknown, may be NULL). */
   nullable?: boolean
   /**

@@ -1,5 +1,6 @@
 import { tenantReadLive } from '../auth/tenant-liveness.ts'
 import { planHash, policyKey, sha256Hex } from '../canonical/index.ts'
+import type { ReadOptions } from '../engine/engine.ts'
 import { cancelled } from '../engine/execute-errors.ts'
 import type { LlmPlanned } from '../engine/llm/fallback.ts'
 import { today } from '../engine/nl/dates.ts'
@@ -235,8 +236,10 @@ export function createHub(options: HubOptions): HubWithControls {
     asOf?: string,
     /** policyKey(principal) and planHash(plan) when the caller has them already. */
     keys: { policy: string; planHash: string } = { policy: policyKey(principal), planHash: planHash(plan) },
+    read: ReadOptions = {},
   ): Promise<QueryResult & { cached?: boolean; entry?: QueryResult }> {
-    const extra = limit === undefined ? '' : String(limit)
+    // the row limit, and JSON rows (another shape of the same rows) apart from ordinary ones
+    const extra = `${limit === undefined ? '' : String(limit)}${read.json ? `\u0000${JSON.stringify(read.json)}` : ''}`
     // the tenant, every policy input and the plan (both canonical hashes), and the row limit
     const cacheKey = `${principal.tenant}\u0000${keys.policy}\u0000${keys.planHash}\u0000${extra}`
     const hit = cache.get(cacheKey)
@@ -247,7 +250,7 @@ export function createHub(options: HubOptions): HubWithControls {
     const key = `${cacheKey}\u0000${asOf ?? ''}`
     const { value, joined } = await inFlight.run(key, ctx.signal, async (signal) => {
       const rt = await runtime(principal)
-      const result = await rt.engine.query(principal, plan, { signal }, limit)
+      const result = await rt.engine.query(principal, plan, { signal }, limit, read)
       // Large results (pages of a bulk read) are not worth their memory: only small answers are kept.
       if (result.rowCount <= cacheMaxRows) cache.set(cacheKey, principal.tenant, result)
       return result
@@ -365,9 +368,17 @@ export function createHub(options: HubOptions): HubWithControls {
         },
       )
     },
-    query(principal, plan: QueryPlan, ctx) {
+    query(principal, plan: QueryPlan, ctx, read?: ReadOptions) {
       return audited(principal, ctx, 'data.query', { resource: plan.dataset }, async () => {
-        const { entry: _e, ...result } = await cachedQuery(principal, plan, ctx)
+        const { entry: _e, ...result } = await cachedQuery(
+          principal,
+          plan,
+          ctx,
+          undefined,
+          undefined,
+          undefined,
+          read,
+        )
         return { ...result, planHash: planHash(plan) }
       })
     },

@@ -1,4 +1,5 @@
 import type { AuditEventInput } from '../audit/event-input.ts'
+import type { ReadOptions } from '../engine/engine.ts'
 import type { PlanFilter, QueryPlan } from '../engine/plan.ts'
 import type {
   AskInput,
@@ -19,7 +20,8 @@ import type { RequestContext } from '../request-context.ts'
  */
 export interface Hub {
   ask(principal: Principal, input: AskInput, ctx: RequestContext): Promise<AskResult>
-  query(principal: Principal, plan: QueryPlan, ctx: RequestContext): Promise<QueryResult>
+  /** `read.json`: rows as JSON text when the source allows (see `ReadOptions`); audited alike. */
+  query(principal: Principal, plan: QueryPlan, ctx: RequestContext, read?: ReadOptions): Promise<QueryResult>
   sql(principal: Principal, input: SqlInput, ctx: RequestContext): Promise<QueryResult>
   /** Large reads page by page (keyset) without holding the whole set in memory. */
   stream(

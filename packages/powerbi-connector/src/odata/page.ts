@@ -11,6 +11,11 @@ export interface Page {
    */
   rows: readonly (readonly unknown[])[]
   columns: readonly number[]
+  /**
+   * The rows came as JSON text (the hub's JSON rows): `rows[r][0]` is row r's object exactly as
+   * this feed writes it; `columns` is not used then.
+   */
+  json?: boolean
   length: number
   /** Set when more rows follow: the skiptoken of the next page. */
   nextToken: string | null

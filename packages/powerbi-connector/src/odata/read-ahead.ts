@@ -17,8 +17,10 @@ import type { QueryOptions } from './query-options.ts'
 export interface ReadAhead<T> {
   /** What was read ahead for `key`, or null (none, expired, or its read failed). Removes the entry. */
   take(key: string): Promise<T | null> | null
+  /** What is being (or was) read ahead for `key`, or null; the entry stays. */
+  peek(key: string): Promise<T | null> | null
   /** Read ahead for `key` (replaces an older entry; the oldest goes when full). */
-  start(key: string, read: () => Promise<T>): void
+  start(key: string, read: () => Promise<T>): Promise<T | null>
   clear(): void
 }
 
@@ -46,8 +48,11 @@ export function createReadAhead<T>(options: ReadAheadOptions = {}): ReadAhead<T>
       drop(key)
       return e.page
     },
+    peek(key) {
+      return entries.get(key)?.page ?? null
+    },
     start(key, read) {
-      if (maxEntries <= 0) return
+      if (maxEntries <= 0) return Promise.resolve(null)
       drop(key)
       while (entries.size >= maxEntries) {
         const oldest = entries.keys().next().value as string
@@ -57,6 +62,7 @@ export function createReadAhead<T>(options: ReadAheadOptions = {}): ReadAhead<T>
       const timer = setTimeout(() => drop(key), ttlMs)
       timer.unref()
       entries.set(key, { page, timer })
+      return page
     },
     clear() {
       for (const key of [...entries.keys()]) drop(key)

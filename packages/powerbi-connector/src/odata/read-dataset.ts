@@ -1,4 +1,5 @@
-import type { BoundHub, PlanFilter, QueryPlan, Scalar } from '@nl2q/core'
+import { type BoundHub, JSON_ROW_COLUMN, type PlanFilter, type QueryPlan, type Scalar } from '@nl2q/core'
+import type { EdmType } from './edm.ts'
 import { comparableValue } from './edm.ts'
 import type { EntityProperty, EntitySet } from './entity-sets.ts'
 import { mapFilterFields } from './filter.ts'
@@ -19,7 +20,18 @@ export interface DatasetReadInput {
   set: EntitySet
   options: QueryOptions
   pageSize: number
+  /**
+   * The page will be rendered without IEEE754Compatible: ask the hub for the rows as JSON text
+   * (`Page.json`), which it does when the source and every column allow.
+   */
+  json?: boolean
 }
+
+/**
+ * Edm types whose JSON text (odata.metadata=minimal, not IEEE754Compatible) is `JSON.stringify` of
+ * the value the hub returns, so a row the database wrote as JSON is served as it is.
+ */
+const JSON_AS_IS: ReadonlySet<EdmType> = new Set(['Edm.Int64', 'Edm.String', 'Edm.Date', 'Edm.Boolean'])
 
 const fieldRef = (set: EntitySet, p: EntityProperty) => `${set.dataset}.${p.source}`
 
@@ -104,12 +116,23 @@ export async function readDatasetPage(input: DatasetReadInput): Promise<Page> {
   const { hub, signal, set, options, pageSize } = input
   const call = signal === null ? { signal } : {}
   const { plan, output, read, probe, take } = pagePlan(set, options, pageSize)
+  const json =
+    input.json && output.every((p) => JSON_AS_IS.has(p.type)) ? { json: output.map((p) => p.name) } : {}
   const [result, count] = await Promise.all([
-    options.top === 0 ? null : hub.query(plan, call),
+    options.top === 0 ? null : hub.query(plan, { ...call, ...json }),
     options.count ? countDataset(hub, set, options.filter, signal) : null,
   ])
   if (!result)
-    return { properties: output, rows: [], columns: [], length: 0, nextToken: null, remainingTop: 0, count }
+    return {
+      properties: output,
+      rows: [],
+      columns: [],
+      json: false,
+      length: 0,
+      nextToken: null,
+      remainingTop: 0,
+      count,
+    }
   const index = new Map(result.columns.map((c, i) => [c.name, i]))
   const at = read.map((p) => index.get(p.name) ?? -1)
   // The rows are served as the hub returned them (no copy): `columns` picks each property's value.
@@ -131,6 +154,7 @@ export async function readDatasetPage(input: DatasetReadInput): Promise<Page> {
     properties: output,
     rows: result.rows,
     columns: output.map((_, i) => at[i] ?? -1),
+    json: result.columns[0]?.name === JSON_ROW_COLUMN,
     length,
     nextToken,
     remainingTop: options.top === null ? null : options.top - length,

@@ -18,7 +18,7 @@ import { checkSystemOptions, parseQueryOptions, type QueryOptions } from './quer
 import { createReadAhead, nextPageOptions, type ReadAheadOptions, readAheadKey } from './read-ahead.ts'
 import { countDataset, type DatasetReadInput, readDatasetPage } from './read-dataset.ts'
 import { countSaved, readSavedPage } from './read-saved.ts'
-import { collectionBody, serviceDocument } from './serialize.ts'
+import { collectionBytes, serviceDocument } from './serialize.ts'
 
 export interface FeedOptions {
   ctx: RouteContext<PowerBiSettings>
@@ -28,6 +28,8 @@ export interface FeedOptions {
   prefix: string
   /** Read-ahead of the next page (`maxEntries: 0` turns it off). */
   readAhead?: ReadAheadOptions
+  /** Ask the hub for JSON rows when the body is written without IEEE754Compatible (default true). */
+  jsonRows?: boolean
 }
 
 /**
@@ -35,6 +37,13 @@ export interface FeedOptions {
  * `/<Set>/$count`, behind the shared auth (Bearer, API key, or HTTP Basic with the key as the
  * password) and rate limit. Every error is OData error JSON.
  */
+/**
+ * Pages a reader reads ahead of its client: the next one, and once that is read the one after, so
+ * that the database is never idle while the client receives and parses a page (keyset pages are
+ * read one after the other: each starts after the last key of the one before).
+ */
+const READ_AHEAD_PAGES = 2
+
 /** A page and its response body (rendered once, possibly ahead of the request). */
 interface Rendered {
   page: Page
@@ -45,6 +54,7 @@ export function odataRoutes(options: FeedOptions): Hono {
   const { ctx, prefix } = options
   const maxRows = ctx.hub.info.limits.maxRows
   const pageCap = Math.max(1, Math.min(options.pageSize, maxRows - 1))
+  const jsonRows = options.jsonRows ?? true
   // Per request: the hub bound to the caller, and the saved questions of the caller's tenant.
   const hubOf = (c: Context): BoundHub => ctx.hub.for(c)
   const storeOf = (c: Context): SavedQuestionStore => savedQuestionStore(ctx.state.for(c))
@@ -144,15 +154,36 @@ export function odataRoutes(options: FeedOptions): Hono {
       served = { page, body: render(page, options) }
     }
     const next = options.count ? null : nextPageOptions(options, served.page)
-    if (next) {
-      // The read outlives this request, so not its abort signal; the statement time limit holds.
-      readAhead.start(readAheadKey(who, set, next, pageSize, variant), async () => {
-        const page = await readDatasetPage({ ...args, signal: null, options: next })
-        // Only the body and the paging state are kept, not the rows.
-        return { page: { ...page, rows: [] }, body: render(page, next) }
-      })
-    }
+    if (next) prefetch(args, next, render, variant, READ_AHEAD_PAGES)
     return served
+  }
+
+  /**
+   * Make sure the page of `options` is being read ahead and, once it is read, the `depth - 1` pages
+   * after it, one after the other (each needs the last key of the one before). Called with the page
+   * after the one just served, so a reader is never more than `depth` pages ahead of its client.
+   */
+  function prefetch(
+    args: DatasetReadInput,
+    options: QueryOptions,
+    render: (page: Page, options: QueryOptions) => Buffer<ArrayBuffer>,
+    variant: string,
+    depth: number,
+  ): void {
+    const key = readAheadKey(args.hub.principal, args.set, options, args.pageSize, variant)
+    const pending =
+      readAhead.peek(key) ??
+      readAhead.start(key, async () => {
+        // The read outlives the request, so not its abort signal; the statement time limit holds.
+        const page = await readDatasetPage({ ...args, signal: null, options })
+        // Only the body and the paging state are kept, not the rows.
+        return { page: { ...page, rows: [] }, body: render(page, options) }
+      })
+    if (depth <= 1) return
+    void pending.then((read) => {
+      const next = read && nextPageOptions(options, read.page)
+      if (next) prefetch(args, next, render, variant, depth - 1)
+    })
   }
 
   app.get(`${prefix}/:set`, async (c) => {
@@ -161,11 +192,11 @@ export function odataRoutes(options: FeedOptions): Hono {
     const opts = parseQueryOptions(set, new URL(c.req.url).searchParams)
     const preferred = preferredPageSize(c)
     const pageSize = preferred ? Math.min(preferred, pageCap) : pageCap
-    const args = { hub: hubOf(c), set, options: opts, pageSize }
+    const args = { hub: hubOf(c), set, options: opts, pageSize, json: jsonRows && !neg.ieee754 }
     const url = base(c)
     // Encoded once: a string body would be scanned for its length, then encoded again on write.
     const render = (page: Page, options: QueryOptions) =>
-      Buffer.from(collectionBody(url, set, options, page, { ieee754: neg.ieee754 }))
+      collectionBytes(url, set, options, page, { ieee754: neg.ieee754 })
     const body =
       set.kind === 'dataset'
         ? (await datasetPage(args, ctx.audit.for(c), render, `${url} ${neg.ieee754}`)).body

@@ -70,6 +70,11 @@ function rowObject(names: readonly string[]): RowObject {
  * `JSON.stringify` of the array, with no further copy of its text.
  */
 function rowsJson(page: Page, format: FormatOptions): string {
+  if (page.json) {
+    const texts = new Array<string>(page.length)
+    for (let r = 0; r < page.length; r++) texts[r] = jsonRow(page, r).toString('utf8')
+    return `[${texts.join(',')}]`
+  }
   const { properties, columns } = page
   const names = properties.map((p) => p.name)
   const plain = properties.map((p) => plainWriter(p.type, format))
@@ -99,6 +104,24 @@ function rowsJson(page: Page, format: FormatOptions): string {
   return `[${parts.join(',')}]`
 }
 
+/** Row r of a page read as JSON rows: its object's UTF-8 bytes, as the hub returned them. */
+const jsonRow = (page: Page, r: number) => (page.rows[r] as readonly unknown[])[0] as Buffer
+
+/** The body before the rows' array and after it. */
+function envelope(
+  base: string,
+  set: EntitySet,
+  options: QueryOptions,
+  page: Page,
+  format: FormatOptions,
+): { head: string; tail: string } {
+  let head = `{"@odata.context":${JSON.stringify(contextUrl(base, set, options))}`
+  if (page.count !== null)
+    head += `,"@odata.count":${format.ieee754 ? JSON.stringify(String(page.count)) : page.count}`
+  const next = nextLink(base, set, options, page)
+  return { head: `${head},"value":`, tail: next ? `,"@odata.nextLink":${JSON.stringify(next)}}` : '}' }
+}
+
 export function collectionBody(
   base: string,
   set: EntitySet,
@@ -106,11 +129,35 @@ export function collectionBody(
   page: Page,
   format: FormatOptions,
 ): string {
-  let body = `{"@odata.context":${JSON.stringify(contextUrl(base, set, options))}`
-  if (page.count !== null)
-    body += `,"@odata.count":${format.ieee754 ? JSON.stringify(String(page.count)) : page.count}`
-  body += `,"value":${rowsJson(page, format)}`
-  const next = nextLink(base, set, options, page)
-  if (next) body += `,"@odata.nextLink":${JSON.stringify(next)}`
-  return `${body}}`
+  const { head, tail } = envelope(base, set, options, page, format)
+  return `${head}${rowsJson(page, format)}${tail}`
+}
+
+/**
+ * The body as UTF-8 bytes (what the response sends). A page of JSON rows is assembled by copying each
+ * row's bytes into one buffer: no row is decoded, rendered or encoded here.
+ */
+export function collectionBytes(
+  base: string,
+  set: EntitySet,
+  options: QueryOptions,
+  page: Page,
+  format: FormatOptions,
+): Buffer<ArrayBuffer> {
+  if (!page.json) return Buffer.from(collectionBody(base, set, options, page, format))
+  const { head, tail } = envelope(base, set, options, page, format)
+  const open = Buffer.from(`${head}[`)
+  const close = Buffer.from(`]${tail}`)
+  let size = open.length + close.length + Math.max(0, page.length - 1)
+  for (let r = 0; r < page.length; r++) size += jsonRow(page, r).length
+  const out = Buffer.allocUnsafe(size)
+  let at = open.copy(out, 0)
+  for (let r = 0; r < page.length; r++) {
+    if (r > 0) out[at++] = 0x2c // ,
+    const row = jsonRow(page, r)
+    out.set(row, at)
+    at += row.length
+  }
+  close.copy(out, at)
+  return out
 }

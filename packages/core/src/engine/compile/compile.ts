@@ -18,6 +18,7 @@ import { QueryPlanSchema } from '../plan.ts'
 import { applyRowScope, type RowScopes } from '../policy.ts'
 import type { ResultColumn, ResultColumnType } from '../results.ts'
 import { changeSeries, ZERO_WHEN_EMPTY } from './change-series.ts'
+import { jsonRowsSelect } from './json-rows.ts'
 import { bucketSql, grainRank, placeholders } from './time-bucket.ts'
 
 /**
@@ -28,6 +29,19 @@ export interface CompiledQuery {
   sql: string
   bindings: readonly unknown[]
   columns: ResultColumn[]
+  /**
+   * Set when the rows come as JSON text (`CompileOptions.json`, see json-rows.ts): the first column
+   * holds each row's object, the others are the order columns. `text`: rows may need the escape check.
+   */
+  json?: { text: boolean }
+}
+
+export interface CompileOptions {
+  /**
+   * Read plain rows as one JSON object per row, of these output names in this order, when the
+   * dialect and every column allow (json-rows.ts); otherwise the plan compiles as usual.
+   */
+  json?: readonly string[]
 }
 
 interface Frag {
@@ -58,6 +72,7 @@ class Compiler {
     private readonly plan: QueryPlan,
     private readonly knex: Knex,
     private readonly dialect: Dialect,
+    private readonly options: CompileOptions = {},
   ) {}
 
   private ds(name: string): Dataset {
@@ -348,11 +363,14 @@ class Compiler {
         columns.push({ name: `${m.as}_change`, type: 'decimal', label: `Change in ${label}` })
         columns.push({ name: `${m.as}_pct_change`, type: 'decimal', label: `% change in ${label}` })
       }
+    const selected = new Map<string, { f: Field; frag: Frag; column: ResultColumn }>()
     for (const s of plan.select) {
       const { f } = this.ref(s.field)
       const c = this.col(s.field)
       selects.push({ sql: `${c.sql} as ??`, b: [...c.b, s.as] })
-      columns.push({ name: s.as, type: resultType(f), label: f.label })
+      const column: ResultColumn = { name: s.as, type: resultType(f), label: f.label }
+      columns.push(column)
+      selected.set(s.as, { f, frag: c, column })
     }
     if (!aggregate && plan.dimensions.length > 0)
       throw new HubError('BAD_REQUEST', 'Dimensions need at least one measure; use select for plain rows')
@@ -367,7 +385,11 @@ class Compiler {
 
     if (plan.distinct && !aggregate) qb.distinct()
     if (plan.rankWithin) selects.push(this.rankNumber(plan.rankWithin, dimExpr))
-    for (const s of selects) qb.select(knex.raw(s.sql, s.b))
+    const json =
+      this.options.json && selected.size === plan.select.length
+        ? jsonRowsSelect(this.dialect, plan, this.options.json, selected)
+        : null
+    for (const s of json?.selects ?? selects) qb.select(knex.raw(s.sql, s.b as Knex.RawBinding[]))
     // joins along the chosen FK paths, each dataset once, in path order
     const done = new Set<string>([root.name])
     for (const path of this.joined.values()) {
@@ -414,7 +436,9 @@ class Compiler {
     if (plan.limit !== null) out.limit(plan.limit)
     if (plan.offset > 0) out.offset(plan.offset)
     const { sql, bindings } = out.toSQL()
-    return { sql, bindings, columns }
+    return json
+      ? { sql, bindings, columns: json.columns, json: { text: json.text } }
+      : { sql, bindings, columns }
   }
 
   /** ROW_NUMBER() OVER (PARTITION BY the groups ORDER BY the measure, then the other dimensions). */
@@ -649,8 +673,9 @@ export function compilePlan(
   knex: Knex,
   dialect: Dialect,
   scopes: RowScopes,
+  options: CompileOptions = {},
 ): CompiledQuery {
-  return new Compiler(model, plan, knex, dialect).compile(scopes)
+  return new Compiler(model, plan, knex, dialect, options).compile(scopes)
 }
 
 /**

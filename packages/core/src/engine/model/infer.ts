@@ -52,6 +52,7 @@ function inferField(table: TableInfo, col: ColumnInfo, fkCols: Set<string>, data
     name: col.name,
     dataset,
     column: col.name,
+    rawType: col.rawType,
     nullable: col.nullable,
     kind,
     type: col.type === 'unknown' ? 'string' : col.type,
