@@ -22,13 +22,19 @@ import type { ExecuteQuery } from './execute-types.ts'
  * read shape checked, one deadline for the whole stream (the statement limit on the server, a
  * client timer behind it), `KILL QUERY` / `pg_cancel_backend` on timeout or abort.
  *
- * Back-pressure: MariaDB/MySQL rows are pushed by the server; the socket is paused while two batches
+ * Back-pressure: MariaDB/MySQL rows are pushed by the server; the socket is paused while READ_AHEAD batches
  * wait for the consumer, and resumed when it takes one. PostgreSQL rows are pulled from a portal
  * (`pg-cursor`) one batch at a time. Stopping early (the consumer's `return()`, an error downstream)
  * ends the statement and discards the connection.
  *
  * SQLite has no network to stream over: the engine pages it instead (engine.ts, `cursor`).
  */
+/**
+ * Batches a MariaDB/MySQL stream holds before it pauses the socket (and resumes at half): enough
+ * that the server keeps sending while the reader works, few enough to stay young in the heap.
+ */
+const READ_AHEAD = 4
+
 export interface StreamOptions {
   /** The whole stream's deadline, acquisition included. */
   timeoutMs: number
@@ -129,7 +135,7 @@ async function* streamMysql(
         if (batch.length < opts.batchRows) return
         ready.push(batch)
         batch = []
-        if (!paused && ready.length >= 2) {
+        if (!paused && ready.length >= READ_AHEAD) {
           paused = true
           c.pause()
         }
@@ -149,7 +155,7 @@ async function* streamMysql(
       if (killed) throw killed === 'timeout' ? timedOut(opts.timeoutMs) : cancelled(opts.signal?.reason)
       const rows = ready.shift()
       if (rows) {
-        if (paused && ready.length < 2) {
+        if (paused && ready.length <= READ_AHEAD / 2) {
           paused = false
           c.resume()
         }

@@ -41,8 +41,8 @@ interface Source {
 }
 
 const today = () => new Date().toISOString().slice(0, 10)
-/** Bytes buffered between the CSV and gzip, and gzip and the delivery. */
-const PIPE_BYTES = 1024 * 1024
+/** Bytes buffered between the CSV and gzip. */
+const PIPE_BYTES = 512 * 1024
 const RETRYABLE = new Set(['SERVICE_UNAVAILABLE', 'TIMEOUT', 'DATA_SOURCE_UNAVAILABLE'])
 
 async function resolveSource(
@@ -178,7 +178,7 @@ export async function runExport(
           createGzip({
             level: cfg.gzip_level,
             chunkSize: 64 * 1024,
-            highWaterMark: PIPE_BYTES,
+            writableHighWaterMark: PIPE_BYTES,
           } as ZlibOptions),
         )
       : csv
