@@ -22,8 +22,8 @@ import type { ExecuteQuery } from './execute-types.ts'
  * read shape checked, one deadline for the whole stream (the statement limit on the server, a
  * client timer behind it), `KILL QUERY` / `pg_cancel_backend` on timeout or abort.
  *
- * Back-pressure: MariaDB/MySQL rows are pushed by the server; the socket is paused while READ_AHEAD batches
- * wait for the consumer, and resumed when it takes one. PostgreSQL rows are pulled from a portal
+ * Back-pressure: MariaDB/MySQL rows are pushed by the server; the socket is paused while READ_AHEAD
+ * batches wait for the consumer, and resumed when half of them are taken. PostgreSQL rows are pulled from a portal
  * (`pg-cursor`) one batch at a time. Stopping early (the consumer's `return()`, an error downstream)
  * ends the statement and discards the connection.
  *
