@@ -2,6 +2,7 @@ import pg from 'pg'
 import type { DataSource } from '../db/index.ts'
 import { dataSourceUnavailable, isDataSourceDown } from '../db/unavailable.ts'
 import { HubError } from '../errors.ts'
+import { acquireWithin } from './acquire.ts'
 import { cancelled, throwIfAborted, timedOut } from './execute-errors.ts'
 import type { ExecuteOptions, ExecuteQuery, ExecuteResult } from './execute-types.ts'
 
@@ -87,15 +88,9 @@ export async function runPostgres(
   const timer = setTimeout(() => stop('timeout'), opts.timeoutMs + 250)
   const onAbort = () => stop('abort')
   opts.signal?.addEventListener('abort', onAbort, { once: true })
-  const acquiring = ds.knex.client.acquireConnection() as Promise<PgConnection>
   let inTransaction = false
   try {
-    try {
-      conn = await race(acquiring)
-    } catch (err) {
-      acquiring.then((c) => ds.knex.client.releaseConnection(c)).catch(() => {})
-      throw err
-    }
+    conn = await acquireWithin<PgConnection>(ds, race)
     const c = conn
     try {
       await race(c.query({ text: 'BEGIN READ ONLY' }))

@@ -1,6 +1,7 @@
 import type Cursor from 'pg-cursor'
 import type { DataSource } from '../db/index.ts'
 import { HubError } from '../errors.ts'
+import { acquireWithin } from './acquire.ts'
 import {
   assertMysqlReadShape,
   beginReadOnly,
@@ -101,12 +102,10 @@ async function* streamMysql(
     stopServer()
     wake()
   })
-  const acquiring = ds.knex.client.acquireConnection() as Promise<MysqlConnection>
   try {
-    conn = await limit.race(acquiring)
+    conn = await acquireWithin<MysqlConnection>(ds, limit.race)
   } catch (err) {
     limit.dispose()
-    acquiring.then((c) => ds.knex.client.releaseConnection(c)).catch(() => {})
     throw mysqlError(err)
   }
   const c = conn
@@ -204,12 +203,10 @@ async function* streamPostgres(
     const pid = conn?.processID
     if (inStatement && pid) cancelBackend(ds, pid).catch(() => {})
   })
-  const acquiring = ds.knex.client.acquireConnection() as Promise<PgConnection>
   try {
-    conn = await limit.race(acquiring)
+    conn = await acquireWithin<PgConnection>(ds, limit.race)
   } catch (err) {
     limit.dispose()
-    acquiring.then((c) => ds.knex.client.releaseConnection(c)).catch(() => {})
     throw err instanceof HubError ? err : pgError(err)
   }
   const c = conn

@@ -2,6 +2,7 @@ import { createConnection } from 'mysql2/promise'
 import type { DataSource } from '../db/index.ts'
 import { dataSourceUnavailable, isDataSourceDown } from '../db/unavailable.ts'
 import { HubError } from '../errors.ts'
+import { acquireWithin } from './acquire.ts'
 import { cancelled, throwIfAborted, timedOut } from './execute-errors.ts'
 import { runPostgres } from './execute-postgres.ts'
 import { runSqlite } from './execute-sqlite.ts'
@@ -225,14 +226,11 @@ async function runMysql(ds: DataSource, query: ExecuteQuery, opts: ExecuteOption
   assertMysqlReadShape(query.sql)
   const started = Date.now()
   const setup = setupDeadline(opts)
-  const acquiring = ds.knex.client.acquireConnection() as Promise<MysqlConnection>
   let conn: MysqlConnection
   try {
-    conn = await setup.race(acquiring)
+    conn = await acquireWithin<MysqlConnection>(ds, setup.race)
   } catch (err) {
     setup.dispose()
-    // A connection that arrives after the deadline goes straight back to the pool.
-    acquiring.then((c) => ds.knex.client.releaseConnection(c)).catch(() => {})
     throw mysqlError(err)
   }
   let broken = false
