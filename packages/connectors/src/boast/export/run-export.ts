@@ -79,9 +79,10 @@ async function resolveSource(
 }
 
 /**
- * One export run: plan → one streamed read (a database cursor) → CSV → gzip → delivery (`.part`, verified, renamed), then the
- * manifest the same way. A disconnect or timeout restarts the file from the first row after a backoff;
- * the receipt in state makes a re-run for the same (export, asOf) adopt or skip what is delivered.
+ * One export run: plan → one streamed read (a database cursor) → CSV → gzip → delivery (`.part`,
+ * verified, renamed), then the manifest the same way. A disconnect or timeout restarts the file from
+ * the first row after a backoff; the receipt in state makes a re-run for the same (export, asOf,
+ * destination) adopt or skip what is delivered.
  */
 export async function runExport(
   input: ExportInput,
