@@ -123,19 +123,30 @@ export async function runPostgres(
   } finally {
     clearTimeout(timer)
     opts.signal?.removeEventListener('abort', onAbort)
-    if (conn) {
-      if (!broken && inTransaction) {
-        try {
-          await conn.query({ text: 'ROLLBACK' })
-        } catch {
-          broken = true
-        }
-      }
-      if (broken) {
-        conn.__knex__disposed = conn.__knex__disposed ?? 'discarded by the executor'
-        conn.end().catch(() => {})
-      }
-      await ds.knex.client.releaseConnection(conn)
+    if (conn) await endPgRead(ds, conn, { broken, inTransaction })
+  }
+}
+
+/**
+ * Hand a read's connection back: its transaction rolled back, or — when it broke (cancelled,
+ * interrupted, or the rollback failed) — discarded, never reused.
+ */
+export async function endPgRead(
+  ds: DataSource,
+  conn: PgConnection,
+  state: { broken: boolean; inTransaction: boolean },
+): Promise<void> {
+  let broken = state.broken
+  if (!broken && state.inTransaction) {
+    try {
+      await conn.query({ text: 'ROLLBACK' })
+    } catch {
+      broken = true
     }
   }
+  if (broken) {
+    conn.__knex__disposed = conn.__knex__disposed ?? 'discarded by the executor'
+    conn.end().catch(() => {})
+  }
+  await ds.knex.client.releaseConnection(conn)
 }

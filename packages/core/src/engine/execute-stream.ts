@@ -10,10 +10,17 @@ import {
   type MysqlConnection,
   mysqlError,
   readOnlyPools,
+  setupDeadline,
   withTimeLimit,
 } from './execute.ts'
 import { cancelled, throwIfAborted, timedOut } from './execute-errors.ts'
-import { assertPgReadShape, cancelBackend, type PgConnection, pgError } from './execute-postgres.ts'
+import {
+  assertPgReadShape,
+  cancelBackend,
+  endPgRead,
+  type PgConnection,
+  pgError,
+} from './execute-postgres.ts'
 import type { ExecuteQuery } from './execute-types.ts'
 
 /**
@@ -55,29 +62,6 @@ export function streamReadOnly(
   throw new HubError('INTERNAL', `no row stream on ${ds.dialect}`)
 }
 
-/** One deadline and the caller's abort as a promise to race set-up steps against. */
-function deadline(opts: StreamOptions, onFire: (why: 'timeout' | 'abort') => void) {
-  let fail: (err: HubError) => void = () => {}
-  const interrupted = new Promise<never>((_, reject) => {
-    fail = reject
-  })
-  interrupted.catch(() => {})
-  const fire = (why: 'timeout' | 'abort') => {
-    onFire(why)
-    fail(why === 'timeout' ? timedOut(opts.timeoutMs) : cancelled(opts.signal?.reason))
-  }
-  const timer = setTimeout(() => fire('timeout'), opts.timeoutMs)
-  const onAbort = () => fire('abort')
-  opts.signal?.addEventListener('abort', onAbort, { once: true })
-  return {
-    race: <T>(p: Promise<T>): Promise<T> => Promise.race([p, interrupted]),
-    dispose() {
-      clearTimeout(timer)
-      opts.signal?.removeEventListener('abort', onAbort)
-    },
-  }
-}
-
 async function* streamMysql(
   ds: DataSource,
   query: ExecuteQuery,
@@ -96,7 +80,7 @@ async function* streamMysql(
     if (threadId !== null && threadId !== undefined) killQuery(ds, threadId).catch(() => {})
     conn?.destroy()
   }
-  const limit = deadline(opts, (why) => {
+  const limit = setupDeadline(opts, (why) => {
     if (killed) return
     killed = why
     stopServer()
@@ -196,7 +180,7 @@ async function* streamPostgres(
   let inStatement = false
   let broken = false
   let killed: 'timeout' | 'abort' | null = null
-  const limit = deadline(opts, (why) => {
+  const limit = setupDeadline(opts, (why) => {
     if (killed) return
     killed = why
     broken = true
@@ -255,17 +239,6 @@ async function* streamPostgres(
     limit.dispose()
     inStatement = false
     if (cursor && !done && !broken) await cursor.close().catch(() => (broken = true))
-    if (!broken && inTransaction) {
-      try {
-        await c.query({ text: 'ROLLBACK' })
-      } catch {
-        broken = true
-      }
-    }
-    if (broken) {
-      c.__knex__disposed = c.__knex__disposed ?? 'discarded by the executor'
-      c.end().catch(() => {})
-    }
-    await ds.knex.client.releaseConnection(c)
+    await endPgRead(ds, c, { broken, inTransaction })
   }
 }

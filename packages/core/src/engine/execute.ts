@@ -204,14 +204,22 @@ export function assertMysqlReadShape(sql: string): void {
  * once and the connection, which may be mid-command, is destroyed; during it, the server's own limit
  * (what is left of the budget) ends it and `KILL QUERY` backs that up.
  */
-function setupDeadline(opts: ExecuteOptions) {
+export function setupDeadline(
+  opts: { timeoutMs: number; signal?: AbortSignal | undefined },
+  /** Called first when the deadline passes or the caller aborts (a stream stops its server there). */
+  onFire?: (why: 'timeout' | 'abort') => void,
+) {
   let fail: (err: HubError) => void = () => {}
   const interrupted = new Promise<never>((_, reject) => {
     fail = reject
   })
   interrupted.catch(() => {})
-  const timer = setTimeout(() => fail(timedOut(opts.timeoutMs)), opts.timeoutMs)
-  const onAbort = () => fail(cancelled(opts.signal?.reason))
+  const fire = (why: 'timeout' | 'abort') => {
+    onFire?.(why)
+    fail(why === 'timeout' ? timedOut(opts.timeoutMs) : cancelled(opts.signal?.reason))
+  }
+  const timer = setTimeout(() => fire('timeout'), opts.timeoutMs)
+  const onAbort = () => fire('abort')
   opts.signal?.addEventListener('abort', onAbort, { once: true })
   return {
     race: <T>(p: Promise<T>): Promise<T> => Promise.race([p, interrupted]),
