@@ -352,6 +352,14 @@ export function createEngine(options: EngineOptions) {
       return
     }
     const compiled = compile(p, principal)
+    const batch = (rows: QueryResult['rows'], durationMs: number): QueryResult => ({
+      columns: compiled.columns,
+      rows,
+      rowCount: rows.length,
+      truncated: false,
+      durationMs,
+      sql: compiled.sql,
+    })
     let last = performance.now()
     let yielded = false
     for await (const raw of streamReadOnly(ds, compiled, {
@@ -359,28 +367,11 @@ export function createEngine(options: EngineOptions) {
       batchRows,
       ...(call.signal ? { signal: call.signal } : {}),
     })) {
-      const rows = normalizeRows(raw, compiled.columns)
-      const now = performance.now()
       yielded = true
-      yield {
-        columns: compiled.columns,
-        rows,
-        rowCount: rows.length,
-        truncated: false,
-        durationMs: Math.round(now - last),
-        sql: compiled.sql,
-      }
+      yield batch(normalizeRows(raw, compiled.columns), Math.round(performance.now() - last))
       last = performance.now()
     }
-    if (!yielded)
-      yield {
-        columns: compiled.columns,
-        rows: [],
-        rowCount: 0,
-        truncated: false,
-        durationMs: 0,
-        sql: compiled.sql,
-      }
+    if (!yielded) yield batch([], 0)
   }
 
   function summarize(principal: Principal): DatasetSummary[] {

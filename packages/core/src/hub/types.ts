@@ -23,7 +23,10 @@ export interface Hub {
   /** `read.json`: rows as JSON text when the source allows (see `ReadOptions`); audited alike. */
   query(principal: Principal, plan: QueryPlan, ctx: RequestContext, read?: ReadOptions): Promise<QueryResult>
   sql(principal: Principal, input: SqlInput, ctx: RequestContext): Promise<QueryResult>
-  /** Large reads page by page (keyset) without holding the whole set in memory. */
+  /**
+   * Every row of a plan as one streamed read (a database cursor; ordered pages on SQLite), in
+   * batches of `pageSize`, without holding the whole set in memory; audited once when it ends.
+   */
   stream(
     principal: Principal,
     plan: QueryPlan,
