@@ -60,7 +60,14 @@ export {
   type TenantScope,
   type VerifiedToken,
 } from './connectors/index.ts'
-export { type DataSource, type Dialect, introspect, openDataSource, type SchemaInfo } from './db/index.ts'
+export {
+  type DataSource,
+  type Dialect,
+  HUB_TABLE_PREFIX,
+  introspect,
+  openDataSource,
+  type SchemaInfo,
+} from './db/index.ts'
 export { JSON_ROW_COLUMN } from './engine/compile/json-rows.ts'
 export type { ReadOptions } from './engine/engine.ts'
 export type { Dataset, Field, SemanticModel } from './engine/model-types.ts'

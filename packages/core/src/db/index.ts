@@ -3,6 +3,7 @@ export {
   type ColumnType,
   classifyType,
   type ForeignKeyInfo,
+  HUB_TABLE_PREFIX,
   introspect,
   type SchemaInfo,
   type TableInfo,

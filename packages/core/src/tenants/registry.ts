@@ -9,7 +9,6 @@ import {
   redactUrl,
 } from '../db/index.ts'
 import { dataSourceUnavailable, isDataSourceDown } from '../db/unavailable.ts'
-import type { BulkheadOptions } from '../engine/bulkhead.ts'
 import { dedicateToReads } from '../engine/execute.ts'
 import { loadOverrides } from '../engine/index.ts'
 import { policyReport } from '../engine/policy-report.ts'
@@ -17,7 +16,7 @@ import { HubError } from '../errors.ts'
 import { hotRow } from '../metadata/hot-read.ts'
 import type { MetadataStore } from '../metadata/store.ts'
 import { type SecretBox, secretContext } from '../secrets/index.ts'
-import { type Engine, openEngine } from './open-engine.ts'
+import { type Engine, type OpenEngineOptions, openEngine } from './open-engine.ts'
 
 export const TenantIdSchema = z
   .string()
@@ -113,7 +112,7 @@ export interface TenantRegistryOptions {
   /** Relative sqlite: paths resolve against this directory (HUB_HOME). */
   baseDir: string
   logger?: Logger
-  engine?: { maxRows?: number; timeoutMs?: number; streamTimeoutMs?: number; concurrency?: BulkheadOptions }
+  engine?: Omit<OpenEngineOptions, 'model'>
   /** Called after every invalidation (refresh, model or settings change): caches, other replicas. */
   onInvalidate?: (id: string, origin: 'local' | 'peer') => void | Promise<void>
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
-import type { DataSource } from '@nl2q/core'
+import { type DataSource, HUB_TABLE_PREFIX } from '@nl2q/core'
 import { parse } from 'csv-parse'
 import { meter } from '../../delivery/index.ts'
 import type { InboundManifest } from './manifest.ts'
@@ -45,7 +45,7 @@ type Knex = DataSource['knex']
  * and its own receipt finds the entry on the next run and loads nothing twice (an append-mode load
  * would otherwise add its rows again).
  */
-export const LOAD_LEDGER = 'nl2q_boast_loads'
+export const LOAD_LEDGER = `${HUB_TABLE_PREFIX}boast_loads`
 
 async function ensureLedger(knex: Knex): Promise<void> {
   if (await knex.schema.hasTable(LOAD_LEDGER)) return
